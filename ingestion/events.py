@@ -1,0 +1,106 @@
+"""The one chat event model every source maps into.
+
+A `ChatEvent` is one thing that happened in a channel's chat: a message, a moderation action, a
+user notice (sub, raid, ...), a notice or a room state change, or a JOIN/PART. Each source
+(live IRC, EventSub, justlog/rustlog, VOD exports) has a parser that yields `ChatEvent`s or
+`Reject`s; the loader writes both, so no input is ever silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    MESSAGE = "message"  # PRIVMSG or a VOD comment
+    TIMEOUT = "timeout"  # CLEARCHAT with ban-duration
+    BAN = "ban"  # CLEARCHAT with a target and no duration
+    CLEAR = "clear"  # CLEARCHAT without a target: the whole chat was cleared
+    DELETE = "delete"  # CLEARMSG: one message deleted
+    USERNOTICE = "usernotice"  # subs, resubs, gifts, raids, announcements, ...
+    NOTICE = "notice"
+    ROOMSTATE = "roomstate"
+    JOIN = "join"
+    PART = "part"
+
+
+MODERATION_TYPES = frozenset({EventType.TIMEOUT, EventType.BAN, EventType.CLEAR, EventType.DELETE})
+
+
+@dataclass(frozen=True, slots=True)
+class EmoteOccurrence:
+    """A native Twitch emote at code-point positions [start, end] (inclusive) of the text."""
+
+    emote_id: str
+    start: int
+    end: int
+    code: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.emote_id, "start": self.start, "end": self.end, "code": self.code}
+
+
+@dataclass(slots=True)
+class ChatEvent:
+    """One chat event; `event_id` is unique per channel across all sources."""
+
+    event_id: str
+    channel: str
+    event_type: EventType
+    sent_at: datetime  # timezone-aware UTC
+    source: str  # irc, eventsub, justlog, gql, twitchdownloader, rechat_v5, chat_downloader, text
+    raw: str  # the original line or JSON record, so staging can be rebuilt without re-reading
+    channel_id: str | None = None
+    user_id: str | None = None
+    user_login: str | None = None
+    display_name: str | None = None
+    text: str | None = None
+    is_action: bool = False
+    emotes: list[EmoteOccurrence] = field(default_factory=list)
+    badges: dict[str, str] = field(default_factory=dict)
+    badge_info: dict[str, str] = field(default_factory=dict)
+    bits: int = 0
+    is_first_message: bool = False
+    reply_parent_id: str | None = None
+    source_channel_id: str | None = None  # shared chat: the channel the message was sent in
+    notice_kind: str | None = None  # USERNOTICE/NOTICE msg-id
+    target_user_id: str | None = None
+    target_user_login: str | None = None
+    target_message_id: str | None = None
+    duration_seconds: int | None = None
+    params: dict[str, str] = field(default_factory=dict)  # msg-param-* and other extra fields
+
+    @property
+    def subscriber_months(self) -> int | None:
+        months = self.badge_info.get("subscriber")
+        return int(months) if months and months.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An input record that could not be parsed; it goes to quarantine with its reason."""
+
+    source: str
+    raw: bytes
+    reason: str
+    line_no: int | None = None
+    channel: str | None = None
+
+
+def synthetic_event_id(*parts: str) -> str:
+    """A stable id for events that carry none (CLEARCHAT, JOIN, ...): the same input, the same id."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12)
+    return "x-" + digest.hexdigest()
+
+
+def clamp_emote(emote_id: str, start: int, end: int, text: str) -> EmoteOccurrence | None:
+    """IRC emote positions count code points with an inclusive end and may run past the text."""
+    length = len(text)
+    if start < 0 or start >= length or end < start:
+        return None
+    end = min(end, length - 1)
+    return EmoteOccurrence(emote_id, start, end, text[start : end + 1])

@@ -1,0 +1,302 @@
+"""Exact parsing of Twitch IRCv3 lines (live capture, justlog/rustlog raw logs) into chat events.
+
+Covers tag unescaping, `emotes` positions in code points with inclusive ends (clamped), `/me`
+actions, replies, bits, badges and badge-info, first messages, shared chat, CLEARCHAT
+timeouts/bans/clear-all, CLEARMSG with its target, every USERNOTICE `msg-id` with its
+`msg-param-*` fields, NOTICE, ROOMSTATE and JOIN/PART.
+
+Landing files may prefix a line with the receive time (`<epoch-ms>\t`), written by the collector
+for lines that carry no `tmi-sent-ts` of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ingestion.events import ChatEvent, EventType, Reject, clamp_emote, synthetic_event_id
+
+SOURCE = "irc"
+
+_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+# Connection chatter that is not a chat event; skipped, not rejected.
+_IGNORED_COMMANDS = frozenset(
+    {"PING", "PONG", "CAP", "GLOBALUSERSTATE", "USERSTATE", "RECONNECT", "HOSTTARGET", "WHISPER",
+     "001", "002", "003", "004", "353", "366", "372", "375", "376", "421"}
+)
+
+
+class IrcParseError(ValueError):
+    """A line that is not valid Twitch IRC; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class IrcMessage:
+    tags: dict[str, str]
+    prefix: str | None
+    command: str
+    params: list[str]
+
+
+def unescape_tag_value(value: str) -> str:
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    i, n = 0, len(value)
+    while i < n:
+        ch = value[i]
+        if ch == "\\":
+            if i + 1 < n:
+                nxt = value[i + 1]
+                out.append(_UNESCAPES.get(nxt, nxt))
+            i += 2  # a trailing lone backslash is dropped
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def tokenize(line: str) -> IrcMessage:
+    """Split one IRC line into tags, prefix, command and params (the last may contain spaces)."""
+    line = line.rstrip("\r\n")
+    if not line:
+        raise IrcParseError("empty line")
+    if "\x00" in line:
+        raise IrcParseError("NUL byte in line")
+    tags: dict[str, str] = {}
+    pos = 0
+    if line[0] == "@":
+        space = line.find(" ")
+        if space < 0:
+            raise IrcParseError("tags without a command")
+        for item in line[1:space].split(";"):
+            if not item:
+                continue
+            key, _, value = item.partition("=")
+            tags[key] = unescape_tag_value(value)
+        pos = space + 1
+        while pos < len(line) and line[pos] == " ":
+            pos += 1
+    prefix = None
+    if pos < len(line) and line[pos] == ":":
+        space = line.find(" ", pos)
+        if space < 0:
+            raise IrcParseError("prefix without a command")
+        prefix = line[pos + 1 : space]
+        pos = space + 1
+        while pos < len(line) and line[pos] == " ":
+            pos += 1
+    rest = line[pos:]
+    trailing = None
+    colon = rest.find(" :")
+    if colon >= 0:
+        trailing = rest[colon + 2 :]
+        rest = rest[:colon]
+    elif rest.startswith(":"):
+        trailing, rest = rest[1:], ""
+    parts = rest.split()
+    if not parts:
+        raise IrcParseError("no command")
+    command = parts[0].upper()
+    params = parts[1:]
+    if trailing is not None:
+        params.append(trailing)
+    return IrcMessage(tags, prefix, command, params)
+
+
+def _nick(prefix: str | None) -> str | None:
+    if not prefix:
+        return None
+    nick = prefix.split("!", 1)[0]
+    return None if "." in nick else nick.lower()
+
+
+def _pairs(value: str) -> dict[str, str]:
+    """`subscriber/12,premium/1` -> {'subscriber': '12', 'premium': '1'}."""
+    out: dict[str, str] = {}
+    if value:
+        for item in value.split(","):
+            name, _, version = item.partition("/")
+            if name:
+                out[name] = version
+    return out
+
+
+def _emotes(value: str, text: str) -> list:
+    """`25:0-4,12-16/1902:6-10` -> occurrences sorted by position, clamped to the text."""
+    occurrences = []
+    if not value:
+        return occurrences
+    for group in value.split("/"):
+        emote_id, _, ranges = group.partition(":")
+        for rng in ranges.split(","):
+            start_s, _, end_s = rng.partition("-")
+            if not (start_s.isdigit() and end_s.isdigit()):
+                continue
+            occ = clamp_emote(emote_id, int(start_s), int(end_s), text)
+            if occ is not None:
+                occurrences.append(occ)
+    occurrences.sort(key=lambda o: o.start)
+    return occurrences
+
+
+def _timestamp(tags: dict[str, str], received_ms: int | None) -> datetime:
+    ts = tags.get("tmi-sent-ts") or tags.get("rm-received-ts")
+    if ts and ts.lstrip("-").isdigit():
+        return datetime.fromtimestamp(int(ts) / 1000, tz=UTC)
+    if received_ms is not None:
+        return datetime.fromtimestamp(received_ms / 1000, tz=UTC)
+    raise IrcParseError("no tmi-sent-ts tag and no receive time")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def parse_line(
+    line: str, *, received_ms: int | None = None, source: str = SOURCE
+) -> ChatEvent | None:
+    """One raw line to a chat event; None for connection chatter; IrcParseError when invalid."""
+    raw = line.rstrip("\r\n")
+    if raw[:1].isdigit() and "\t" in raw[:20]:
+        ts_text, _, raw = raw.partition("\t")
+        received_ms = int(ts_text) if ts_text.isdigit() else received_ms
+    msg = tokenize(raw)
+    command = msg.command
+    if command in _IGNORED_COMMANDS:
+        return None
+    if not msg.params or not msg.params[0].startswith("#") or len(msg.params[0]) < 2:
+        raise IrcParseError(f"{command} without a #channel")
+    channel = msg.params[0][1:].lower()
+    tags = msg.tags
+    sent_at = _timestamp(tags, received_ms)
+    text = msg.params[1] if len(msg.params) > 1 else None
+    base = {
+        "channel": channel,
+        "sent_at": sent_at,
+        "source": source,
+        "raw": raw,
+        "channel_id": tags.get("room-id") or None,
+    }
+    if command == "PRIVMSG":
+        if text is None:
+            raise IrcParseError("PRIVMSG without text")
+        msg_id = tags.get("id")
+        if not msg_id:
+            raise IrcParseError("PRIVMSG without an id tag")
+        is_action = text.startswith("\x01ACTION ")
+        if is_action:
+            text = text[8:].rstrip("\x01")
+        params = {k: v for k, v in tags.items() if k.startswith(("reply-thread-", "reply-parent-"))}
+        return ChatEvent(
+            event_id=msg_id,
+            event_type=EventType.MESSAGE,
+            user_id=tags.get("user-id") or None,
+            user_login=tags.get("login") or _nick(msg.prefix),
+            display_name=tags.get("display-name") or None,
+            text=text,
+            is_action=is_action,
+            emotes=_emotes(tags.get("emotes", ""), text),
+            badges=_pairs(tags.get("badges", "")),
+            badge_info=_pairs(tags.get("badge-info", "")),
+            bits=_int(tags.get("bits")) or 0,
+            is_first_message=tags.get("first-msg") == "1",
+            reply_parent_id=tags.get("reply-parent-msg-id") or None,
+            source_channel_id=tags.get("source-room-id") or None,
+            params=params,
+            **base,
+        )
+    if command == "CLEARCHAT":
+        duration = _int(tags.get("ban-duration"))
+        if text is None:
+            event_type = EventType.CLEAR
+        else:
+            event_type = EventType.TIMEOUT if duration is not None else EventType.BAN
+        target = text.lower() if text else None
+        return ChatEvent(
+            event_id=synthetic_event_id(channel, event_type, target or "", str(sent_at.timestamp())),
+            event_type=event_type,
+            target_user_id=tags.get("target-user-id") or None,
+            target_user_login=target,
+            duration_seconds=duration,
+            **base,
+        )
+    if command == "CLEARMSG":
+        target_msg = tags.get("target-msg-id")
+        if not target_msg:
+            raise IrcParseError("CLEARMSG without target-msg-id")
+        return ChatEvent(
+            event_id=synthetic_event_id(channel, "delete", target_msg),
+            event_type=EventType.DELETE,
+            target_user_login=(tags.get("login") or "").lower() or None,
+            target_message_id=target_msg,
+            text=text,
+            **base,
+        )
+    if command == "USERNOTICE":
+        kind = tags.get("msg-id")
+        if not kind:
+            raise IrcParseError("USERNOTICE without msg-id")
+        params = {k: v for k, v in tags.items() if k.startswith("msg-param-")}
+        if "system-msg" in tags:
+            params["system-msg"] = tags["system-msg"]
+        body = text or ""
+        return ChatEvent(
+            event_id=tags.get("id") or synthetic_event_id(channel, "usernotice", raw),
+            event_type=EventType.USERNOTICE,
+            user_id=tags.get("user-id") or None,
+            user_login=(tags.get("login") or "").lower() or None,
+            display_name=tags.get("display-name") or None,
+            text=text,
+            emotes=_emotes(tags.get("emotes", ""), body),
+            badges=_pairs(tags.get("badges", "")),
+            badge_info=_pairs(tags.get("badge-info", "")),
+            notice_kind=kind,
+            source_channel_id=tags.get("source-room-id") or None,
+            params=params,
+            **base,
+        )
+    if command in ("NOTICE", "ROOMSTATE"):
+        event_type = EventType.NOTICE if command == "NOTICE" else EventType.ROOMSTATE
+        params = {k: v for k, v in tags.items() if k not in ("room-id", "tmi-sent-ts")}
+        return ChatEvent(
+            event_id=synthetic_event_id(channel, event_type, raw, str(sent_at.timestamp())),
+            event_type=event_type,
+            text=text,
+            notice_kind=tags.get("msg-id") or None,
+            params=params,
+            **base,
+        )
+    if command in ("JOIN", "PART"):
+        login = _nick(msg.prefix)
+        event_type = EventType.JOIN if command == "JOIN" else EventType.PART
+        return ChatEvent(
+            event_id=synthetic_event_id(channel, event_type, login or "", str(sent_at.timestamp())),
+            event_type=event_type,
+            user_login=login,
+            **base,
+        )
+    raise IrcParseError(f"unsupported command {command}")
+
+
+def parse_lines(
+    lines: Iterable[bytes | str], *, source: str = SOURCE, received_ms: int | None = None
+) -> Iterator[ChatEvent | Reject]:
+    """Parse a stream of lines; invalid ones come out as `Reject`s, nothing is dropped."""
+    for line_no, line in enumerate(lines, start=1):
+        raw_bytes = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+        try:
+            text = line.decode("utf-8") if isinstance(line, bytes) else line
+        except UnicodeDecodeError as exc:
+            yield Reject(source, raw_bytes, f"invalid UTF-8 at byte {exc.start}", line_no)
+            continue
+        if not text.strip():
+            continue
+        try:
+            event = parse_line(text, received_ms=received_ms, source=source)
+        except (IrcParseError, ValueError, OverflowError) as exc:
+            yield Reject(source, raw_bytes, f"{type(exc).__name__}: {exc}", line_no)
+            continue
+        if event is not None:
+            yield event

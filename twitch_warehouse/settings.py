@@ -1,0 +1,74 @@
+"""The one settings object, read from the environment or `.env`.
+
+Secrets (database passwords, Twitch client secret, tokens, the pseudonymization key) are only
+ever read from the environment and are typed as `SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Where the project keeps everything it generates (embedded PostgreSQL, landing files, site).
+    warehouse_home: Path = Field(default=PROJECT_ROOT / ".warehouse", alias="WAREHOUSE_HOME")
+    # Real chat used by tests, evaluations and benchmarks; never copied into the repository.
+    chat_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data", alias="CHAT_DATA_DIR")
+
+    # An external PostgreSQL; when unset the embedded server under warehouse_home is used.
+    database_url: SecretStr | None = Field(default=None, alias="DATABASE_URL")
+    dagster_database_url: SecretStr | None = Field(default=None, alias="DAGSTER_DATABASE_URL")
+
+    # First hour that exists as a Dagster partition (UTC).
+    partition_start: str = Field(default="2019-01-01-00:00", alias="PARTITION_START")
+    # Share of rejected lines above which a partition's blocking check fails.
+    max_reject_ratio: float = Field(default=0.01, alias="MAX_REJECT_RATIO")
+
+    # Report site.
+    publish_dir: Path | None = Field(default=None, alias="REPORT_PUBLISH_DIR")
+    publish_keep_days: int = Field(default=7, alias="REPORT_KEEP_DAYS")
+    show_chatter_logins: bool = Field(default=False, alias="REPORT_SHOW_CHATTER_LOGINS")
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr("local-demo-key-change-me"), alias="PSEUDONYM_KEY"
+    )
+
+    # Twitch API credentials (only needed for live Helix/EventSub sources).
+    twitch_client_id: str | None = Field(default=None, alias="TWITCH_CLIENT_ID")
+    twitch_client_secret: SecretStr | None = Field(default=None, alias="TWITCH_CLIENT_SECRET")
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.warehouse_home / "pgdata"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.warehouse_home / "landing"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.warehouse_home / "site"
+
+    @property
+    def report_publish_dir(self) -> Path:
+        return self.publish_dir or self.warehouse_home / "published"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.warehouse_home / "dagster_home"
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
