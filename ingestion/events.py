@@ -92,7 +92,7 @@ class Reject:
 
 
 def synthetic_event_id(*parts: str) -> str:
-    """A stable id for events that carry none (CLEARCHAT, JOIN, ...): the same input, the same id."""
+    """A stable id for events that carry none (CLEARCHAT, JOIN, ...): same input, same id."""
     digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12)
     return "x-" + digest.hexdigest()
 

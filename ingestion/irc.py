@@ -22,8 +22,26 @@ SOURCE = "irc"
 _UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 # Connection chatter that is not a chat event; skipped, not rejected.
 _IGNORED_COMMANDS = frozenset(
-    {"PING", "PONG", "CAP", "GLOBALUSERSTATE", "USERSTATE", "RECONNECT", "HOSTTARGET", "WHISPER",
-     "001", "002", "003", "004", "353", "366", "372", "375", "376", "421"}
+    {
+        "PING",
+        "PONG",
+        "CAP",
+        "GLOBALUSERSTATE",
+        "USERSTATE",
+        "RECONNECT",
+        "HOSTTARGET",
+        "WHISPER",
+        "001",
+        "002",
+        "003",
+        "004",
+        "353",
+        "366",
+        "372",
+        "375",
+        "376",
+        "421",
+    }
 )
 
 
@@ -182,18 +200,20 @@ def parse_line(
     if command == "PRIVMSG":
         if text is None:
             raise IrcParseError("PRIVMSG without text")
-        msg_id = tags.get("id")
-        if not msg_id:
-            raise IrcParseError("PRIVMSG without an id tag")
         is_action = text.startswith("\x01ACTION ")
         if is_action:
             text = text[8:].rstrip("\x01")
+        login = tags.get("login") or _nick(msg.prefix)
+        # Old logs and some relays carry no `id` tag: hash the fields that identify the message.
+        msg_id = tags.get("id") or synthetic_event_id(
+            channel, "message", tags.get("user-id") or login or "", str(sent_at.timestamp()), text
+        )
         params = {k: v for k, v in tags.items() if k.startswith(("reply-thread-", "reply-parent-"))}
         return ChatEvent(
             event_id=msg_id,
             event_type=EventType.MESSAGE,
             user_id=tags.get("user-id") or None,
-            user_login=tags.get("login") or _nick(msg.prefix),
+            user_login=login,
             display_name=tags.get("display-name") or None,
             text=text,
             is_action=is_action,
@@ -215,7 +235,9 @@ def parse_line(
             event_type = EventType.TIMEOUT if duration is not None else EventType.BAN
         target = text.lower() if text else None
         return ChatEvent(
-            event_id=synthetic_event_id(channel, event_type, target or "", str(sent_at.timestamp())),
+            event_id=synthetic_event_id(
+                channel, event_type, target or "", str(sent_at.timestamp())
+            ),
             event_type=event_type,
             target_user_id=tags.get("target-user-id") or None,
             target_user_login=target,

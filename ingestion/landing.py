@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 LINE_SOURCES = frozenset({"irc"})
@@ -35,22 +36,30 @@ def landing_path(root: Path, source: str, channel: str, hour: datetime) -> Path:
     return root / source / channel / hour.strftime("%Y-%m-%d") / f"{hour:%H}.{ext}"
 
 
+# `<HH>.<ext>` from live capture, `<HH>.<sha8 of the source file>.<ext>` from imports.
+_LANDING_NAME = re.compile(r"\d{2}(\.[0-9a-f]{8})?\.(log|jsonl)(\.gz)?")
+
+
 def files_for_window(root: Path, start: datetime, end: datetime) -> list[LandingFile]:
     """Every landing file whose hour lies in [start, end), in a stable order."""
     found: list[LandingFile] = []
     if not root.exists():
         return found
-    hours: list[datetime] = []
-    hour = hour_floor(start)
-    while hour < end:
-        hours.append(hour)
-        hour += timedelta(hours=1)
+    first_day, last_day = start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
     for source_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         for channel_dir in sorted(p for p in source_dir.iterdir() if p.is_dir()):
-            for hour in hours:
-                for ext in ("log", "jsonl", "log.gz", "jsonl.gz"):
-                    path = channel_dir / hour.strftime("%Y-%m-%d") / f"{hour:%H}.{ext}"
-                    if path.exists():
+            # Day folders sort as text; only those the window can touch are listed.
+            days = sorted(d for d in channel_dir.iterdir() if first_day <= d.name <= last_day)
+            for day_dir in days:
+                for path in sorted(day_dir.iterdir()):
+                    if not _LANDING_NAME.fullmatch(path.name):
+                        continue
+                    try:
+                        hour = datetime.strptime(f"{day_dir.name} {path.name[:2]}", "%Y-%m-%d %H")
+                    except ValueError:
+                        continue
+                    hour = hour.replace(tzinfo=UTC)
+                    if start <= hour < end:
                         found.append(LandingFile(path, source_dir.name, channel_dir.name, hour))
     return found
 

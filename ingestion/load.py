@@ -8,13 +8,15 @@ richest source when a message came from several. Rejected input goes to `raw.qua
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ingestion.events import ChatEvent, Reject
@@ -46,6 +48,7 @@ class LoadResult:
     seconds: float = 0.0
     rejects_by_reason: Counter[str] = field(default_factory=Counter)
     events_by_type: dict[str, int] = field(default_factory=dict)
+    files_per_hour: Counter[datetime] = field(default_factory=Counter)
 
     @property
     def reject_ratio(self) -> float:
@@ -72,8 +75,10 @@ def ensure_day_partitions(conn: psycopg.Connection, start: datetime, end: dateti
         nxt = day + timedelta(days=1)
         name = f"chat_events_{day:%Y%m%d}"
         conn.execute(
-            f"create table if not exists raw.{name} partition of raw.chat_events "  # noqa: S608
-            f"for values from ('{day.isoformat()}') to ('{nxt.isoformat()}')"
+            sql.SQL(
+                "create table if not exists raw.{} partition of raw.chat_events"
+                " for values from ({}) to ({})"
+            ).format(sql.Identifier(name), sql.Literal(day), sql.Literal(nxt))
         )
         day = nxt
 
@@ -84,6 +89,7 @@ def _events(
 ) -> Iterator[tuple]:  # fmt: skip
     for landing in files:
         result.files += 1
+        result.files_per_hour[landing.hour] += 1
         for item in parser_for(landing.source)(read_lines(landing.path)):
             if isinstance(item, Reject):
                 rejects.append((landing, item))
@@ -95,6 +101,37 @@ def _events(
                 yield event_row(item)
 
 
+def _record_loads(
+    conn: psycopg.Connection, start: datetime, end: datetime,
+    files_per_hour: Counter[datetime], rejects_per_hour: Counter[datetime],
+) -> None:  # fmt: skip
+    """One raw.partition_loads row per hour of the window, even hours with nothing landed."""
+    conn.execute(
+        "delete from raw.partition_loads where partition_start >= %s and partition_start < %s",
+        (start, end),
+    )
+    conn.execute(
+        """insert into raw.partition_loads (partition_start, files, events, rejects)
+           select hours.hour, coalesce((%s::jsonb ->> hours.hour::text)::int, 0),
+                  count(events.event_id), coalesce((%s::jsonb ->> hours.hour::text)::int, 0)
+           from generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour',
+                                interval '1 hour') as hours (hour)
+           left join raw.chat_events as events
+             on events.sent_at >= hours.hour and events.sent_at < hours.hour + interval '1 hour'
+           group by hours.hour""",
+        (
+            json.dumps({_pg_text(h): n for h, n in files_per_hour.items()}),
+            json.dumps({_pg_text(h): n for h, n in rejects_per_hour.items()}),
+            start, end,
+        ),
+    )  # fmt: skip
+
+
+def _pg_text(hour: datetime) -> str:
+    """An hour as PostgreSQL prints a timestamptz in a UTC session."""
+    return hour.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00")
+
+
 def load_partition(
     conn: psycopg.Connection, start: datetime, end: datetime, files: Iterable[LandingFile]
 ) -> LoadResult:
@@ -103,39 +140,49 @@ def load_partition(
     result = LoadResult(start, end)
     rejects: list[tuple[LandingFile, Reject]] = []
     with conn.transaction():
-        # Serialize concurrent loads of the same window (a backfill and the schedule).
-        conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'), %s)",
-                     (int(start.timestamp()) // 3600 % 2_000_000_000,))  # fmt: skip
+        # Loads are serialized (a backfill and the schedule never interleave); each is short.
+        conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
+        conn.execute("set local timezone to 'UTC'")
         ensure_day_partitions(conn, start, end)
         conn.execute(
             "create temp table incoming (like raw.chat_events including defaults) on commit drop"
         )
-        cols = ", ".join(EVENT_COLUMNS)
-        with conn.cursor().copy(f"copy incoming ({cols}) from stdin (format binary)") as copy:  # noqa: S608
+        column_list = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+        copy_sql = sql.SQL("copy incoming ({}) from stdin (format binary)").format(column_list)
+        with conn.cursor().copy(copy_sql) as copy:
             copy.set_types(list(EVENT_TYPES))
             for row in _events(files, start, end, result, rejects):
                 copy.write_row(row)
         conn.execute(
             "delete from raw.chat_events where sent_at >= %s and sent_at < %s", (start, end)
         )
-        priority = " ".join(f"when '{s}' then {p}" for s, p in SOURCE_PRIORITY.items())
         inserted = conn.execute(
-            f"""insert into raw.chat_events ({cols})
-                select distinct on (channel, event_id) {cols} from incoming
-                order by channel, event_id, case source {priority} else 99 end, sent_at"""  # noqa: S608
+            sql.SQL(
+                "insert into raw.chat_events ({cols})"
+                " select distinct on (channel, event_id) {cols} from incoming"
+                " order by channel, event_id,"
+                " coalesce(({priority})::jsonb ->> source, '99')::int, sent_at"
+            ).format(cols=column_list, priority=sql.Literal(json.dumps(SOURCE_PRIORITY)))
         ).rowcount
         result.loaded = inserted
         result.duplicates = result.parsed - inserted
-        conn.execute("delete from raw.quarantine where partition_start = %s", (start,))
+        # Rejects of landing files belong to their hour; `import` rejects (never landed) stay.
+        conn.execute(
+            "delete from raw.quarantine where partition_start >= %s and partition_start < %s"
+            " and source <> 'import'", (start, end),
+        )  # fmt: skip
+        rejects_per_hour: Counter[datetime] = Counter()
         if rejects:
             with conn.cursor().copy(
                 "copy raw.quarantine (partition_start, source, landing_file, line_no, channel,"
                 " payload, reason) from stdin"
             ) as copy:
                 for landing, rej in rejects:
-                    copy.write_row((start, rej.source, str(landing.path), rej.line_no,
-                                    rej.channel or landing.channel, rej.raw, rej.reason))  # fmt: skip
+                    copy.write_row((landing.hour, rej.source, str(landing.path), rej.line_no,
+                                    rej.channel or landing.channel, rej.raw,
+                                    rej.reason))  # fmt: skip
                     result.rejects_by_reason[rej.reason.split(":")[0]] += 1
+                    rejects_per_hour[landing.hour] += 1
         result.rejects = len(rejects)
         result.events_by_type = dict(
             conn.execute(
@@ -143,12 +190,13 @@ def load_partition(
                 " where sent_at >= %s and sent_at < %s group by 1 order by 1", (start, end),
             ).fetchall()
         )  # fmt: skip
-        conn.execute(
-            """insert into raw.partition_loads (partition_start, files, events, rejects)
-               values (%s, %s, %s, %s)
-               on conflict (partition_start) do update set files = excluded.files,
-                 events = excluded.events, rejects = excluded.rejects, loaded_at = now()""",
-            (start, result.files, result.loaded, result.rejects),
-        )
+        _record_loads(conn, start, end, result.files_per_hour, rejects_per_hour)
+        # Fresh statistics for the days just replaced, so the dbt window queries plan well.
+        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < end:
+            conn.execute(
+                sql.SQL("analyze raw.{}").format(sql.Identifier(f"chat_events_{day:%Y%m%d}"))
+            )
+            day += timedelta(days=1)
     result.seconds = time.perf_counter() - began
     return result

@@ -6,15 +6,24 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ingestion import irc
 from ingestion.events import ChatEvent, Reject
+from ingestion.formats import chat_downloader, gql, rechat_v5, text_log, twitchdownloader
 
 Parser = Callable[[Iterable[bytes]], Iterator[ChatEvent | Reject]]
 
 PARSERS: dict[str, Parser] = {
     "irc": lambda lines: irc.parse_lines(lines, source="irc"),
+    "gql": gql.parse_records,
+    "twitchdownloader": twitchdownloader.parse_records,
+    "rechat_v5": rechat_v5.parse_records,
+    "chat_downloader": chat_downloader.parse_records,
+    "text_log": text_log.parse_records,
 }
 
 # When the same (channel, event_id) arrives from several sources the richest one is kept.
-SOURCE_PRIORITY: dict[str, int] = {"irc": 0, "eventsub": 1, "justlog": 2}
+SOURCE_PRIORITY: dict[str, int] = {
+    "irc": 0, "eventsub": 1, "gql": 3, "twitchdownloader": 4, "rechat_v5": 5,
+    "chat_downloader": 6, "text_log": 7,
+}  # fmt: skip
 
 
 def parser_for(source: str) -> Parser:

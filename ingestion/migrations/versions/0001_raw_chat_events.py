@@ -51,7 +51,7 @@ def upgrade() -> None:
         ) partition by range (sent_at);
         create index on raw.chat_events (sent_at);
         comment on table raw.chat_events is
-            'Every chat event from every source, one row per (channel, event_id); the original payload is kept.';
+            'Every chat event from every source, once per (channel, event_id), with its payload.';
 
         -- Lines or records that could not be parsed, with the reason; nothing is dropped.
         create table raw.quarantine (

@@ -1,0 +1,107 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_partition_window('sent_at') }}",
+        tags=['hourly_marts'],
+        indexes=[{'columns': ['sent_at']}, {'columns': ['channel', 'sent_at']}],
+    )
+}}
+
+with messages as (
+    select *
+    from {{ ref('stg_raw__chat_events') }}
+    where event_type = 'message' and {{ in_partition_window('sent_at') }}
+),
+
+sentiment as (
+    select *
+    from {{ ref('stg_ml__message_sentiment') }}
+    where {{ in_partition_window('sent_at') }}
+),
+
+toxicity as (
+    select *
+    from {{ ref('stg_ml__message_toxicity') }}
+    where {{ in_partition_window('sent_at') }}
+),
+
+emote_counts as (
+    select
+        chat_event_key,
+        count(*) as emote_count,
+        count(*) filter (where provider <> 'twitch') as third_party_emote_count
+    from {{ ref('int_emote_occurrences') }}
+    where {{ in_partition_window('sent_at') }}
+    group by chat_event_key
+),
+
+-- Deletions and moderation of the author that come after a message (looked up to an hour ahead).
+later_moderation as (
+    select
+        channel,
+        event_type,
+        target_message_id,
+        target_user_login,
+        sent_at
+    from {{ ref('stg_raw__chat_events') }}
+    where
+        event_type in ('delete', 'timeout', 'ban')
+        and {{ in_partition_window('sent_at', extend_end='1 hour') }}
+),
+
+deleted as (
+    select distinct
+        messages.chat_event_key
+    from messages
+    inner join later_moderation
+        on
+            later_moderation.channel = messages.channel
+            and later_moderation.event_type = 'delete'
+            and later_moderation.target_message_id = messages.event_id
+),
+
+moderated_authors as (
+    select distinct
+        messages.chat_event_key
+    from messages
+    inner join later_moderation
+        on
+            later_moderation.channel = messages.channel
+            and later_moderation.event_type in ('timeout', 'ban')
+            and later_moderation.target_user_login = messages.user_login
+            and later_moderation.sent_at >= messages.sent_at
+            and later_moderation.sent_at < messages.sent_at + interval '10 minutes'
+)
+
+select
+    messages.chat_event_key,
+    messages.event_id,
+    messages.channel,
+    messages.sent_at,
+    messages.source_name,
+    messages.user_id,
+    messages.user_login,
+    messages.body,
+    messages.is_action,
+    char_length(messages.body) as body_length,
+    messages.native_emote_count,
+    coalesce(emote_counts.third_party_emote_count, 0) as third_party_emote_count,
+    coalesce(emote_counts.emote_count, 0) as emote_count,
+    messages.bits,
+    messages.subscriber_months,
+    messages.is_first_message,
+    messages.reply_parent_id is not null as is_reply,
+    sentiment.sentiment_score,
+    sentiment.sentiment_label,
+    toxicity.toxicity_probability,
+    toxicity.is_toxic,
+    deleted.chat_event_key is not null as is_deleted,
+    moderated_authors.chat_event_key is not null as was_author_moderated_after
+from messages
+left join sentiment on messages.chat_event_key = sentiment.chat_event_key
+left join toxicity on messages.chat_event_key = toxicity.chat_event_key
+left join emote_counts on messages.chat_event_key = emote_counts.chat_event_key
+left join deleted on messages.chat_event_key = deleted.chat_event_key
+left join moderated_authors on messages.chat_event_key = moderated_authors.chat_event_key

@@ -1,0 +1,15 @@
+{{ config(tags=['hourly_intermediate']) }}
+
+with source as (
+    select * from {{ source('ml', 'message_toxicity') }}
+)
+
+select
+    channel || ':' || event_id as chat_event_key,
+    channel,
+    event_id,
+    sent_at,
+    toxicity_probability,
+    is_toxic,
+    model_version as toxicity_model_version
+from source

@@ -1,0 +1,39 @@
+{{ config(tags=['raw_staging']) }}
+
+with source as (
+    select * from {{ source('raw', 'chat_events') }}
+),
+
+renamed as (
+    select
+        channel || ':' || event_id as chat_event_key,
+        event_id,
+        channel,
+        channel_id,
+        event_type,
+        sent_at,
+        source as source_name,
+        user_id,
+        lower(user_login) as user_login,
+        display_name,
+        body,
+        is_action,
+        emotes,
+        jsonb_array_length(emotes) as native_emote_count,
+        badges,
+        badge_info,
+        nullif(badge_info ->> 'subscriber', '')::integer as subscriber_months,
+        bits,
+        is_first_message,
+        reply_parent_id,
+        source_channel_id,
+        notice_kind,
+        target_user_id,
+        lower(target_user_login) as target_user_login,
+        target_message_id,
+        duration_seconds,
+        params
+    from source
+)
+
+select * from renamed

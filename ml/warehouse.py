@@ -1,0 +1,454 @@
+"""Read model inputs from the warehouse and write model outputs back, window by window.
+
+Every writer replaces exactly its own rows (an hourly window, or the whole table for the daily
+models) in one transaction, so a rerun gives the same rows and a crash leaves the previous ones.
+The models themselves live in the other `ml` modules and know nothing about PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, LiteralString
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+BATCH_SIZE = 50_000
+SESSION_GAP = pd.Timedelta(minutes=30)
+
+
+@dataclass
+class WriteResult:
+    rows: int = 0
+    seconds: float = 0.0
+    model_version: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def read_frame(conn: psycopg.Connection, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query, params)  # type: ignore[arg-type]
+        columns = [d.name for d in cur.description or []]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def _copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Any) -> None:
+    schema, name = table.split(".")
+    statement = sql.SQL("copy {}.{} ({}) from stdin").format(
+        sql.Identifier(schema), sql.Identifier(name),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+    )  # fmt: skip
+    with conn.cursor().copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _delete(
+    conn: psycopg.Connection, table: str, where: LiteralString, params: Sequence[Any]
+) -> None:
+    schema, name = table.split(".")
+    statement = sql.SQL("delete from {}.{} where ").format(
+        sql.Identifier(schema), sql.Identifier(name)
+    )
+    conn.execute(statement + sql.SQL(where), params)
+
+
+def _replace(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    where: LiteralString,
+    params: Sequence[Any],
+) -> None:
+    _delete(conn, table, where, params)
+    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    _copy_rows(conn, table, list(frame.columns), rows)
+    _analyze(conn, table)
+
+
+def _analyze(conn: psycopg.Connection, table: str) -> None:
+    """Fresh statistics after a write, so the dbt models reading it plan well."""
+    schema, name = table.split(".")
+    conn.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-message scores (hourly): sentiment and toxicity
+# ---------------------------------------------------------------------------------------------
+
+
+def score_messages_window(
+    conn: psycopg.Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    table: str,
+    columns: Sequence[str],
+    score: Callable[[list[str]], list[tuple[Any, ...]]],
+    model_version: str,
+) -> WriteResult:
+    """Stream the window's messages from staging in batches, score, replace the window."""
+    began = time.perf_counter()
+    result = WriteResult(model_version=model_version)
+    with conn.transaction():
+        _delete(conn, table, "sent_at >= %s and sent_at < %s", (start, end))
+        with conn.cursor(name=f"read_{table.replace('.', '_')}") as read:
+            read.itersize = BATCH_SIZE
+            read.execute(
+                "select channel, event_id, sent_at, coalesce(body, '')"
+                " from staging.stg_raw__chat_events"
+                " where event_type = 'message' and sent_at >= %s and sent_at < %s",
+                (start, end),
+            )
+            while rows := read.fetchmany(BATCH_SIZE):
+                scored = score([r[3] for r in rows])
+                out = (
+                    (r[0], r[1], r[2], *s, model_version) for r, s in zip(rows, scored, strict=True)
+                )
+                names = ["channel", "event_id", "sent_at", *columns, "model_version"]
+                _copy_rows(conn, table, names, out)
+                result.rows += len(rows)
+        _analyze(conn, table)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def score_sentiment_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
+    from ml import sentiment
+
+    def score(texts: list[str]) -> list[tuple[Any, ...]]:
+        scores, labels = sentiment.score_texts(texts)
+        return [(float(s), label) for s, label in zip(scores, labels, strict=True)]
+
+    return score_messages_window(
+        conn, start, end, table="ml.message_sentiment",
+        columns=["sentiment_score", "sentiment_label"], score=score,
+        model_version=sentiment.MODEL_VERSION,
+    )  # fmt: skip
+
+
+def score_toxicity_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
+    from ml import toxicity
+
+    threshold = float(getattr(toxicity, "DECISION_THRESHOLD", 0.5))
+
+    def score(texts: list[str]) -> list[tuple[Any, ...]]:
+        probabilities = toxicity.score_texts(texts)
+        return [(float(p), bool(p >= threshold)) for p in probabilities]
+
+    return score_messages_window(
+        conn, start, end, table="ml.message_toxicity",
+        columns=["toxicity_probability", "is_toxic"], score=score,
+        model_version=toxicity.MODEL_VERSION,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Window models (hourly): emote bursts and hype prediction
+# ---------------------------------------------------------------------------------------------
+
+BURST_LOOKBACK = timedelta(minutes=90)
+
+
+def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
+    """Bursts peaking in [start, end), against a baseline from the 90 minutes before."""
+    from ml import bursts
+
+    began = time.perf_counter()
+    emote_counts = read_frame(
+        conn,
+        "select channel, emote_code as emote,"
+        " date_bin(interval '1 minute', sent_at, timestamptz '2000-01-01') as minute_start,"
+        " count(*) as uses from intermediate.int_emote_occurrences"
+        " where sent_at >= %s and sent_at < %s group by 1, 2, 3",
+        (start - BURST_LOOKBACK, end),
+    )
+    message_counts = read_frame(
+        conn,
+        "select channel, window_start_at as minute_start, message_count as messages"
+        " from intermediate.int_chat_window_activity"
+        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s",
+        (start - BURST_LOOKBACK, end),
+    )
+    found = pd.DataFrame(columns=bursts.BURST_COLUMNS)
+    if not emote_counts.empty:
+        emote_counts["uses"] = emote_counts["uses"].astype(int)
+        message_counts["messages"] = message_counts["messages"].astype(int)
+        found = bursts.detect_bursts(emote_counts, message_counts, since=pd.Timestamp(start))
+        found = found[found["peak_at"] < pd.Timestamp(end)]
+    out = pd.DataFrame({
+        "burst_id": found["burst_id"], "channel": found["channel"],
+        "emote_code": found["emote"], "started_at": found["started_at"],
+        "ended_at": found["ended_at"] + pd.Timedelta(minutes=1),  # minute starts -> exclusive end
+        "peak_at": found["peak_at"], "peak_uses": found["peak_uses"].astype(int),
+        "baseline_uses": found["baseline_uses"].astype(float),
+        "score": found["score"].astype(float),
+        "model_version": bursts.MODEL_VERSION,
+    })  # fmt: skip
+    with conn.transaction():
+        _replace(conn, "ml.emote_bursts", out, "peak_at >= %s and peak_at < %s", (start, end))
+    return WriteResult(len(out), time.perf_counter() - began, bursts.MODEL_VERSION,
+                       {"bursts": len(out)})  # fmt: skip
+
+
+HYPE_HISTORY = timedelta(days=7)
+MIN_HYPE_POSITIVES = 20
+
+
+def _sessions(minutes: pd.DataFrame) -> pd.Series:
+    """A stream id per active minute: chat split by gaps of more than 30 minutes."""
+    ordered = minutes.sort_values(["channel", "minute_start"])
+    gap = ordered.groupby("channel")["minute_start"].diff() > SESSION_GAP
+    first = ordered.groupby("channel").cumcount() == 0
+    number = (gap | first).groupby(ordered["channel"]).cumsum()
+    return (ordered["channel"] + ":" + number.astype(str)).reindex(minutes.index)
+
+
+def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
+    """Predict next-minute hype for the window's minutes with a model trained on earlier chat.
+
+    Each chunk of the window (a week, or a twentieth of a long backfill) gets a model fitted on
+    the week before that chunk: an expanding time split, never trained on what it predicts.
+    With too little labelled history a chunk falls back to the baseline score (rate over the
+    stream's running 90th percentile), and says so in `model_version`.
+    """
+    began = time.perf_counter()
+    step = max(timedelta(days=7), (end - start) / 20)
+    frames, versions, positives = [], set(), 0
+    chunk_start = start
+    while chunk_start < end:
+        chunk_end = min(end, chunk_start + step)
+        frame, version, chunk_positives = _hype_chunk(conn, chunk_start, chunk_end)
+        frames.append(frame)
+        versions.add(version)
+        positives += chunk_positives
+        chunk_start = chunk_end
+    out = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+    with conn.transaction():
+        _replace(conn, "ml.hype_predictions", out,
+                 "window_start_at >= %s and window_start_at < %s", (start, end))  # fmt: skip
+    return WriteResult(len(out), time.perf_counter() - began, ", ".join(sorted(versions)),
+                       {"predictions": len(out), "training_positives": positives})  # fmt: skip
+
+
+def _hype_chunk(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> tuple[pd.DataFrame, str, int]:
+    from ml import hype
+
+    minutes = read_frame(
+        conn,
+        "select channel, window_start_at as minute_start, message_count as messages,"
+        " unique_chatter_count as chatters,"
+        " round(coalesce(emote_message_share, 0) * message_count)::int as emote_messages,"
+        " mean_sentiment as sentiment"
+        " from intermediate.int_chat_window_activity"
+        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s",
+        (start - HYPE_HISTORY, end),
+    )
+    empty = pd.DataFrame(columns=["channel", "window_start_at", "hype_probability",
+                                  "is_hype_label", "model_version"])  # fmt: skip
+    if minutes.empty:
+        return empty, hype.MODEL_VERSION, 0
+    for column in ("messages", "chatters", "emote_messages"):
+        minutes[column] = minutes[column].astype(int)
+    minutes["sentiment"] = minutes["sentiment"].astype(float)
+    minutes["minute_start"] = pd.to_datetime(minutes["minute_start"], utc=True)
+    minutes["stream_id"] = _sessions(minutes)
+    bursts = read_frame(
+        conn, "select channel, started_at, ended_at from ml.emote_bursts"
+        " where ended_at > %s and started_at < %s", (start - HYPE_HISTORY, end),
+    )  # fmt: skip
+    per_min = hype._fill_minutes(minutes)
+    per_min["burst_active"] = 0
+    if not bursts.empty:
+        per_min["burst_active"] = hype._active_bursts(per_min, bursts)
+    features = hype.build_features(per_min)
+    window = features["minute_start"] >= pd.Timestamp(start)
+    history = features[~window & features["is_hype_label"].notna()]
+    target = features[window]
+    positives = int(history["is_hype_label"].sum()) if not history.empty else 0
+    if positives >= MIN_HYPE_POSITIVES and history["is_hype_label"].nunique() == 2:
+        model = hype.train_hype(history)
+        predicted = hype.predict(target, model)
+        version = hype.MODEL_VERSION
+        probability = predicted["hype_probability"].to_numpy()
+    else:
+        version = f"{hype.MODEL_VERSION}-baseline"
+        ratio = target["rate_rel_p90"].to_numpy(dtype=float)
+        probability = 1.0 / (1.0 + np.exp(-4.0 * (np.nan_to_num(ratio) - 1.0)))
+    out = pd.DataFrame({
+        "channel": target["channel"].to_numpy(),
+        "window_start_at": target["minute_start"].to_numpy(),
+        "hype_probability": probability.astype(float),
+        "is_hype_label": pd.array(target["is_hype_label"].to_numpy(dtype=float), dtype="Float64")
+        .astype("boolean"),
+        "model_version": version,
+    })  # fmt: skip
+    return out[out["window_start_at"] < pd.Timestamp(end)], version, positives
+
+
+# ---------------------------------------------------------------------------------------------
+# Stream-level models (daily): chatter segments, topics, stream patterns
+# ---------------------------------------------------------------------------------------------
+
+_STREAM_MESSAGES = """
+    select
+        sessions.stream_id, events.channel, events.sent_at, events.user_login,
+        coalesce(events.body, '') as text, events.subscriber_months,
+        coalesce(emotes.codes, '{}') as emotes
+    from intermediate.int_stream_sessions as sessions
+    join staging.stg_raw__chat_events as events
+        on events.channel = sessions.channel
+        and events.sent_at >= sessions.started_at and events.sent_at < sessions.ended_at
+    left join lateral (
+        select array_agg(occ.emote_code) as codes
+        from intermediate.int_emote_occurrences as occ
+        where occ.chat_event_key = events.chat_event_key and occ.sent_at = events.sent_at
+    ) as emotes on true
+    where events.event_type = 'message'
+"""
+
+
+def _stream_messages(conn: psycopg.Connection) -> pd.DataFrame:
+    frame = read_frame(conn, _STREAM_MESSAGES)
+    if not frame.empty:
+        frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True)
+        frame["emotes"] = frame["emotes"].map(list)
+    return frame
+
+
+def _segment_inputs(
+    conn: psycopg.Connection,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame | None]]:
+    messages = _stream_messages(conn)
+    moderation = read_frame(
+        conn,
+        "select moderation.channel, moderation.target_user_login, sessions.stream_id"
+        " from intermediate.int_moderation_events as moderation"
+        " join intermediate.int_stream_sessions as sessions"
+        " on sessions.channel = moderation.channel"
+        " and moderation.moderated_at >= sessions.started_at"
+        " and moderation.moderated_at < sessions.ended_at"
+        " where moderation.target_user_login is not null",
+    )
+    joins = read_frame(
+        conn,
+        "select events.channel, sessions.stream_id, events.user_login"
+        " from staging.stg_raw__chat_events as events"
+        " join intermediate.int_stream_sessions as sessions on sessions.channel = events.channel"
+        " and events.sent_at >= sessions.started_at and events.sent_at < sessions.ended_at"
+        " where events.event_type = 'join'",
+    )
+    options = {"moderation": moderation if not moderation.empty else None,
+               "joins": joins if not joins.empty else None}  # fmt: skip
+    return messages, options
+
+
+def build_segments(conn: psycopg.Connection) -> WriteResult:
+    """Segment per chatter and channel, replacing ml.chatter_segments."""
+    from ml import segments
+
+    began = time.perf_counter()
+    messages, options = _segment_inputs(conn)
+    out = pd.DataFrame(columns=segments.SEGMENT_COLUMNS)
+    if not messages.empty:
+        out = segments.chatter_segments(messages, **options)[segments.SEGMENT_COLUMNS]
+    with conn.transaction():
+        _replace(conn, "ml.chatter_segments", out, "true", ())
+    counts = out["segment"].value_counts().to_dict() if not out.empty else {}
+    return WriteResult(len(out), time.perf_counter() - began, segments.MODEL_VERSION,
+                       {"segments": {str(k): int(v) for k, v in counts.items()}})  # fmt: skip
+
+
+def build_stream_segments(conn: psycopg.Connection) -> WriteResult:
+    """Segment per chatter and stream (attendance counted causally), replacing its table."""
+    from ml import segments
+
+    began = time.perf_counter()
+    messages, options = _segment_inputs(conn)
+    columns = ["stream_id", "channel", "user_login", "segment", "model_version"]
+    out = pd.DataFrame(columns=columns)
+    if not messages.empty:
+        out = segments.chatter_stream_segments(messages, **options)[columns]
+    with conn.transaction():
+        _replace(conn, "ml.chatter_stream_segments", out, "true", ())
+    return WriteResult(len(out), time.perf_counter() - began, segments.MODEL_VERSION,
+                       {"chatter_streams": len(out)})  # fmt: skip
+
+
+def build_topics(conn: psycopg.Connection) -> WriteResult:
+    from ml import topics
+
+    began = time.perf_counter()
+    messages = _stream_messages(conn)
+    columns = ["channel", "stream_id", "segment_start_at", "segment_end_at", "topic_rank",
+               "topic_label", "top_terms", "weight", "shift_from_previous",
+               "model_version"]  # fmt: skip
+    out = pd.DataFrame(columns=columns)
+    if not messages.empty:
+        found = topics.segment_topics(messages)
+        found = found[found["topic_label"].notna()] if "topic_label" in found else found
+        out = pd.DataFrame({
+            "channel": found["channel"], "stream_id": found["stream_id"],
+            "segment_start_at": found["segment_start"], "segment_end_at": found["segment_end"],
+            "topic_rank": found["topic_rank"].astype(int), "topic_label": found["topic_label"],
+            "top_terms": [
+                _terms_json(terms, weights)
+                for terms, weights in zip(found["top_terms"], found["term_weights"], strict=True)
+            ],
+            "weight": found["weight"].astype(float),
+            "shift_from_previous": found["shift_from_previous"].astype(float),
+            "model_version": topics.MODEL_VERSION,
+        })[columns]  # fmt: skip
+    with conn.transaction():
+        _replace(conn, "ml.stream_topics", out, "true", ())
+    return WriteResult(len(out), time.perf_counter() - began, topics.MODEL_VERSION,
+                       {"topics": len(out)})  # fmt: skip
+
+
+def _terms_json(terms: Sequence[str], weights: Sequence[float]) -> str:
+    pairs = zip(terms, weights, strict=False)
+    return json.dumps([{"term": t, "weight": round(float(w), 4)} for t, w in pairs])
+
+
+def build_stream_patterns(conn: psycopg.Connection) -> WriteResult:
+    from ml import patterns
+
+    began = time.perf_counter()
+    activity = read_frame(
+        conn,
+        "select sessions.stream_id, sessions.channel, sessions.started_at as stream_start,"
+        " sessions.ended_at as stream_end, minutes.window_start_at as minute_start,"
+        " minutes.message_count as messages"
+        " from intermediate.int_stream_sessions as sessions"
+        " join intermediate.int_chat_window_activity as minutes"
+        " on minutes.channel = sessions.channel"
+        " and minutes.window_seconds = 60 and minutes.window_start_at >= sessions.started_at"
+        " and minutes.window_start_at < sessions.ended_at",
+    )
+    out = pd.DataFrame(columns=["stream_id", "channel", "activity_deciles", "pattern",
+                                "model_version"])  # fmt: skip
+    if not activity.empty:
+        for column in ("stream_start", "stream_end", "minute_start"):
+            activity[column] = pd.to_datetime(activity[column], utc=True)
+        activity["messages"] = activity["messages"].astype(int)
+        curves = patterns.stream_curves(activity)
+        named = patterns.stream_patterns(curves, n_clusters=min(6, len(curves)))
+        out = pd.DataFrame({
+            "stream_id": named["stream_id"], "channel": named["channel"],
+            "activity_deciles": [json.dumps([round(float(v), 5) for v in row])
+                                 for row in named[patterns.DECILES].to_numpy()],
+            "pattern": named["pattern"], "model_version": patterns.MODEL_VERSION,
+        })  # fmt: skip
+    with conn.transaction():
+        _replace(conn, "ml.stream_patterns", out, "true", ())
+    counts = out["pattern"].value_counts().to_dict() if not out.empty else {}
+    return WriteResult(len(out), time.perf_counter() - began, patterns.MODEL_VERSION,
+                       {"patterns": {str(k): int(v) for k, v in counts.items()}})  # fmt: skip

@@ -1,0 +1,82 @@
+"""dagster-dbt wiring: the dbt project, its manifest and one translator for the whole graph."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from twitch_warehouse.settings import PROJECT_ROOT
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+# dbt sources are the Dagster assets that write them.
+SOURCE_ASSET_KEYS = {
+    ("raw", "emote_catalog_snapshots"): dg.AssetKey(["raw", "emote_catalogs"]),
+}
+LAYER_OWNERS = {
+    "staging": "team:ingestion",
+    "intermediate": "team:analytics",
+    "marts": "team:analytics",
+}
+
+
+def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Parse the dbt project when its manifest is missing or older than any model or macro."""
+    manifest = project_dir / "target" / "manifest.json"
+    sources = [*project_dir.glob("models/**/*"), *project_dir.glob("macros/**/*"),
+               project_dir / "dbt_project.yml", *project_dir.glob("tests/**/*")]  # fmt: skip
+    newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run(
+            [str(dbt), "parse", "--quiet", "--project-dir", str(project_dir),
+             "--profiles-dir", str(project_dir)],
+            check=True, cwd=project_dir,
+        )  # fmt: skip
+    return manifest
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Models keyed by schema and name, grouped by layer; sources mapped to their writers."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            key = (dbt_resource_props["source_name"], dbt_resource_props["name"])
+            # Every other source is the table its writer asset is named after.
+            return SOURCE_ASSET_KEYS.get(key, dg.AssetKey(list(key)))
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return self._layer(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return [LAYER_OWNERS.get(self._layer(dbt_resource_props), "team:analytics")]
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        fqn = props.get("fqn", [])
+        for layer in ("staging", "intermediate", "marts"):
+            if layer in fqn:
+                return layer
+        return props.get("schema") or "dbt"
+
+
+translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def window_vars(window: dg.TimeWindow) -> str:
+    """The partition window as dbt --vars (JSON is valid YAML)."""
+    import json
+
+    return json.dumps(
+        {"window_start": window.start.isoformat(), "window_end": window.end.isoformat()}
+    )

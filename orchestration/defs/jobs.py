@@ -1,0 +1,42 @@
+"""Jobs and schedules: hourly chat through the hourly marts; daily stream models and report."""
+
+import dagster as dg
+
+from orchestration.defs.dbt_models import (
+    dbt_daily_intermediate,
+    dbt_daily_marts,
+    dbt_hourly_intermediate,
+    dbt_hourly_marts,
+    dbt_raw_staging,
+)
+from orchestration.partitions import hourly_partitions
+from orchestration.policy import RETRY_POLICY
+
+hourly_chat_job = dg.define_asset_job(
+    "hourly_chat",
+    selection=dg.AssetSelection.groups("raw")
+    | dg.AssetSelection.assets(dbt_raw_staging, dbt_hourly_intermediate, dbt_hourly_marts)
+    | dg.AssetSelection.tag("cadence", "hourly"),
+    partitions_def=hourly_partitions,
+    op_retry_policy=RETRY_POLICY,
+    description="Load an hour of chat, build staging, score it and build the hourly marts.",
+)
+
+daily_report_job = dg.define_asset_job(
+    "daily_report",
+    selection=dg.AssetSelection.assets(dbt_daily_intermediate, dbt_daily_marts)
+    | dg.AssetSelection.tag("cadence", "daily")
+    | dg.AssetSelection.groups("reports"),
+    op_retry_policy=RETRY_POLICY,
+    description="Rebuild stream-level models, run the daily ML and publish the report site.",
+)
+
+# Closed hours are loaded five minutes after they end.
+hourly_chat_schedule = dg.build_schedule_from_partitioned_job(hourly_chat_job, minute_of_hour=5)
+
+daily_report_schedule = dg.ScheduleDefinition(
+    job=daily_report_job,
+    cron_schedule="30 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

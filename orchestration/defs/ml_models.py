@@ -1,0 +1,120 @@
+"""ML assets: models from `ml/` reading dbt models, written back for dbt to read as sources."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+import psycopg
+
+from ml import warehouse as ml_io
+from orchestration.partitions import hourly_partitions, single_run_backfill
+from orchestration.resources import WarehouseResource
+
+Window = Callable[[psycopg.Connection, datetime, datetime], ml_io.WriteResult]
+Whole = Callable[[psycopg.Connection], ml_io.WriteResult]
+
+
+def _metadata(results: list[ml_io.WriteResult]) -> dict[str, Any]:
+    rows = sum(r.rows for r in results)
+    seconds = sum(r.seconds for r in results)
+    summary: dict[str, object] = {}
+    for result in results:
+        for key, value in result.summary.items():
+            if isinstance(value, int | float) and isinstance(summary.get(key, 0), int | float):
+                summary[key] = summary.get(key, 0) + value  # type: ignore[operator]
+            else:
+                summary[key] = value
+    return {
+        "rows_written": dg.MetadataValue.int(rows),
+        "model_version": ", ".join(sorted({r.model_version for r in results})),
+        "seconds": dg.MetadataValue.float(round(seconds, 3)),
+        "rows_per_second": dg.MetadataValue.float(round(rows / seconds, 1) if seconds else 0.0),
+        "summary": dg.MetadataValue.json(summary),
+    }
+
+
+def hourly_ml_asset(name: str, deps: list[list[str]], description: str, run: Window):
+    @dg.asset(
+        key=["ml", name],
+        group_name="ml",
+        deps=[dg.AssetKey(d) for d in deps],
+        partitions_def=hourly_partitions,
+        backfill_policy=single_run_backfill,
+        kinds={"python", "scikitlearn", "postgres"},
+        owners=["team:ml"],
+        tags={"cadence": "hourly"},
+        description=description,
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        with warehouse.connect() as conn:
+            window = context.partition_time_window
+            results = [run(conn, window.start, window.end)]
+        return dg.MaterializeResult(metadata=_metadata(results))
+
+    return _asset
+
+
+def daily_ml_asset(name: str, deps: list[list[str]], description: str, run: Whole):
+    @dg.asset(
+        key=["ml", name],
+        group_name="ml",
+        deps=[dg.AssetKey(d) for d in deps],
+        kinds={"python", "scikitlearn", "postgres"},
+        owners=["team:ml"],
+        tags={"cadence": "daily"},
+        description=description,
+    )
+    def _asset(warehouse: WarehouseResource):
+        with warehouse.connect() as conn:
+            return dg.MaterializeResult(metadata=_metadata([run(conn)]))
+
+    return _asset
+
+
+message_sentiment = hourly_ml_asset(
+    "message_sentiment", [["staging", "stg_raw__chat_events"]],
+    "Emote-aware sentiment score in [-1, 1] and a 3-class label for every message.",
+    ml_io.score_sentiment_window,
+)  # fmt: skip
+message_toxicity = hourly_ml_asset(
+    "message_toxicity", [["staging", "stg_raw__chat_events"]],
+    "Calibrated toxicity probability for every message (char + word n-grams).",
+    ml_io.score_toxicity_window,
+)  # fmt: skip
+emote_bursts = hourly_ml_asset(
+    "emote_bursts",
+    [["intermediate", "int_emote_occurrences"], ["intermediate", "int_chat_window_activity"]],
+    "Emote bursts peaking in the hour, against a rolling baseline of the 90 minutes before.",
+    ml_io.detect_bursts_window,
+)  # fmt: skip
+hype_predictions = hourly_ml_asset(
+    "hype_predictions", [["intermediate", "int_chat_window_activity"], ["ml", "emote_bursts"]],
+    "Probability that the next minute is a hype moment, from a model fitted on the week before.",
+    ml_io.predict_hype_window,
+)  # fmt: skip
+chatter_segments = daily_ml_asset(
+    "chatter_segments",
+    [["intermediate", "int_stream_sessions"], ["intermediate", "int_moderation_events"],
+     ["intermediate", "int_emote_occurrences"]],
+    "Named chatter segment per channel (KMeans over behaviour features, named by rules).",
+    ml_io.build_segments,
+)  # fmt: skip
+chatter_stream_segments = daily_ml_asset(
+    "chatter_stream_segments",
+    [["intermediate", "int_stream_sessions"], ["intermediate", "int_moderation_events"],
+     ["intermediate", "int_emote_occurrences"]],
+    "Each chatter's segment in each stream, to follow how segments change across streams.",
+    ml_io.build_stream_segments,
+)  # fmt: skip
+stream_topics = daily_ml_asset(
+    "stream_topics", [["intermediate", "int_stream_sessions"], ["staging", "stg_raw__chat_events"]],
+    "Topics per stream segment (spaCy tokens, scikit-learn NMF) with labels and shift.",
+    ml_io.build_topics,
+)  # fmt: skip
+stream_patterns = daily_ml_asset(
+    "stream_patterns",
+    [["intermediate", "int_stream_sessions"], ["intermediate", "int_chat_window_activity"]],
+    "Activity curve over the deciles of each stream and its named shape pattern.",
+    ml_io.build_stream_patterns,
+)  # fmt: skip

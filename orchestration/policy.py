@@ -1,0 +1,6 @@
+"""Cross-cutting run policy, applied to every job in one place."""
+
+import dagster as dg
+
+# Transient failures (a restarted database, a dropped connection) retry with backoff.
+RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)

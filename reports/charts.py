@@ -1,0 +1,1177 @@
+"""Plotly figures for the report pages: titled, with units and hover details.
+
+Figures are shipped as JSON inside `<script type="application/json">` and drawn by
+`static/site.js`, which also applies the light/dark theme and the page filters. Every string that
+came from chat (channel names, emote codes, topic labels) goes through `esc()`: Plotly renders a
+subset of HTML in names and hover text, and escaped entities display as the literal characters.
+
+Trace `meta` drives the filters in site.js: `channel` (a channel, or "*" for an all-channel
+total shown only when no channel is selected) and `window` (30 or 60, the stream timeline).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from markupsafe import Markup
+from plotly.subplots import make_subplots
+from plotly.utils import PlotlyJSONEncoder
+
+PALETTE = [
+    "#9146FF",
+    "#00A5A0",
+    "#F5A623",
+    "#E4572E",
+    "#4A90E2",
+    "#5DBB2F",
+    "#BD10E0",
+    "#8B572A",
+    "#50E3C2",
+    "#D0021B",
+]
+SENTIMENT_COLORS = {
+    "positive": "#2EAD6B",
+    "neutral": "#9AA0A6",
+    "negative": "#E4572E",
+    "unscored": "#D0D4D9",
+}
+PROVIDER_COLORS = {"twitch": "#9146FF", "bttv": "#D50014", "ffz": "#2E86DE", "7tv": "#29B6A4"}
+SEGMENT_ORDER = ["lurker", "casual", "regular", "superfan", "emote_spammer", "troll", "unsegmented"]
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+
+
+def esc(value: object) -> str:
+    """Text safe for Plotly's pseudo-HTML (names, labels, hover text).
+
+    Quotes stay as they are: Plotly only interprets tags, and it shows `&quot;` literally.
+    """
+    return html.escape(str(value), quote=False)
+
+
+def short(value: object, limit: int = 18) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def utc(values: Iterable[Any]) -> list[str]:
+    """Timestamps as naive UTC ISO strings: plotly.js does not parse UTC offsets."""
+    stamps = pd.to_datetime(pd.Series(list(values)), utc=True)
+    return [t.strftime("%Y-%m-%dT%H:%M:%S") if not pd.isna(t) else None for t in stamps]
+
+
+def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
+    """Insert an empty row after each pause longer than a window, so lines break off-stream."""
+    if len(df) < 2:
+        return df
+    rows = df.sort_values(time_col)
+    times = pd.to_datetime(rows[time_col], utc=True)
+    pause = times.diff().shift(-1) > pd.Timedelta(seconds=1.5 * seconds)
+    if not pause.any():
+        return rows
+    fillers = pd.DataFrame({time_col: times[pause] + pd.Timedelta(seconds=seconds)})
+    return pd.concat([rows, fillers], ignore_index=True).sort_values(time_col, kind="stable")
+
+
+def color_of(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def channel_colors(channels: Sequence[str]) -> dict[str, str]:
+    return {ch: color_of(i) for i, ch in enumerate(sorted(channels))}
+
+
+def _num(values: Iterable[Any]) -> list[float | None]:
+    out: list[float | None] = []
+    for v in values:
+        out.append(None if v is None or pd.isna(v) else float(v))
+    return out
+
+
+def _layout(
+    fig: go.Figure,
+    title: str,
+    *,
+    x_title: str = "",
+    y_title: str = "",
+    height: int = 360,
+    hovermode: str = "x unified",
+) -> go.Figure:
+    fig.update_layout(
+        template=go.layout.Template(),  # no 10 KB template per chart; site.js themes it
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.985,
+            "yanchor": "top",
+            "yref": "container",
+            "font": {"size": 15},
+        },
+        margin={"l": 56, "r": 16, "t": 78, "b": 44},
+        height=height,
+        # Legend above the plot, under the title: below it collides with axis titles/sliders.
+        legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        hovermode=hovermode,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT, "size": 12},
+        colorway=PALETTE,
+        hoverlabel={"namelength": -1},
+    )
+    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=True)
+    fig.update_yaxes(title_text=y_title, automargin=True, showgrid=True, rangemode="tozero")
+    return fig
+
+
+def render(fig: go.Figure, div_id: str, *, timeseries: bool = False, tall: bool = False) -> Markup:
+    """A chart placeholder plus its figure as JSON that cannot break out of the script tag."""
+    full = fig.to_plotly_json()
+    spec = {"data": full["data"], "layout": full["layout"]}
+    payload = json.dumps(spec, cls=PlotlyJSONEncoder, separators=(",", ":"))
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    attrs = ' data-timeseries="1"' if timeseries else ""
+    cls = "chart tall" if tall else "chart"
+    return Markup(
+        f'<div class="{cls}" id="{esc(div_id)}"{attrs} role="img" '
+        f'aria-label="{esc(fig.layout.title.text or div_id)}"></div>'
+        f'<script type="application/json" class="chart-spec" data-for="{esc(div_id)}">'
+        f"{payload}</script>"
+    )
+
+
+def empty(title: str, message: str = "No data for this period yet") -> go.Figure:
+    """A titled placeholder, so a page with no rows still renders a (labelled) chart."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=esc(message),
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font={"size": 14},
+    )
+    fig = _layout(fig, title, height=220)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview
+
+
+def message_volume(
+    df: pd.DataFrame, colors: dict[str, str], *, window_minutes: int = 5
+) -> go.Figure:
+    """Messages per minute, one trace per channel (meta.channel drives the channel filter)."""
+    title = f"Messages per minute ({window_minutes}-minute average)"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    for channel, rows in df.groupby("channel", sort=True):
+        rows = gaps(rows, "window_start_at", 60 * window_minutes)
+        rate = rows["message_count"].astype(float) / window_minutes
+        fig.add_trace(
+            go.Scatter(
+                x=utc(rows["window_start_at"]),
+                y=rate.round(2).tolist(),
+                name=f"#{esc(channel)}",
+                mode="lines",
+                line={"width": 1.6, "color": colors.get(str(channel))},
+                meta={"channel": str(channel)},
+                hovertemplate="%{y:.1f} msg/min<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig = _layout(fig, title, x_title="Time (UTC)", y_title="Messages per minute")
+    fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.06})
+    return fig
+
+
+def activity_heatmap(df: pd.DataFrame) -> go.Figure:
+    """Weekday x hour of day; an all-channel trace plus one per channel for the filter."""
+    title = "When chat is active: messages by weekday and hour (UTC)"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+
+    def grid(rows: pd.DataFrame) -> list[list[float]]:
+        z = np.zeros((7, 24))
+        for r in rows.itertuples():
+            z[int(r.weekday) - 1, int(r.hour)] += float(r.message_count)  # type: ignore[arg-type]
+        return z.tolist()
+
+    traces = [("*", df, True)] + [(str(c), rows, False) for c, rows in df.groupby("channel")]
+    for channel, rows, visible in traces:
+        fig.add_trace(
+            go.Heatmap(
+                z=grid(rows),
+                x=list(range(24)),
+                y=WEEKDAYS,
+                colorscale="Purples",
+                visible=visible,
+                name="all channels" if channel == "*" else f"#{esc(channel)}",
+                meta={"channel": channel, "exclusive": channel != "*"},
+                colorbar={"title": {"text": "msgs"}, "thickness": 12},
+                hovertemplate="%{y} %{x}:00 UTC: %{z:,.0f} messages<extra>%{fullData.name}</extra>",
+                xgap=1,
+                ygap=1,
+            )
+        )
+    fig = _layout(fig, title, x_title="Hour of day (UTC)", hovermode="closest", height=320)
+    fig.update_yaxes(autorange="reversed", showgrid=False, rangemode=None)
+    fig.update_xaxes(dtick=2, showgrid=False)
+    return fig
+
+
+def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    title = "Top channels by engagement: messages per chatter"
+    if df.empty:
+        return empty(title)
+    rows = df.sort_values("messages_per_chatter", ascending=True, na_position="first")
+    fig = go.Figure(
+        go.Bar(
+            x=_num(rows["messages_per_chatter"]),
+            y=[f"#{esc(c)}" for c in rows["channel"]],
+            orientation="h",
+            marker={"color": [colors.get(str(c)) for c in rows["channel"]]},
+            customdata=np.column_stack(
+                [
+                    rows["chatter_count"].fillna(0).astype(int),
+                    rows["message_count"].fillna(0),
+                    rows["messages_per_minute"].fillna(0).round(1),
+                    rows["stream_count"].fillna(0),
+                ]
+            ).tolist(),
+            hovertemplate=(
+                "%{y}: %{x:.1f} messages per chatter<br>%{customdata[0]:,} chatters, "
+                "%{customdata[1]:,} messages<br>%{customdata[2]} msg/min while live, "
+                "%{customdata[3]} streams<extra></extra>"
+            ),
+        )
+    )
+    fig = _layout(
+        fig,
+        title,
+        x_title="Messages per chatter",
+        hovermode="closest",
+        height=max(220, 60 + 40 * len(rows)),
+    )
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Channel
+
+
+def volume_and_chatters(df: pd.DataFrame, channel: str) -> go.Figure:
+    title = f"#{esc(channel)}: messages and unique chatters per 5 minutes"
+    if df.empty:
+        return empty(title)
+    df = gaps(df, "window_start_at", 300)
+    x = utc(df["window_start_at"])
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_num(df["message_count"]),
+            name="Messages",
+            mode="lines",
+            line={"color": PALETTE[0]},
+            fill="tozeroy",
+            hovertemplate="%{y:,} messages<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_num(df["unique_chatter_count"]),
+            name="Unique chatters",
+            mode="lines",
+            line={"color": PALETTE[1]},
+            hovertemplate="%{y:,} chatters<extra></extra>",
+        )
+    )
+    return _layout(fig, title, x_title="Time (UTC)", y_title="Count per 5 minutes")
+
+
+def sentiment_pie(df: pd.DataFrame, channel: str) -> go.Figure:
+    title = f"#{esc(channel)}: sentiment of messages"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure(
+        go.Pie(
+            labels=[esc(x) for x in df["sentiment_label"]],
+            values=_num(df["message_count"]),
+            hole=0.45,
+            sort=False,
+            marker={"colors": [SENTIMENT_COLORS.get(x, "#888") for x in df["sentiment_label"]]},
+            hovertemplate="%{label}: %{value:,} messages (%{percent})<extra></extra>",
+        )
+    )
+    fig = _layout(fig, title, hovermode="closest", height=340)
+    return fig
+
+
+def sentiment_trend(df: pd.DataFrame, channel: str) -> go.Figure:
+    title = f"#{esc(channel)}: mean sentiment and toxicity per 5 minutes"
+    if df.empty:
+        return empty(title)
+    df = gaps(df, "window_start_at", 300)
+    x = utc(df["window_start_at"])
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_num(df["mean_sentiment"]),
+            name="Mean sentiment (-1..1)",
+            mode="lines",
+            line={"color": SENTIMENT_COLORS["positive"]},
+            hovertemplate="sentiment %{y:.2f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[None if v is None else v * 100 for v in _num(df["toxicity_rate"])],
+            name="Toxic messages (%)",
+            mode="lines",
+            line={"color": SENTIMENT_COLORS["negative"], "dash": "dot"},
+            hovertemplate="%{y:.1f}% toxic<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    fig = _layout(fig, title, x_title="Time (UTC)")
+    fig.update_yaxes(title_text="Mean sentiment", range=[-1, 1], rangemode=None, secondary_y=False)
+    fig.update_yaxes(title_text="Toxic messages (%)", showgrid=False, secondary_y=True)
+    return fig
+
+
+def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> go.Figure:
+    """Horizontal bars of the most used emotes, coloured by provider."""
+    if df.empty:
+        return empty(title)
+    rows = (
+        df.groupby(["emote_code", "provider"], as_index=False)["use_count"]
+        .sum()
+        .nlargest(limit, "use_count")
+        .iloc[::-1]
+    )
+    fig = go.Figure()
+    for provider, part in rows.groupby("provider", sort=False):
+        fig.add_trace(
+            go.Bar(
+                x=_num(part["use_count"]),
+                y=[esc(e) for e in part["emote_code"]],
+                orientation="h",
+                name=esc(provider),
+                marker={"color": PROVIDER_COLORS.get(str(provider), "#888")},
+                hovertemplate="%{y} (" + esc(provider) + "): %{x:,} uses<extra></extra>",
+            )
+        )
+    fig = _layout(
+        fig, title, x_title="Uses", hovermode="closest", height=max(260, 80 + 22 * len(rows))
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=[esc(e) for e in rows["emote_code"]])
+    fig.update_layout(barmode="stack")
+    return fig
+
+
+def segments_by_stream(df: pd.DataFrame, channel: str) -> go.Figure:
+    title = f"#{esc(channel)}: chatter segments per stream"
+    if df.empty:
+        return empty(title)
+    starts = sorted(df["started_at"].unique())
+    labels = [pd.Timestamp(s).strftime("%b %d %H:%M") for s in starts]
+    fig = go.Figure()
+    present = [s for s in SEGMENT_ORDER if s in set(df["segment"])]
+    present += sorted(set(df["segment"]) - set(present))
+    for i, segment in enumerate(present):
+        part = df[df["segment"] == segment].set_index("started_at")["chatter_count"]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=[float(part.get(s, 0)) for s in starts],
+                name=esc(segment),
+                marker={"color": color_of(i)},
+                hovertemplate="%{x}: %{y:,} " + esc(segment) + " chatters<extra></extra>",
+            )
+        )
+    fig = _layout(fig, title, x_title="Stream start (UTC)", y_title="Chatters")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Stream
+
+
+def stream_timeline(
+    windows: pd.DataFrame,
+    *,
+    bursts: pd.DataFrame,
+    moderation: pd.DataFrame,
+    hype: pd.DataFrame,
+    title: str,
+) -> go.Figure:
+    """Message rate, sentiment and toxicity at 30 s and 1 min (toggle), with event markers."""
+    fig = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.5, 0.25, 0.25]
+    )
+    for seconds in (60, 30):
+        rows = windows[windows["window_seconds"] == seconds]
+        if rows.empty:
+            continue
+        rows = gaps(rows, "window_start_at", seconds)
+        x = utc(rows["window_start_at"])
+        label = "1 min" if seconds == 60 else "30 s"
+        meta = {"window": seconds}
+        visible = seconds == 60
+        rate = rows["message_count"].astype(float) * 60.0 / seconds
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rate.round(1).tolist(),
+                name=f"Messages/min ({label})",
+                mode="lines",
+                line={"color": PALETTE[0], "width": 1.5},
+                fill="tozeroy",
+                meta=meta,
+                visible=visible,
+                hovertemplate="%{y:.0f} msg/min<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_num(rows["mean_sentiment"]),
+                name=f"Sentiment ({label})",
+                mode="lines",
+                line={"color": SENTIMENT_COLORS["positive"], "width": 1.3},
+                meta=meta,
+                visible=visible,
+                hovertemplate="sentiment %{y:.2f}<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_num(rows["mean_toxicity"]),
+                name=f"Toxicity ({label})",
+                mode="lines",
+                line={"color": SENTIMENT_COLORS["negative"], "width": 1.3},
+                meta=meta,
+                visible=visible,
+                hovertemplate="toxicity %{y:.2f}<extra></extra>",
+            ),
+            row=3,
+            col=1,
+        )
+        notices = rows[(rows["subscription_count"] > 0) | (rows["raid_count"] > 0)]
+        if not notices.empty:
+            fig.add_trace(
+                go.Scatter(
+                    x=utc(notices["window_start_at"]),
+                    y=(notices["message_count"].astype(float) * 60.0 / seconds).round(1).tolist(),
+                    name=f"Subs / raids ({label})",
+                    mode="markers",
+                    meta=meta,
+                    visible=visible,
+                    marker={"symbol": "star", "size": 11, "color": PALETTE[2]},
+                    customdata=notices[["subscription_count", "raid_count"]]
+                    .astype(int)
+                    .values.tolist(),
+                    hovertemplate="%{customdata[0]} subs, %{customdata[1]} raids<extra></extra>",
+                ),
+                row=1,
+                col=1,
+            )
+    if not bursts.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=utc(bursts["peak_at"]),
+                y=_num(bursts["peak_messages_per_minute"]),
+                name="Emote burst",
+                mode="markers+text",
+                text=[esc(e) for e in bursts["emote_code"]],
+                textposition="top center",
+                marker={"symbol": "diamond", "size": 10, "color": PALETTE[3]},
+                customdata=np.column_stack(
+                    [bursts["peak_uses"].astype(int), bursts["burst_score"].astype(float).round(1)]
+                ).tolist(),
+                hovertemplate=(
+                    "burst %{text}: %{customdata[0]} uses at peak, score "
+                    "%{customdata[1]}<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=1,
+        )
+    if not hype.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=utc(hype["predicted_minute_start_at"]),
+                y=[0.0] * len(hype),
+                name="Predicted hype minute",
+                mode="markers",
+                marker={"symbol": "triangle-up", "size": 11, "color": PALETTE[6]},
+                customdata=(hype["hype_probability"].astype(float) * 100).round(0).tolist(),
+                hovertemplate="predicted hype (%{customdata:.0f}%)<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    if not moderation.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=utc(moderation["moderated_at"]),
+                y=[1.0] * len(moderation),
+                name="Moderation action",
+                mode="markers",
+                marker={"symbol": "x", "size": 9, "color": SENTIMENT_COLORS["negative"]},
+                text=[esc(a) for a in moderation["action_type"]],
+                customdata=moderation["duration_seconds"].fillna(0).astype(int).tolist(),
+                hovertemplate="%{text} (%{customdata}s)<extra></extra>",
+            ),
+            row=3,
+            col=1,
+        )
+    fig = _layout(fig, title, height=560)
+    fig.update_xaxes(title_text="Time (UTC)", row=3, col=1)
+    fig.update_yaxes(title_text="Msg/min", row=1, col=1)
+    fig.update_yaxes(title_text="Sentiment", range=[-1, 1], rangemode=None, row=2, col=1)
+    fig.update_yaxes(title_text="Toxicity", range=[0, 1.05], rangemode=None, row=3, col=1)
+    return fig
+
+
+def stream_shape(
+    stream_deciles: Sequence[float],
+    usual: Sequence[float] | None,
+    channel: str,
+    pattern: str | None,
+) -> go.Figure:
+    title = f"Shape of this stream ({esc(pattern or 'unclassified')}) vs #{esc(channel)}'s usual"
+    if not stream_deciles:
+        return empty(title)
+    x = [f"{i * 10}–{(i + 1) * 10}%" for i in range(len(stream_deciles))]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=[v * 100 for v in stream_deciles],
+            name="This stream",
+            marker={"color": PALETTE[0]},
+            hovertemplate="%{x} of the stream: %{y:.1f}% of messages<extra>this stream</extra>",
+        )
+    )
+    if usual:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[v * 100 for v in usual],
+                name="Channel's usual",
+                mode="lines+markers",
+                line={"color": PALETTE[2], "width": 2},
+                hovertemplate="%{y:.1f}% of messages<extra>usual</extra>",
+            )
+        )
+    return _layout(
+        fig, title, x_title="Part of the stream", y_title="Share of messages (%)", height=320
+    )
+
+
+def stream_topics(df: pd.DataFrame) -> go.Figure:
+    title = "Topics through the stream (weight of each segment's top topics)"
+    if df.empty:
+        return empty(title, "No topics were modelled for this stream")
+    fig = go.Figure()
+    for rank, part in df.groupby("topic_rank", sort=True):
+        fig.add_trace(
+            go.Bar(
+                x=utc(part["segment_start_at"]),
+                y=_num(part["topic_weight"]),
+                name=f"Topic #{int(rank)}",
+                text=[esc(t) for t in part["topic_label"]],  # type: ignore[arg-type]
+                textposition="inside",
+                insidetextanchor="middle",
+                marker={"color": color_of(int(rank) - 1)},  # type: ignore[arg-type]
+                customdata=(part["shift_from_previous"].fillna(0).astype(float).round(2)).tolist(),
+                hovertemplate="%{text}: weight %{y:.2f} (shift %{customdata})<extra></extra>",
+            )
+        )
+    fig = _layout(
+        fig, title, x_title="Segment start (UTC)", y_title="Topic weight", hovermode="closest"
+    )
+    fig.update_layout(barmode="stack")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Emotes
+
+
+def provider_leaderboard(
+    df: pd.DataFrame, provider: str, colors: dict[str, str], *, limit: int = 10
+) -> go.Figure:
+    """Top emotes of one provider; bars stacked by channel so the channel filter applies."""
+    title = f"Top {provider.upper() if provider != 'twitch' else 'Twitch'} emotes"
+    rows = df[df["provider"] == provider]
+    if rows.empty:
+        return empty(title, f"No {provider} emotes used")
+    order = rows.groupby("emote_code")["use_count"].sum().nlargest(limit).index.tolist()
+    rows = rows[rows["emote_code"].isin(order)]
+    fig = go.Figure()
+    for channel, part in rows.groupby("channel", sort=True):
+        fig.add_trace(
+            go.Bar(
+                x=_num(part["use_count"]),
+                y=[esc(e) for e in part["emote_code"]],
+                orientation="h",
+                name=f"#{esc(channel)}",
+                marker={"color": colors.get(str(channel))},
+                meta={"channel": str(channel)},
+                hovertemplate="%{y}: %{x:,} uses<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig = _layout(
+        fig, title, x_title="Uses", hovermode="closest", height=max(240, 90 + 24 * len(order))
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(categoryorder="array", categoryarray=[esc(e) for e in order[::-1]])
+    return fig
+
+
+def emote_timeline(df: pd.DataFrame) -> go.Figure:
+    title = "Emote uses per 5 minutes (each channel's six most used)"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    for i, ((channel, emote), part) in enumerate(df.groupby(["channel", "emote_code"])):
+        part = gaps(part, "bucket_at", 300)
+        fig.add_trace(
+            go.Scatter(
+                x=utc(part["bucket_at"]),
+                y=_num(part["use_count"]),
+                name=f"{esc(emote)} · #{esc(channel)}",
+                mode="lines",
+                line={"color": color_of(i)},
+                meta={"channel": str(channel)},
+                hovertemplate="%{y:,} uses<extra>%{fullData.name}</extra>",
+            )
+        )
+    return _layout(fig, title, x_title="Time (UTC)", y_title="Uses per 5 minutes", height=400)
+
+
+def burst_scatter(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    title = "Emote bursts: strength over time (size = uses at peak)"
+    if df.empty:
+        return empty(title, "No emote bursts detected")
+    fig = go.Figure()
+    for channel, part in df.groupby("channel", sort=True):
+        size = part["peak_uses"].astype(float)
+        fig.add_trace(
+            go.Scatter(
+                x=utc(part["peak_at"]),
+                y=_num(part["burst_score"]),
+                mode="markers",
+                name=f"#{esc(channel)}",
+                meta={"channel": str(channel)},
+                text=[esc(e) for e in part["emote_code"]],
+                marker={
+                    "size": (6 + 24 * np.sqrt(size / max(size.max(), 1))).tolist(),
+                    "color": colors.get(str(channel)),
+                    "opacity": 0.75,
+                    "line": {"width": 1, "color": "rgba(0,0,0,.3)"},
+                },
+                customdata=np.column_stack(
+                    [
+                        part["peak_uses"].astype(int),
+                        part["baseline_uses"].astype(float).round(1),
+                        part["nearby_subscription_count"].fillna(0).astype(int),
+                        part["nearby_raid_count"].fillna(0).astype(int),
+                        part["nearby_moderation_count"].fillna(0).astype(int),
+                        [esc(x or "none") for x in part["nearby_other_burst_emotes"]],
+                    ]
+                ).tolist(),
+                hovertemplate=(
+                    "<b>%{text}</b> score %{y:.1f}<br>%{customdata[0]} uses at peak "
+                    "(baseline %{customdata[1]}/min)<br>nearby: %{customdata[2]} subs, "
+                    "%{customdata[3]} raids, %{customdata[4]} moderation<br>other bursts: "
+                    "%{customdata[5]}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    fig = _layout(fig, title, x_title="Peak (UTC)", y_title="Burst score", hovermode="closest")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Community
+
+
+def segment_distribution(df: pd.DataFrame) -> go.Figure:
+    title = "Chatter segments per channel (share of chatters)"
+    if df.empty:
+        return empty(title)
+    totals = df.groupby("channel")["chatter_count"].sum()
+    present = [s for s in SEGMENT_ORDER if s in set(df["segment"])]
+    present += sorted(set(df["segment"]) - set(present))
+    channels = sorted(totals.index)
+    fig = go.Figure()
+    for i, segment in enumerate(present):
+        part = df[df["segment"] == segment].set_index("channel")["chatter_count"]
+        counts = [float(part.get(c, 0)) for c in channels]
+        fig.add_trace(
+            go.Bar(
+                y=[f"#{esc(c)}" for c in channels],
+                x=[
+                    100 * n / max(float(totals[c]), 1)
+                    for n, c in zip(counts, channels, strict=True)
+                ],
+                customdata=counts,
+                orientation="h",
+                name=esc(segment),
+                marker={"color": color_of(i)},
+                hovertemplate="%{y}: %{x:.1f}% "
+                + esc(segment)
+                + " (%{customdata:,})<extra></extra>",
+            )
+        )
+    fig = _layout(
+        fig,
+        title,
+        x_title="Share of chatters (%)",
+        hovermode="closest",
+        height=max(240, 110 + 40 * len(channels)),
+    )
+    fig.update_layout(barmode="stack")
+    return fig
+
+
+def retention(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Per stream: new, returning from the previous stream, returning from earlier; churn line."""
+    title = "Loyalty and churn across streams"
+    if df.empty:
+        return empty(title)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    x = [
+        f"#{esc(short(r.channel))} {pd.Timestamp(r.started_at).strftime('%b %d %H:%M')}"  # type: ignore[arg-type]
+        for r in df.itertuples()
+    ]
+    channels = [str(c) for c in df["channel"]]
+    parts = [
+        ("new_count", "New to the channel", PALETTE[2]),
+        ("from_previous_count", "Back from the previous stream", PALETTE[0]),
+        ("from_earlier_count", "Back from an earlier stream", PALETTE[4]),
+    ]
+    for channel in sorted(set(channels)):
+        mask = [c == channel for c in channels]
+        xs = [v for v, m in zip(x, mask, strict=True) if m]
+        rows = df[df["channel"] == channel]
+        for column, label, color in parts:
+            fig.add_trace(
+                go.Bar(
+                    x=xs,
+                    y=_num(rows[column]),
+                    name=label,
+                    legendgroup=column,
+                    showlegend=channel == sorted(set(channels))[0],
+                    marker={"color": color},
+                    meta={"channel": channel},
+                    hovertemplate="%{y:,} " + label.lower() + "<extra></extra>",
+                )
+            )
+        prev = rows["previous_chatter_count"].astype(float)
+        churn = (100 * rows["churned_count"].astype(float) / prev.where(prev > 0)).round(1)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=_num(churn),
+                name="Churn: previous stream's chatters who did not return",
+                legendgroup="churn",
+                showlegend=channel == sorted(set(channels))[0],
+                mode="lines+markers",
+                line={"color": colors.get(channel, PALETTE[3]), "dash": "dot"},
+                meta={"channel": channel},
+                hovertemplate="%{y:.1f}% churned<extra></extra>",
+            ),
+            secondary_y=True,
+        )
+    fig = _layout(fig, title, x_title="Stream", height=420)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text="Chatters", secondary_y=False)
+    fig.update_yaxes(
+        title_text="Churn (%)", range=[0, 100], rangemode=None, showgrid=False, secondary_y=True
+    )
+    return fig
+
+
+def new_vs_returning(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    title = "New vs returning chatters per 5 minutes"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    for channel, rows in df.groupby("channel", sort=True):
+        rows = gaps(rows, "window_start_at", 300)
+        x = utc(rows["window_start_at"])
+        new = rows["new_chatter_count"].astype(float)
+        returning = (rows["unique_chatter_count"].astype(float) - new).clip(lower=0)
+        color = colors.get(str(channel))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=returning.tolist(),
+                name=f"#{esc(channel)} returning",
+                mode="lines",
+                line={"color": color},
+                meta={"channel": str(channel)},
+                hovertemplate="%{y:,} returning<extra>%{fullData.name}</extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=new.tolist(),
+                name=f"#{esc(channel)} new",
+                mode="lines",
+                line={"color": color, "dash": "dot"},
+                meta={"channel": str(channel)},
+                hovertemplate="%{y:,} new<extra>%{fullData.name}</extra>",
+            )
+        )
+    return _layout(fig, title, x_title="Time (UTC)", y_title="Chatters per 5 minutes")
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderation and toxicity
+
+
+def toxicity_trend(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    title = "Toxic messages per 5 minutes (% of messages)"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    for channel, rows in df.groupby("channel", sort=True):
+        rows = gaps(rows, "window_start_at", 300)
+        fig.add_trace(
+            go.Scatter(
+                x=utc(rows["window_start_at"]),
+                y=(rows["toxicity_rate"].astype(float) * 100).round(2).tolist(),
+                name=f"#{esc(channel)}",
+                mode="lines",
+                line={"color": colors.get(str(channel))},
+                meta={"channel": str(channel)},
+                hovertemplate="%{y:.1f}% toxic<extra>%{fullData.name}</extra>",
+            )
+        )
+    return _layout(fig, title, x_title="Time (UTC)", y_title="Toxic messages (%)")
+
+
+def moderation_vs_toxicity(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    title = "Moderation actions against chat toxicity (per 5 minutes)"
+    if df.empty:
+        return empty(title)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for channel, rows in df.groupby("channel", sort=True):
+        rows = gaps(rows, "window_start_at", 300)
+        x = utc(rows["window_start_at"])
+        color = colors.get(str(channel))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=_num(rows["moderation_action_count"]),
+                name=f"#{esc(channel)} actions",
+                marker={"color": color},
+                opacity=0.55,
+                meta={"channel": str(channel)},
+                hovertemplate="%{y} moderation actions<extra>%{fullData.name}</extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_num(rows["mean_toxicity"]),
+                name=f"#{esc(channel)} mean toxicity",
+                mode="lines",
+                line={"color": color, "width": 1.4},
+                meta={"channel": str(channel)},
+                hovertemplate="mean toxicity %{y:.2f}<extra>%{fullData.name}</extra>",
+            ),
+            secondary_y=True,
+        )
+    fig = _layout(fig, title, x_title="Time (UTC)")
+    fig.update_yaxes(title_text="Moderation actions", secondary_y=False)
+    fig.update_yaxes(title_text="Mean toxicity (0..1)", showgrid=False, secondary_y=True)
+    return fig
+
+
+def moderation_effect(df: pd.DataFrame) -> go.Figure:
+    """Chat toxicity in the 5 minutes before vs after each action: below the diagonal = calmer."""
+    title = "Did chat calm down? Toxicity 5 min before vs after each action"
+    rows = df.dropna(subset=["chat_toxicity_before_5m", "chat_toxicity_after_5m"])
+    if rows.empty:
+        return empty(title, "No moderation actions with toxicity before and after")
+    fig = go.Figure()
+    top = (
+        float(
+            max(rows["chat_toxicity_before_5m"].max(), rows["chat_toxicity_after_5m"].max(), 0.05)
+        )
+        * 1.1
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, top],
+            y=[0, top],
+            mode="lines",
+            name="No change",
+            line={"color": "rgba(128,128,128,.6)", "dash": "dash"},
+            hoverinfo="skip",
+        )
+    )
+    for i, (action, part) in enumerate(rows.groupby("action_type", sort=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=_num(part["chat_toxicity_before_5m"]),
+                y=_num(part["chat_toxicity_after_5m"]),
+                mode="markers",
+                name=esc(action),
+                marker={"color": color_of(i + 3), "size": 8, "opacity": 0.75},
+                meta={"channel": None},
+                text=[f"#{esc(c)}" for c in part["channel"]],
+                hovertemplate=(
+                    "%{text} " + esc(action) + "<br>before %{x:.3f} → after %{y:.3f}<extra></extra>"
+                ),
+            )
+        )
+    fig = _layout(
+        fig,
+        title,
+        x_title="Mean chat toxicity, 5 min before",
+        y_title="Mean chat toxicity, 5 min after",
+        hovermode="closest",
+    )
+    return fig
+
+
+def moderation_categories(df: pd.DataFrame) -> go.Figure:
+    """Action types per channel, and timeout lengths."""
+    title = "Moderation actions by type and timeout length"
+    if df.empty:
+        return empty(title, "No moderation actions")
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Actions by type", "Timeout lengths"),
+        horizontal_spacing=0.14,
+    )
+    counts = df.groupby(["channel", "action_type"]).size().reset_index(name="n")
+    for i, (action, part) in enumerate(counts.groupby("action_type", sort=True)):
+        fig.add_trace(
+            go.Bar(
+                x=[f"#{esc(c)}" for c in part["channel"]],
+                y=_num(part["n"]),
+                name=esc(action),
+                marker={"color": color_of(i + 3)},
+                legendgroup="type",
+                hovertemplate="%{x}: %{y} " + esc(action) + "<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    bins = [0, 60, 600, 3600, 86400, float("inf")]
+    labels = ["≤1 min", "1–10 min", "10–60 min", "1–24 h", ">1 day"]
+    durations = df.loc[df["action_type"] == "timeout", "duration_seconds"].dropna().astype(float)
+    cut = pd.cut(durations, bins=bins, labels=labels, include_lowest=True)
+    hist = cut.value_counts().reindex(labels, fill_value=0)
+    fig.add_trace(
+        go.Bar(
+            x=labels,
+            y=hist.astype(float).tolist(),
+            name="Timeouts",
+            marker={"color": PALETTE[4]},
+            showlegend=False,
+            hovertemplate="%{x}: %{y} timeouts<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+    fig = _layout(fig, title, hovermode="closest", height=360)
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title_text="Actions", row=1, col=1)
+    fig.update_yaxes(title_text="Timeouts", row=1, col=2)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison
+
+
+def similarity_matrix(
+    df: pd.DataFrame,
+    channels: Sequence[str],
+    column: str,
+    title: str,
+    *,
+    unit: str = "",
+    diagonal: float | None = 1.0,
+) -> go.Figure:
+    if df.empty or len(channels) < 2:
+        return empty(title, "Needs at least two channels")
+    index = {c: i for i, c in enumerate(channels)}
+    z: list[list[float | None]] = [[None] * len(channels) for _ in channels]
+    for i in range(len(channels)):
+        z[i][i] = diagonal
+    for r in df.itertuples():
+        a, b = index.get(str(r.channel_a)), index.get(str(r.channel_b))
+        value = getattr(r, column)
+        if a is None or b is None or value is None or pd.isna(value):
+            continue
+        z[a][b] = z[b][a] = float(value)
+    labels = [f"#{esc(c)}" for c in channels]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=labels,
+            colorscale="Purples",
+            zmin=0,
+            zmax=None if diagonal is None else 1,
+            xgap=2,
+            ygap=2,
+            text=[
+                [
+                    ("" if v is None else f"{v:.2f}" if diagonal is not None else f"{v:,.0f}")
+                    for v in row
+                ]
+                for row in z
+            ],
+            texttemplate="%{text}",
+            hovertemplate="%{y} vs %{x}: %{z:.3f}" + unit + "<extra></extra>",
+            colorbar={"thickness": 12},
+        )
+    )
+    fig = _layout(fig, title, hovermode="closest", height=max(300, 140 + 60 * len(channels)))
+    fig.update_yaxes(autorange="reversed", showgrid=False, rangemode=None)
+    fig.update_xaxes(showgrid=False)
+    return fig
+
+
+def signature_radar(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Signatures side by side, each metric scaled to the largest channel's value."""
+    title = "Chat signatures side by side (1 = the highest channel)"
+    if df.empty:
+        return empty(title)
+    metrics = [
+        ("mean_message_length", "Message length", "{:.1f} chars"),
+        ("emote_message_share", "Emote share", "{:.0%}"),
+        ("sentiment01", "Sentiment", "{:.2f}"),
+        ("toxicity_rate", "Toxicity", "{:.1%}"),
+        ("vocabulary_size", "Vocabulary", "{:,.0f} words"),
+        ("messages_per_chatter", "Msgs/chatter", "{:.1f}"),
+    ]
+    data = df.copy()
+    data["sentiment01"] = (data["mean_sentiment"].astype(float) + 1) / 2
+    data["messages_per_chatter"] = data["message_count"].astype(float) / data[
+        "chatter_count"
+    ].astype(float).where(data["chatter_count"] > 0)
+    fig = go.Figure()
+    for r in data.itertuples():
+        values, hover = [], []
+        for column, label, fmt in metrics:
+            raw = getattr(r, column)
+            top = data[column].astype(float).max()
+            ok = raw is not None and not pd.isna(raw)
+            values.append(float(raw) / top if ok and top else 0.0)
+            shown = fmt.format(float(raw)) if ok else "n/a"
+            if column == "sentiment01" and ok:
+                shown = f"{float(r.mean_sentiment):.2f} (-1..1)"  # type: ignore[arg-type]
+            hover.append(f"{label}: {shown}")
+        labels = [m[1] for m in metrics]
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*values, values[0]],
+                theta=[*labels, labels[0]],
+                name=f"#{esc(r.channel)}",
+                fill="toself",
+                opacity=0.6,
+                line={"color": colors.get(str(r.channel))},
+                meta={"channel": str(r.channel)},
+                text=[*hover, hover[0]],
+                hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig = _layout(fig, title, hovermode="closest", height=420)
+    fig.update_layout(
+        polar={"radialaxis": {"range": [0, 1], "showticklabels": False}, "bgcolor": "rgba(0,0,0,0)"}
+    )
+    return fig
+
+
+def activity_by_hour(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    title = "Share of each channel's messages by hour of day (UTC)"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    for r in df.itertuples():
+        values = _num(_json_list(r.activity_by_hour))
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(len(values))),
+                y=[None if v is None else v * 100 for v in values],
+                name=f"#{esc(r.channel)}",
+                mode="lines+markers",
+                line={"color": colors.get(str(r.channel)), "shape": "spline"},
+                meta={"channel": str(r.channel)},
+                hovertemplate="%{x}:00 UTC: %{y:.1f}%<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig = _layout(fig, title, x_title="Hour of day (UTC)", y_title="Share of messages (%)")
+    fig.update_xaxes(dtick=2, range=[-0.5, 23.5])
+    return fig
+
+
+def _json_list(value: object) -> list[Any]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, dict):
+        return [value.get(str(i), 0) for i in range(24)]
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def hours_loaded(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Messages per hourly partition and channel: which hours reached the marts."""
+    title = "Chat loaded per hourly partition"
+    if df.empty:
+        return empty(title, "No hours loaded yet")
+    hours = df.assign(hour=pd.to_datetime(df["window_start_at"], utc=True).dt.floor("h"))
+    per_hour = hours.groupby(["channel", "hour"], as_index=False)["message_count"].sum()
+    fig = go.Figure()
+    for channel, rows in per_hour.groupby("channel", sort=True):
+        fig.add_trace(
+            go.Bar(
+                x=utc(rows["hour"]),
+                y=_num(rows["message_count"]),
+                name=f"#{esc(channel)}",
+                marker={"color": colors.get(str(channel))},
+                meta={"channel": str(channel)},
+                hovertemplate="%{x|%Y-%m-%d %H}:00 UTC: %{y:,} messages"
+                "<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig = _layout(fig, title, x_title="Hour (UTC)", y_title="Messages", hovermode="closest")
+    fig.update_layout(barmode="stack")
+    return fig

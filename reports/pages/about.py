@@ -1,0 +1,21 @@
+"""The data page: freshness (last event, build time, hours loaded), marts and privacy."""
+
+from __future__ import annotations
+
+from reports import charts
+from reports.data import ReportData
+from reports.site import Site
+
+
+def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
+    site.write(
+        "data.html",
+        "data.html",
+        title="About the data",
+        filters={"channel": False, "dates": False},
+        freshness=data.freshness.to_dict("records"),
+        mart_rows=data.mart_rows.to_dict("records"),
+        hours_loaded=int(data.freshness["hours_loaded"].max() or 0) if len(data.freshness) else 0,
+        hidden_chatters=data.hidden_chatters,
+        hours_chart=charts.render(charts.hours_loaded(data.windows, colors), "hours-loaded"),
+    )

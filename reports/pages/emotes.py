@@ -1,0 +1,40 @@
+"""Emotes: leaderboards per provider, usage over time, bursts and what surrounded them."""
+
+from __future__ import annotations
+
+from reports import charts
+from reports.data import ReportData
+from reports.site import Site, stream_slug
+
+PROVIDERS = ("twitch", "bttv", "ffz", "7tv")
+
+
+def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
+    bursts = data.bursts.sort_values("burst_score", ascending=False).to_dict("records")
+    starts = dict(zip(data.streams["stream_id"], data.streams["started_at"], strict=True))
+    for row in bursts:
+        sid = row["stream_id"]
+        row["href"] = (
+            f"streams/{stream_slug(str(row['channel']), starts[sid])}.html"
+            if sid in starts
+            else None
+        )
+    boards = [
+        charts.render(charts.provider_leaderboard(data.emote_totals, p, colors), f"top-{p}")
+        for p in PROVIDERS
+    ]
+    site.write(
+        "emotes.html",
+        "emotes.html",
+        title="Emotes",
+        filters={"channel": True, "dates": True},
+        leaderboards=boards,
+        burst_rows=bursts[:50],
+        burst_total=len(bursts),
+        timeline_chart=charts.render(
+            charts.emote_timeline(data.emote_timeline), "emote-timeline", timeseries=True
+        ),
+        burst_chart=charts.render(
+            charts.burst_scatter(data.bursts, colors), "bursts", timeseries=True
+        ),
+    )

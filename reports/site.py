@@ -1,0 +1,120 @@
+"""Page writing shared by every page module: the Jinja2 environment, slugs, links and nav."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+NAV = [
+    ("index.html", "Overview"),
+    ("emotes.html", "Emotes"),
+    ("community.html", "Community"),
+    ("moderation.html", "Moderation"),
+    ("comparison.html", "Comparison"),
+    ("data.html", "Data"),
+    ("catalog/index.html", "Catalog"),
+]
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a template typo fails the build instead of rendering blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_num
+    env.filters["pct"] = fmt_pct
+    env.filters["ts"] = fmt_ts
+    env.filters["dur"] = fmt_duration
+    env.filters["secs"] = fmt_seconds
+    return env
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str | list | dict) and bool(pd.isna(value)))
+
+
+def fmt_num(value: Any, digits: int = 0) -> str:
+    if _missing(value):
+        return "–"
+    return f"{float(value):,.{digits}f}"
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    return "–" if _missing(value) else f"{float(value) * 100:.{digits}f}%"
+
+
+def fmt_ts(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    if _missing(value):
+        return "–"
+    return pd.Timestamp(value).tz_convert("UTC").strftime(pattern) + " UTC"
+
+
+def fmt_seconds(value: Any) -> str:
+    return "–" if _missing(value) else f"{float(value):,.0f} s"
+
+
+def fmt_duration(minutes: Any) -> str:
+    if _missing(minutes):
+        return "–"
+    total = round(float(minutes))
+    return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
+
+
+def channel_slug(channel: str) -> str:
+    """A file name for a channel; names that needed changing get a hash so they stay unique."""
+    slug = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in channel.lower()
+    )[:60]
+    if slug != channel or not slug:
+        slug = f"{slug}-{hashlib.sha1(channel.encode()).hexdigest()[:8]}"
+    return slug
+
+
+def stream_slug(channel: str, started_at: Any) -> str:
+    return f"{channel_slug(channel)}-{pd.Timestamp(started_at).strftime('%Y%m%d-%H%M')}"
+
+
+@dataclass
+class Site:
+    """Writes pages into the staging folder with the context every template shares."""
+
+    out_dir: Path
+    env: Environment
+    channels: Sequence[str]
+    built_at: datetime
+    last_event_at: Any
+    period: tuple[str, str]
+    privacy_note: str
+    pages: list[str] = field(default_factory=list)
+
+    def channel_links(self) -> list[dict[str, str]]:
+        return [{"name": c, "href": f"channels/{channel_slug(c)}.html"} for c in self.channels]
+
+    def write(self, path: str, template: str, **context: Any) -> None:
+        target = self.out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        html = self.env.get_template(template).render(
+            root="../" * path.count("/"),
+            page=path,
+            nav=NAV,
+            channel_links=self.channel_links(),
+            built_at=self.built_at.strftime("%Y-%m-%d %H:%M UTC"),
+            last_event_at=fmt_ts(self.last_event_at),
+            period=self.period,
+            privacy_note=self.privacy_note,
+            **context,
+        )
+        target.write_text(html, encoding="utf-8")
+        self.pages.append(path)

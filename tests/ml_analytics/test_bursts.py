@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ml.bursts import (
+    BURST_COLUMNS,
+    MODEL_VERSION,
+    detect_bursts,
+    emote_minute_counts,
+    evaluate_bursts,
+    message_minute_counts,
+    nearby_events,
+    synthetic_emote_series,
+    top_real_bursts,
+)
+
+
+def test_precision_recall_on_injected_bursts() -> None:
+    detected, truth = [], []
+    for seed in range(5):
+        counts, totals, tr = synthetic_emote_series(seed)
+        detected.append(detect_bursts(counts, totals))
+        truth.append(tr)
+        per_seed = evaluate_bursts(detected[-1], tr)
+        assert per_seed["precision"] >= 0.8 and per_seed["recall"] >= 0.7, (seed, per_seed)
+    pooled = evaluate_bursts(pd.concat(detected), pd.concat(truth))
+    assert pooled["precision"] >= 0.9, pooled
+    assert pooled["recall"] >= 0.8, pooled
+
+
+def test_synthetic_is_deterministic_and_output_schema() -> None:
+    a = synthetic_emote_series(7)
+    b = synthetic_emote_series(7)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    bursts = detect_bursts(a[0], a[1])
+    assert list(bursts.columns) == BURST_COLUMNS
+    assert (bursts["model_version"] == MODEL_VERSION).all()
+    assert bursts["burst_id"].is_unique
+    assert (bursts["started_at"] <= bursts["peak_at"]).all()
+    assert (bursts["peak_at"] < bursts["ended_at"]).all()
+    pd.testing.assert_frame_equal(bursts, detect_bursts(a[0], a[1]))
+
+
+def test_chat_wide_surge_is_not_an_emote_burst() -> None:
+    minutes = pd.date_range("2025-01-01", periods=60, freq="min", tz="UTC")
+    msgs = pd.Series(100, index=minutes)
+    msgs.iloc[45] = 400  # chat x4, the emote keeps its 10% share
+    counts = pd.DataFrame(
+        {"channel": "c", "emote": "LUL", "minute_start": minutes, "uses": (msgs * 0.1).to_numpy()}
+    )
+    totals = pd.DataFrame({"channel": "c", "minute_start": minutes, "messages": msgs.to_numpy()})
+    assert detect_bursts(counts, totals).empty
+    assert len(detect_bursts(counts)) == 1  # without totals it is a count surge
+
+
+def test_nearby_events_window() -> None:
+    counts, totals, _ = synthetic_emote_series(1)
+    bursts = detect_bursts(counts, totals)
+    first = bursts.iloc[0]
+    events = pd.DataFrame(
+        {
+            "channel": [first["channel"]] * 3,
+            "event_type": ["raid", "sub", "timeout"],
+            "occurred_at": [
+                first["peak_at"] - pd.Timedelta(seconds=30),
+                first["ended_at"] + pd.Timedelta(minutes=1),
+                first["ended_at"] + pd.Timedelta(minutes=30),
+            ],
+        }
+    )
+    near = nearby_events(bursts.iloc[[0]], events, message_counts=totals, window_minutes=2)
+    mine = near[near["related_type"].isin(["raid", "sub", "timeout"])]
+    assert sorted(mine["related_type"]) == ["raid", "sub"]
+    assert mine.loc[mine["related_type"] == "raid", "offset_seconds"].iloc[0] == -30
+
+
+def test_evaluate_tolerance() -> None:
+    t0 = pd.Timestamp("2025-01-01T00:10:00Z")
+    truth = pd.DataFrame(
+        {
+            "channel": ["c"],
+            "emote": ["E"],
+            "started_at": [t0],
+            "ended_at": [t0 + pd.Timedelta("2min")],
+        }
+    )
+    late = truth.assign(started_at=t0 + pd.Timedelta("3min"), ended_at=t0 + pd.Timedelta("4min"))
+    assert evaluate_bursts(late, truth, tolerance_minutes=2)["recall"] == 1.0
+    assert evaluate_bursts(late, truth, tolerance_minutes=0.5)["recall"] == 0.0
+
+
+def test_real_irc_smoke(xqc_messages: pd.DataFrame) -> None:
+    counts = emote_minute_counts(xqc_messages)
+    totals = message_minute_counts(xqc_messages)
+    assert counts["uses"].sum() > 500  # xqc chat is emote heavy
+    bursts = detect_bursts(counts, totals, min_periods=3)
+    assert list(bursts.columns) == BURST_COLUMNS  # 7 minutes: too short to assert any burst
+
+
+def test_top_real_bursts_smoke(vod_dir: Path) -> None:
+    top = top_real_bursts(vod_dir, channels=["neppienep"], max_vods=12, top=5)
+    assert len(top) > 0
+    assert {"sample_messages", "stream_id", "chat_messages_at_peak"} <= set(top.columns)
+    assert (top["peak_uses"] >= 8).all()

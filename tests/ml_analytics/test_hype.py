@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ml.bursts import (
+    detect_bursts,
+    emote_minute_counts,
+    message_minute_counts,
+    read_vod_chat,
+    vod_paths,
+)
+from ml.hype import (
+    MODEL_VERSION,
+    PREDICTION_COLUMNS,
+    build_features,
+    evaluate_hype,
+    minute_activity,
+    predict,
+    synthetic_hype_minutes,
+    time_split,
+    train_hype,
+)
+
+
+def test_model_beats_current_rate_baseline_on_known_signal() -> None:
+    features = build_features(synthetic_hype_minutes(0))
+    result = evaluate_hype(features)
+    assert result["ratio"] >= 1.5, result
+
+
+def test_features_are_causal() -> None:
+    minutes = synthetic_hype_minutes(3, n_streams=2, minutes=60)
+    full = build_features(minutes)
+    cut = minutes[minutes["minute_start"] < minutes["minute_start"].min() + pd.Timedelta("30min")]
+    partial = build_features(cut)
+    cols = [c for c in full.columns if c not in ("is_hype_label", "stream_start")]
+    merged = partial[cols].merge(full[cols], on=["channel", "stream_id", "minute_start"])
+    for c in cols[3:]:
+        a, b = merged[f"{c}_x"], merged[f"{c}_y"]
+        assert np.allclose(a.astype(float), b.astype(float), equal_nan=True), c
+
+
+def test_time_split_and_predict_schema() -> None:
+    features = build_features(synthetic_hype_minutes(1, n_streams=10, minutes=60))
+    train, test = time_split(features)
+    assert train["stream_start"].max() < test["stream_start"].min()
+    model = train_hype(train)
+    out = predict(test, model)
+    assert list(out.columns) == PREDICTION_COLUMNS
+    assert out["hype_probability"].between(0, 1).all()
+    assert (out["model_version"] == MODEL_VERSION).all()
+    assert out["is_hype_label"].isna().any() and out["is_hype_label"].notna().any()
+
+
+def test_real_vod_smoke(vod_dir: Path) -> None:
+    paths = []
+    for ch in ("neppienep", "noanoelle"):
+        long = [
+            p
+            for p in vod_paths(vod_dir, [ch])
+            if (json.loads((p.parent / "vod.json").read_text()).get("duration") or 0) >= 3600
+        ]
+        paths += long[:: max(1, len(long) // 12)][:12]
+    messages = read_vod_chat(paths)
+    bursts = detect_bursts(emote_minute_counts(messages), message_minute_counts(messages))
+    features = build_features(minute_activity(messages, bursts))
+    result = evaluate_hype(features)
+    assert 0 < result["prevalence_test"] < 0.5
+    assert result["pr_auc_model"] > result["prevalence_test"]  # better than random

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.patterns import DECILES, PATTERN_COLUMNS, name_curve, stream_curves, stream_patterns
+
+SHAPES = {
+    "early_hype": [30, 25, 15, 6, 5, 5, 4, 4, 3, 3],
+    "late_climax": [3, 3, 4, 4, 5, 5, 6, 15, 25, 30],
+    "steady": [10] * 10,
+    "mid_lull": [16, 15, 13, 5, 3, 3, 5, 13, 14, 13],
+}
+
+
+def _minutes() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frames = []
+    for shape, curve in SHAPES.items():
+        for i in range(4):
+            rate = np.repeat(np.array(curve, float), 12) * 3  # 120-minute stream
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "channel": "c",
+                        "stream_id": f"{shape}-{i}",
+                        "minute_start": pd.Timestamp("2025-01-01T18:00:00Z")
+                        + pd.Timedelta(days=len(frames))
+                        + pd.to_timedelta(np.arange(120), unit="min"),
+                        "messages": rng.poisson(rate),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_curves_sum_to_one() -> None:
+    curves = stream_curves(_minutes())
+    assert np.allclose(curves[DECILES].sum(axis=1), 1.0)
+    assert len(curves) == 16
+
+
+def test_patterns_classify_hand_built_curves() -> None:
+    out = stream_patterns(stream_curves(_minutes()), n_clusters=4)
+    assert list(out.columns) == PATTERN_COLUMNS
+    expected = out["stream_id"].str.rsplit("-", n=1).str[0]
+    assert (out["pattern"] == expected).all(), out[["stream_id", "pattern"]]
+    assert (out["curve_pattern"] == expected).all()
+
+
+def test_name_curve_rules() -> None:
+    assert name_curve(np.arange(1, 11)) == "build_up"
+    assert name_curve(np.arange(10, 0, -1)) == "fade_out"
+    assert name_curve([2, 3, 5, 12, 16, 16, 12, 5, 3, 2]) == "mid_peak"
+
+
+def test_real_vod_patterns(vod_dir) -> None:
+    from ml.bursts import read_vod_chat, vod_paths
+
+    messages = read_vod_chat(vod_paths(vod_dir, ["noanoelle"])[:30])
+    out = stream_patterns(stream_curves(messages, time_col="sent_at", count_col="_none"))
+    assert len(out) == messages["stream_id"].nunique()
+    assert out["pattern"].notna().all()

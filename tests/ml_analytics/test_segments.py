@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.segments import (
+    MODEL_VERSION,
+    SEGMENT_COLUMNS,
+    STREAM_SEGMENT_COLUMNS,
+    chatter_segments,
+    chatter_stream_segments,
+)
+
+PASTA = "CLICK MY LINK FOR FREE SUBS CLICK MY LINK FOR FREE SUBS"
+
+
+def _community() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for s in range(6):
+        t0 = pd.Timestamp("2025-01-01T20:00:00Z") + pd.Timedelta(days=s)
+        # 30 casual/regular chatters with ordinary sentences.
+        for u in range(30):
+            if rng.random() < 0.5:
+                continue
+            for k in range(int(rng.integers(1, 6))):
+                at = t0 + pd.Timedelta(seconds=int(rng.integers(0, 7200)))
+                rows.append((s, at, f"user{u}", f"nice play number {k} from user{u}", [], 0))
+        # A heavy emote poster.
+        for k in range(40):
+            at = t0 + pd.Timedelta(seconds=60 * k + 5)
+            rows.append(
+                (s, at, "emotefan", "PogChamp PogChamp LUL", ["PogChamp", "PogChamp", "LUL"], 0)
+            )
+        # The spammer: same copypasta over and over.
+        for k in range(60):
+            rows.append((s, t0 + pd.Timedelta(seconds=30 * k), "spambot", PASTA, [], 0))
+    messages = pd.DataFrame(
+        rows, columns=["stream_id", "sent_at", "user_login", "text", "emotes", "subscriber_months"]
+    ).assign(channel="chan", stream_id=lambda d: "s" + d["stream_id"].astype(str))
+    joins = pd.DataFrame(
+        [("chan", f"s{s}", f"lurker{i}") for s in range(6) for i in range(5)],
+        columns=["channel", "stream_id", "user_login"],
+    )
+    moderation = pd.DataFrame({"channel": ["chan"] * 4, "target_user_login": ["spambot"] * 4})
+    return messages, joins, moderation
+
+
+def test_named_segments_on_hand_built_community() -> None:
+    messages, joins, moderation = _community()
+    seg = chatter_segments(messages, joins=joins, moderation=moderation)
+    assert list(seg.columns[: len(SEGMENT_COLUMNS)]) == SEGMENT_COLUMNS
+    by = seg.set_index("user_login")["segment"]
+    assert by["spambot"] == "spammer"
+    assert by["emotefan"] == "emote_spammer"
+    assert (by[[f"lurker{i}" for i in range(5)]] == "lurker").all()
+    assert not by[by.index.str.startswith("user")].isin(["spammer", "lurker"]).any()
+    assert seg["segment_confidence"].between(0, 1).all()
+    assert (seg["model_version"] == MODEL_VERSION).all()
+    again = chatter_segments(messages, joins=joins, moderation=moderation)
+    pd.testing.assert_frame_equal(seg, again)
+
+
+def test_per_stream_segments() -> None:
+    messages, joins, _ = _community()
+    seg = chatter_stream_segments(messages, joins=joins)
+    assert list(seg.columns[: len(STREAM_SEGMENT_COLUMNS)]) == STREAM_SEGMENT_COLUMNS
+    spam = seg[seg["user_login"] == "spambot"]
+    assert len(spam) == 6 and (spam["segment"] == "spammer").all()
+    assert (seg.loc[seg["user_login"].str.startswith("lurker"), "segment"] == "lurker").all()
+
+
+def test_real_irc_segments(xqc_events: pd.DataFrame, xqc_messages: pd.DataFrame) -> None:
+    moderation = xqc_events[xqc_events["event_type"].isin(["timeout", "ban"])]
+    seg = chatter_segments(xqc_messages, moderation=moderation[["channel", "target_user_login"]])
+    assert seg["user_login"].is_unique
+    assert len(seg) == xqc_messages["user_login"].nunique()
+    assert seg["segment"].nunique() >= 2

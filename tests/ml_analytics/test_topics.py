@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from ml.topics import MODEL_VERSION, TOPIC_COLUMNS, segment_topics, stream_topic_shift
+
+FOOD = [
+    "that pizza looks amazing, how long in the oven",
+    "extra cheese on the pizza please",
+    "the oven temperature matters for pizza crust",
+    "mozzarella cheese is the best pizza cheese",
+    "homemade pizza dough needs time",
+    "crust looks crispy from the oven",
+    "pineapple pizza debate again",
+    "cheese pull on that pizza",
+]
+BOSS = [
+    "dodge the boss attack",
+    "that sword combo on the boss was clean",
+    "boss phase two is brutal, dodge left",
+    "upgrade the sword before the boss",
+    "the boss hitbox is unfair",
+    "parry then sword slash",
+    "dodge roll through the boss attack",
+    "sword damage too low for this boss",
+]
+PASTA = "THIS IS THE GREATEST PLAY IN THE HISTORY OF BOSS FIGHTS"
+
+
+def _chat() -> pd.DataFrame:
+    t0 = pd.Timestamp("2025-03-01T20:00:00Z")
+    rows = []
+    for i in range(60):
+        rows.append(
+            (t0 + pd.Timedelta(seconds=9 * i), f"u{i % 13}", FOOD[i % 8] + " KEKW", ["KEKW"])
+        )
+        rows.append((t0 + pd.Timedelta(minutes=10, seconds=9 * i), f"u{i % 11}", BOSS[i % 8], []))
+        rows.append((t0 + pd.Timedelta(minutes=10, seconds=9 * i + 1), f"p{i}", PASTA.lower(), []))
+        rows.append(
+            (
+                t0 + pd.Timedelta(seconds=9 * i + 2),
+                f"u{i % 7}",
+                "@someone sooooo goood https://x.y/z",
+                [],
+            )
+        )
+    return pd.DataFrame(rows, columns=["sent_at", "user_login", "text", "emotes"]).assign(
+        channel="chan", stream_id="s1"
+    )
+
+
+def test_topics_have_sensible_labels_and_shift() -> None:
+    topics = segment_topics(_chat(), segment_minutes=10, n_topics=2, min_docs=5)
+    assert list(topics.columns) == TOPIC_COLUMNS
+    assert (topics["model_version"] == MODEL_VERSION).all()
+    seg = sorted(topics["segment_start"].unique())
+    assert len(seg) == 2
+    first = topics[topics["segment_start"] == seg[0]]
+    second = topics[topics["segment_start"] == seg[1]]
+    first_terms = {t for terms in first["top_terms"] for t in terms}
+    second_terms = {t for terms in second["top_terms"] for t in terms}
+    assert {"pizza", "cheese"} <= first_terms
+    assert {"boss", "sword"} <= second_terms
+    assert "kekw" not in first_terms  # emotes dropped by default
+    assert not {"someone", "https", "goood", "sooooo"} & first_terms  # mentions, URLs, letter runs
+    assert "goo" not in second_terms
+    # The copypasta was sent 60 times but counts once: it must not dominate the boss segment.
+    assert second.iloc[0]["topic_label"].split(" / ")[0] in {"boss", "sword", "dodge"}
+    assert first["shift_from_previous"].isna().all()
+    assert (second["shift_from_previous"] > 0.6).all()
+    assert abs(first["weight"].sum() - 1) < 1e-3
+    assert all(
+        len(t) == len(w) for t, w in zip(topics["top_terms"], topics["term_weights"], strict=True)
+    )
+
+
+def test_keep_emotes_flag() -> None:
+    topics = segment_topics(_chat(), segment_minutes=10, n_topics=2, min_docs=5, keep_emotes=True)
+    assert "KEKW" in {t for terms in topics["top_terms"] for t in terms}
+
+
+def test_stream_shift() -> None:
+    chat = _chat()
+    same = chat.assign(stream_id="s2", sent_at=chat["sent_at"] + pd.Timedelta(days=1))
+    food_only = chat[chat["text"].str.contains("pizza|cheese|oven|crust|dough")]
+    other = food_only.assign(stream_id="s3", sent_at=food_only["sent_at"] + pd.Timedelta(days=2))
+    shift = stream_topic_shift(pd.concat([chat, same, other]))
+    by = shift.set_index("stream_id")["shift_from_previous_stream"]
+    assert pd.isna(by["s1"])
+    assert by["s2"] < 0.05
+    assert by["s3"] > by["s2"] + 0.2
+
+
+def test_real_irc_topics(xqc_messages: pd.DataFrame) -> None:
+    topics = segment_topics(xqc_messages, segment_minutes=3)
+    assert len(topics) > 0
+    assert topics["topic_label"].str.len().gt(0).all()

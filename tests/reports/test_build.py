@@ -1,0 +1,213 @@
+"""The report build: pages, privacy, escaping, least privilege, loud failures, publishing."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import jinja2
+import psycopg
+import pytest
+
+from reports import queries
+from reports.build import build_site
+from reports.catalog import CatalogError
+from reports.privacy import pseudonym
+from reports.publish import publish_site
+from reports.queries import ReportQueryError, load_sql, reporter_role
+from reports.site import channel_slug
+from tests.reports.conftest import KEY, ReportWarehouse
+from tests.reports.marts_data import HOSTILE_CHANNEL, HOSTILE_MESSAGE
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reports")]
+
+
+def _report_html(site: Path) -> dict[Path, str]:
+    """Every published page except dbt's catalog (which holds metadata, not chat)."""
+    return {p: p.read_text() for p in site.rglob("*.html") if "catalog" not in p.parts}
+
+
+def test_every_page_type_is_built(built_site: Path, report_warehouse: ReportWarehouse) -> None:
+    for page in (
+        "index.html",
+        "emotes.html",
+        "community.html",
+        "moderation.html",
+        "comparison.html",
+        "data.html",
+        "catalog/index.html",
+    ):
+        assert (built_site / page).is_file(), page
+    for channel in report_warehouse.facts["channels"]:
+        assert (built_site / "channels" / f"{channel_slug(channel)}.html").is_file()
+    assert len(list((built_site / "streams").glob("*.html"))) == report_warehouse.facts["streams"]
+    assert (built_site / "assets" / "plotly.min.js").is_file()
+    catalog = (built_site / "catalog" / "index.html").read_text()
+    assert "fct_chat_messages" in catalog  # dbt docs with the marts' models
+    for page, html in _report_html(built_site).items():
+        assert "catalog/index.html" in html, f"{page} does not link the catalog"
+
+
+def test_no_raw_login_when_pseudonymized(
+    built_site: Path, report_warehouse: ReportWarehouse
+) -> None:
+    pages = _report_html(built_site)
+    for login in report_warehouse.facts["logins"]:
+        offenders = [p.name for p, html in pages.items() if login in html]
+        assert not offenders, f"{login} published in {offenders}"
+    everything = "".join(pages.values())
+    assert pseudonym("zz_chatter_003", KEY) in everything  # shown, as a pseudonym
+
+
+def test_opted_out_chatter_appears_nowhere(
+    built_site: Path, report_warehouse: ReportWarehouse
+) -> None:
+    olga = report_warehouse.facts["opted_out"]
+    for page in built_site.rglob("*.html"):
+        html = page.read_text()
+        assert olga not in html, page
+        assert pseudonym(olga, KEY) not in html, page
+
+
+def test_logins_shown_only_when_enabled_and_never_opt_outs(
+    report_warehouse: ReportWarehouse, tmp_path: Path
+) -> None:
+    settings = report_warehouse.settings(REPORT_SHOW_CHATTER_LOGINS=True)
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        result = build_site(
+            conn, tmp_path / "site", settings=settings, catalog=report_warehouse.catalog
+        )
+    everything = "".join(_report_html(result.site_dir).values())
+    assert "zz_chatter_003" in everything
+    assert report_warehouse.facts["opted_out"] not in everything
+
+
+def test_hostile_channel_and_message_are_escaped(built_site: Path) -> None:
+    pages = _report_html(built_site)
+    for page, html in pages.items():
+        assert "<script>alert(1)" not in html, page
+        assert "<img src=x" not in html, page
+    stream_pages = "".join(html for p, html in pages.items() if p.parent.name == "streams")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in stream_pages  # the message, as text
+    assert HOSTILE_MESSAGE not in stream_pages
+    assert HOSTILE_CHANNEL not in "".join(pages.values())
+
+
+def test_every_query_reads_marts_only_and_others_are_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [p.stem for p in queries.QUERY_DIR.glob("*.sql")]
+    assert len(names) >= 20
+    for name in names:
+        load_sql(name)
+    (tmp_path / "sneaky.sql").write_text(
+        "select * from marts.dim_channels join raw.chat_events on true"
+    )
+    monkeypatch.setattr(queries, "QUERY_DIR", tmp_path)
+    with pytest.raises(ReportQueryError, match="marts only"):
+        load_sql("sneaky")
+
+
+def test_postgres_enforces_the_reporter_role(report_warehouse: ReportWarehouse) -> None:
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        # dbt rebuilds a mart after the migration ran: default privileges must cover it.
+        conn.execute("create table marts.rebuilt_by_dbt as select 1 as x")
+        conn.commit()
+        with reporter_role(conn):
+            assert conn.execute("select current_user").fetchone() == ("warehouse_reporter",)
+            assert conn.execute("select count(*) from marts.dim_channels").fetchone()[0] > 0  # type: ignore[index]
+            assert conn.execute("select x from marts.rebuilt_by_dbt").fetchone() == (1,)
+        for schema_table in ("raw.chat_events", "raw.chatter_optouts", "ml.message_sentiment"):
+            with reporter_role(conn), pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select 1 from {schema_table} limit 1")
+        assert conn.execute("select current_user").fetchone() != ("warehouse_reporter",)
+        conn.execute("drop table marts.rebuilt_by_dbt")
+        conn.commit()
+
+
+def test_a_template_error_fails_the_build_and_keeps_the_old_site(
+    report_warehouse: ReportWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports import site
+
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("previous build")
+    templates = tmp_path / "templates"
+    shutil.copytree(site.TEMPLATE_DIR, templates)
+    page = templates / "emotes.html"
+    page.write_text(page.read_text().replace("{{ panel(burst_chart) }}", "{{ no_such_variable }}"))
+    monkeypatch.setattr(site, "TEMPLATE_DIR", templates)
+    with (
+        psycopg.connect(report_warehouse.url.libpq()) as conn,
+        pytest.raises(jinja2.UndefinedError),
+    ):
+        build_site(
+            conn, out, settings=report_warehouse.settings(), catalog=report_warehouse.catalog
+        )
+    assert (out / "index.html").read_text() == "previous build"
+    assert not (tmp_path / "site.building").exists()
+
+
+def test_a_catalog_that_cannot_be_generated_fails_the_build(
+    report_warehouse: ReportWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DBT_PGDATABASE", raising=False)
+    with psycopg.connect(report_warehouse.url.libpq()) as conn, pytest.raises(CatalogError):
+        build_site(conn, tmp_path / "site", settings=report_warehouse.settings())
+    assert not (tmp_path / "site").exists()
+
+
+def test_publish_keeps_the_newest_days_and_points_latest(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    for day in (1, 2, 3):
+        (site / "index.html").write_text(f"day {day}")
+        publish_site(site, tmp_path / "pub", day=date(2026, 11, day), keep_days=2)
+    dated = sorted(p.name for p in (tmp_path / "pub").iterdir() if not p.name.startswith("."))
+    assert dated == ["2026-11-02", "2026-11-03", "latest"]
+    assert (tmp_path / "pub" / "latest" / "index.html").read_text() == "day 3"
+
+
+def test_asset_publishes_and_a_failed_build_leaves_latest_untouched(
+    report_warehouse: ReportWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.defs import reports as report_defs
+    from orchestration.resources import WarehouseResource
+    from reports import build
+    from twitch_warehouse.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", report_warehouse.url.url)
+    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PSEUDONYM_KEY", KEY)
+    get_settings.cache_clear()
+
+    def copy_catalog(target: Path, *, database: str) -> None:  # dbt docs is tested once above
+        assert database == report_warehouse.url.database
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(report_warehouse.catalog, target)
+
+    monkeypatch.setattr(build, "generate_catalog", copy_catalog)
+    resources = {"warehouse": WarehouseResource()}
+    try:
+        ok = dg.materialize([report_defs.report_site], resources=resources)
+        meta = ok.asset_materializations_for_node("reports__site")[0].metadata
+        assert meta["pages"].value >= 15 and meta["site_bytes"].value > 1_000_000  # type: ignore[operator]
+        latest = get_settings().report_publish_dir / "latest"
+        before = (latest / "index.html").read_bytes()
+        target = latest.resolve()
+
+        broken = tmp_path / "queries"
+        shutil.copytree(queries.QUERY_DIR, broken)
+        (broken / "streams.sql").write_text("select no_such_column from marts.fct_streams")
+        monkeypatch.setattr(queries, "QUERY_DIR", broken)
+        failed = dg.materialize(
+            [report_defs.report_site], resources=resources, raise_on_error=False
+        )
+        assert not failed.success
+        assert latest.resolve() == target
+        assert (latest / "index.html").read_bytes() == before
+    finally:
+        get_settings.cache_clear()

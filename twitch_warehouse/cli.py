@@ -1,0 +1,151 @@
+"""`twitch-warehouse`: the commands people run by hand."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from twitch_warehouse.logging import configure_logging
+from twitch_warehouse.settings import get_settings
+
+app = typer.Typer(help="Twitch chat analytics warehouse.", no_args_is_help=True)
+db_app = typer.Typer(help="The warehouse PostgreSQL (embedded unless DATABASE_URL is set).")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    import logging
+
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (if used) and bring the raw schemas up to date."""
+    from ingestion.migrations import upgrade
+    from twitch_warehouse.db import warehouse_url
+
+    url = warehouse_url()
+    upgrade(url.sqlalchemy())
+    console.print(f"PostgreSQL ready: database {url.database!r}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    from twitch_warehouse.db import stop_embedded
+
+    console.print("stopped" if stop_embedded() else "embedded PostgreSQL was not running")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the warehouse URL for psql and BI tools (password hidden)."""
+    from twitch_warehouse.db import warehouse_url
+    from twitch_warehouse.logging import redact
+
+    console.print(redact(warehouse_url().libpq()))
+
+
+@app.command()
+def demo(
+    hours: int = typer.Option(6, min=1, max=48, help="Hours of generated chat per channel."),
+    seed: int = typer.Option(42, help="Generator seed: the same seed, the same chat."),
+) -> None:
+    """Generate chat, run every asset through Dagster and build the report site."""
+    from twitch_warehouse.demo import run_demo
+
+    run_demo(hours=hours, seed=seed, console=console)
+
+
+def _pid_dir() -> Path:
+    path = get_settings().warehouse_home / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(3000, help="Port of the Dagster webserver on 127.0.0.1."),
+    wait: bool = typer.Option(True, help="Wait until the webserver answers."),
+) -> None:
+    """Start the Dagster webserver and daemon on 127.0.0.1 in the background."""
+    from twitch_warehouse.runtime import prepare_environment
+
+    env = {**os.environ, **prepare_environment()}
+    bin_dir = Path(sys.executable).parent
+    logs = get_settings().warehouse_home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    commands = {
+        "webserver": [
+            *[str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port)],
+            *["-m", "orchestration.definitions"],
+        ],
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
+    }
+    for name, cmd in commands.items():
+        pid_file = _pid_dir() / f"{name}.pid"
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            console.print(f"{name} already running (pid {pid_file.read_text()})")
+            continue
+        with open(logs / f"{name}.log", "ab") as log:
+            # Own session: `make stop` can end the process group, signals reach every child.
+            proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True)
+        pid_file.write_text(str(proc.pid))
+        console.print(f"started {name} (pid {proc.pid}), log {logs / f'{name}.log'}")
+    if wait:
+        import httpx
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        else:
+            console.print("[red]webserver did not answer within 90 s; see its log[/]")
+            raise typer.Exit(1)
+    console.print(f"Dagster UI: http://127.0.0.1:{port} (assets lineage: /asset-groups)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@app.command()
+def stop() -> None:
+    """Stop what the project started: the Dagster webserver and daemon, then PostgreSQL."""
+    from twitch_warehouse.db import stop_embedded
+
+    for pid_file in sorted(_pid_dir().glob("*.pid")):
+        pid = int(pid_file.read_text())
+        if _alive(pid):
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(50):
+                if not _alive(pid):
+                    break
+                time.sleep(0.2)
+            else:
+                os.killpg(pid, signal.SIGKILL)
+            console.print(f"stopped {pid_file.stem} (pid {pid})")
+        pid_file.unlink()
+    if get_settings().uses_embedded_postgres and stop_embedded():
+        console.print("stopped embedded PostgreSQL")
+
+
+if __name__ == "__main__":
+    app()
