@@ -36,7 +36,7 @@ from ingestion.landing import hour_floor, landing_path
 
 IRC_SOURCE = "irc"
 ALL_FORMATS = (IRC_SOURCE, *FORMATS)
-MAX_KEPT_REJECTS = 1000  # per file; the counts by reason stay complete
+MAX_KEPT_REJECTS = 1_000_000  # every reject reaches quarantine; bounded against pathological files
 _SNIFF_BYTES = 64 * 1024
 _CHAT_SUFFIXES = (".json", ".jsonl", ".txt", ".log")
 _SKIP_NAMES = frozenset({"vod.json"})  # VOD metadata beside vod-chat-gql chat, not chat

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString
 
 import numpy as np
@@ -197,7 +197,7 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
                        {"bursts": len(out)})  # fmt: skip
 
 
-HYPE_HISTORY = timedelta(days=7)
+HYPE_HISTORY = timedelta(days=28)
 MIN_HYPE_POSITIVES = 20
 
 
@@ -213,22 +213,22 @@ def _sessions(minutes: pd.DataFrame) -> pd.Series:
 def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
     """Predict next-minute hype for the window's minutes with a model trained on earlier chat.
 
-    Each chunk of the window (a week, or a twentieth of a long backfill) gets a model fitted on
-    the week before that chunk: an expanding time split, never trained on what it predicts.
-    With too little labelled history a chunk falls back to the baseline score (rate over the
-    stream's running 90th percentile), and says so in `model_version`.
+    Predictions for a UTC week come from a model fitted on the four weeks before that week: a
+    time split, never trained on what it predicts, and the same whichever range an hour is run
+    in (an hour alone or a long backfill give identical rows). With too little labelled history
+    the baseline score is used (rate over the stream's running 90th percentile), and
+    `model_version` says so.
     """
     began = time.perf_counter()
-    step = max(timedelta(days=7), (end - start) / 20)
     frames, versions, positives = [], set(), 0
-    chunk_start = start
-    while chunk_start < end:
-        chunk_end = min(end, chunk_start + step)
-        frame, version, chunk_positives = _hype_chunk(conn, chunk_start, chunk_end)
+    week = _week_start(start)
+    while week < end:
+        chunk_start, chunk_end = max(start, week), min(end, week + timedelta(days=7))
+        frame, version, chunk_positives = _hype_chunk(conn, chunk_start, chunk_end, week)
         frames.append(frame)
         versions.add(version)
         positives += chunk_positives
-        chunk_start = chunk_end
+        week += timedelta(days=7)
     out = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     with conn.transaction():
         _replace(conn, "ml.hype_predictions", out,
@@ -237,9 +237,15 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
                        {"predictions": len(out), "training_positives": positives})  # fmt: skip
 
 
+def _week_start(ts: datetime) -> datetime:
+    day = ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
 def _hype_chunk(
-    conn: psycopg.Connection, start: datetime, end: datetime
+    conn: psycopg.Connection, start: datetime, end: datetime, week: datetime
 ) -> tuple[pd.DataFrame, str, int]:
+    """Predictions for [start, end) inside `week`; trained on the weeks before `week`."""
     from ml import hype
 
     minutes = read_frame(
@@ -250,7 +256,8 @@ def _hype_chunk(
         " mean_sentiment as sentiment"
         " from intermediate.int_chat_window_activity"
         " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s",
-        (start - HYPE_HISTORY, end),
+        # One minute past the end: the label of the window's last minute is the next minute.
+        (week - HYPE_HISTORY, end + timedelta(minutes=1)),
     )
     empty = pd.DataFrame(columns=["channel", "window_start_at", "hype_probability",
                                   "is_hype_label", "model_version"])  # fmt: skip
@@ -263,16 +270,16 @@ def _hype_chunk(
     minutes["stream_id"] = _sessions(minutes)
     bursts = read_frame(
         conn, "select channel, started_at, ended_at from ml.emote_bursts"
-        " where ended_at > %s and started_at < %s", (start - HYPE_HISTORY, end),
+        " where ended_at > %s and started_at < %s", (week - HYPE_HISTORY, end),
     )  # fmt: skip
     per_min = hype._fill_minutes(minutes)
     per_min["burst_active"] = 0
     if not bursts.empty:
         per_min["burst_active"] = hype._active_bursts(per_min, bursts)
     features = hype.build_features(per_min)
-    window = features["minute_start"] >= pd.Timestamp(start)
-    history = features[~window & features["is_hype_label"].notna()]
-    target = features[window]
+    minute = features["minute_start"]
+    history = features[(minute < pd.Timestamp(week)) & features["is_hype_label"].notna()]
+    target = features[(minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))]
     positives = int(history["is_hype_label"].sum()) if not history.empty else 0
     if positives >= MIN_HYPE_POSITIVES and history["is_hype_label"].nunique() == 2:
         model = hype.train_hype(history)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 import plotly
 import psycopg
 
@@ -93,11 +92,8 @@ def _render(staging: Path, report: data.ReportData, privacy: ChatterPrivacy) -> 
     names = [str(c) for c in report.channels["channel"]]
     first, last = report.totals["first_seen_at"], report.totals["last_seen_at"]
     period = ("", "")
-    if first is not None and not pd.isna(first):  # type: ignore[arg-type]
-        period = (
-            pd.Timestamp(first).strftime("%Y-%m-%d"),  # type: ignore[arg-type]
-            pd.Timestamp(last).strftime("%Y-%m-%d"),
-        )  # type: ignore[arg-type]
+    if isinstance(first, datetime) and isinstance(last, datetime):
+        period = (first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))
     if privacy.show_logins:
         note = "chatter logins shown; opted-out chatters removed"
     else:

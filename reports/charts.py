@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ def short(value: object, limit: int = 18) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def utc(values: Iterable[Any]) -> list[str]:
+def utc(values: Iterable[Any]) -> list[str | None]:
     """Timestamps as naive UTC ISO strings: plotly.js does not parse UTC offsets."""
     stamps = pd.to_datetime(pd.Series(list(values)), utc=True)
     return [t.strftime("%Y-%m-%dT%H:%M:%S") if not pd.isna(t) else None for t in stamps]
@@ -72,8 +72,8 @@ def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
         return df
     rows = df.sort_values(time_col)
     times = pd.to_datetime(rows[time_col], utc=True)
-    pause = times.diff().shift(-1) > pd.Timedelta(seconds=1.5 * seconds)
-    if not pause.any():
+    pause = pd.Series(times.diff().shift(-1) > pd.Timedelta(seconds=1.5 * seconds))
+    if not bool(pause.any()):
         return rows
     fillers = pd.DataFrame({time_col: times[pause] + pd.Timedelta(seconds=seconds)})
     return pd.concat([rows, fillers], ignore_index=True).sort_values(time_col, kind="stable")
@@ -204,8 +204,8 @@ def activity_heatmap(df: pd.DataFrame) -> go.Figure:
 
     def grid(rows: pd.DataFrame) -> list[list[float]]:
         z = np.zeros((7, 24))
-        for r in rows.itertuples():
-            z[int(r.weekday) - 1, int(r.hour)] += float(r.message_count)  # type: ignore[arg-type]
+        for r in rows.to_dict(orient="records"):
+            z[int(r["weekday"]) - 1, int(r["hour"])] += float(r["message_count"])
         return z.tolist()
 
     traces = [("*", df, True)] + [(str(c), rows, False) for c, rows in df.groupby("channel")]
@@ -239,7 +239,7 @@ def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=_num(rows["messages_per_chatter"]),
-            y=[f"#{esc(c)}" for c in rows["channel"]],
+            y=[f"#{esc(short(c, 24))}" for c in rows["channel"]],
             orientation="h",
             marker={"color": [colors.get(str(c)) for c in rows["channel"]]},
             customdata=np.column_stack(
@@ -360,9 +360,10 @@ def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> go.Figure:
     if df.empty:
         return empty(title)
     rows = (
-        df.groupby(["emote_code", "provider"], as_index=False)["use_count"]
-        .sum()
-        .nlargest(limit, "use_count")
+        cast(
+            pd.DataFrame, df.groupby(["emote_code", "provider"], as_index=False)["use_count"].sum()
+        )
+        .nlargest(limit, columns="use_count")
         .iloc[::-1]
     )
     fig = go.Figure()
@@ -399,7 +400,7 @@ def segments_by_stream(df: pd.DataFrame, channel: str) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 x=labels,
-                y=[float(part.get(s, 0)) for s in starts],
+                y=[float(part.get(s, 0) or 0) for s in starts],
                 name=esc(segment),
                 marker={"color": color_of(i)},
                 hovertemplate="%{x}: %{y:,} " + esc(segment) + " chatters<extra></extra>",
@@ -422,13 +423,14 @@ def stream_timeline(
     moderation: pd.DataFrame,
     hype: pd.DataFrame,
     title: str,
+    span: tuple[Any, Any] | None = None,
 ) -> go.Figure:
     """Message rate, sentiment and toxicity at 30 s and 1 min (toggle), with event markers."""
     fig = make_subplots(
         rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.5, 0.25, 0.25]
     )
     for seconds in (60, 30):
-        rows = windows[windows["window_seconds"] == seconds]
+        rows = cast(pd.DataFrame, windows.loc[windows["window_seconds"] == seconds])
         if rows.empty:
             continue
         rows = gaps(rows, "window_start_at", seconds)
@@ -491,9 +493,9 @@ def stream_timeline(
                     meta=meta,
                     visible=visible,
                     marker={"symbol": "star", "size": 11, "color": PALETTE[2]},
-                    customdata=notices[["subscription_count", "raid_count"]]
-                    .astype(int)
-                    .values.tolist(),
+                    customdata=np.asarray(
+                        notices[["subscription_count", "raid_count"]], dtype=int
+                    ).tolist(),
                     hovertemplate="%{customdata[0]} subs, %{customdata[1]} raids<extra></extra>",
                 ),
                 row=1,
@@ -550,6 +552,8 @@ def stream_timeline(
             col=1,
         )
     fig = _layout(fig, title, height=560)
+    if span is not None:  # markers would otherwise pad the axis beyond the stream
+        fig.update_xaxes(range=utc(span))
     fig.update_xaxes(title_text="Time (UTC)", row=3, col=1)
     fig.update_yaxes(title_text="Msg/min", row=1, col=1)
     fig.update_yaxes(title_text="Sentiment", range=[-1, 1], rangemode=None, row=2, col=1)
@@ -603,7 +607,7 @@ def stream_topics(df: pd.DataFrame) -> go.Figure:
             go.Bar(
                 x=utc(part["segment_start_at"]),
                 y=_num(part["topic_weight"]),
-                name=f"Topic #{int(rank)}",
+                name=f"Topic #{rank}",
                 text=[esc(t) for t in part["topic_label"]],  # type: ignore[arg-type]
                 textposition="inside",
                 insidetextanchor="middle",
@@ -628,11 +632,12 @@ def provider_leaderboard(
 ) -> go.Figure:
     """Top emotes of one provider; bars stacked by channel so the channel filter applies."""
     title = f"Top {provider.upper() if provider != 'twitch' else 'Twitch'} emotes"
-    rows = df[df["provider"] == provider]
+    rows = cast(pd.DataFrame, df.loc[df["provider"] == provider])
     if rows.empty:
         return empty(title, f"No {provider} emotes used")
-    order = rows.groupby("emote_code")["use_count"].sum().nlargest(limit).index.tolist()
-    rows = rows[rows["emote_code"].isin(order)]
+    totals = cast(pd.Series, rows.groupby("emote_code")["use_count"].sum())
+    order = totals.nlargest(limit).index.tolist()
+    rows = cast(pd.DataFrame, rows.loc[rows["emote_code"].isin(order)])
     fig = go.Figure()
     for channel, part in rows.groupby("channel", sort=True):
         fig.add_trace(
@@ -659,7 +664,8 @@ def emote_timeline(df: pd.DataFrame) -> go.Figure:
     if df.empty:
         return empty(title)
     fig = go.Figure()
-    for i, ((channel, emote), part) in enumerate(df.groupby(["channel", "emote_code"])):
+    for i, (key, part) in enumerate(df.groupby(["channel", "emote_code"])):
+        channel, emote = cast(tuple[str, str], key)
         part = gaps(part, "bucket_at", 300)
         fig.add_trace(
             go.Scatter(
@@ -726,21 +732,22 @@ def segment_distribution(df: pd.DataFrame) -> go.Figure:
     title = "Chatter segments per channel (share of chatters)"
     if df.empty:
         return empty(title)
-    totals = df.groupby("channel")["chatter_count"].sum()
+    totals = cast(pd.Series, df.groupby("channel")["chatter_count"].sum())
     present = [s for s in SEGMENT_ORDER if s in set(df["segment"])]
     present += sorted(set(df["segment"]) - set(present))
-    channels = sorted(totals.index)
+    channels = sorted(str(c) for c in totals.index)
+    total_of = {str(k): float(v) for k, v in totals.items()}
     fig = go.Figure()
     for i, segment in enumerate(present):
-        part = df[df["segment"] == segment].set_index("channel")["chatter_count"]
-        counts = [float(part.get(c, 0)) for c in channels]
+        part = cast(pd.DataFrame, df.loc[df["segment"] == segment])
+        by_channel = {
+            str(k): float(v) for k, v in zip(part["channel"], part["chatter_count"], strict=True)
+        }
+        counts = [by_channel.get(c, 0.0) for c in channels]
         fig.add_trace(
             go.Bar(
-                y=[f"#{esc(c)}" for c in channels],
-                x=[
-                    100 * n / max(float(totals[c]), 1)
-                    for n, c in zip(counts, channels, strict=True)
-                ],
+                y=[f"#{esc(short(c, 24))}" for c in channels],
+                x=[100 * n / max(total_of[c], 1) for n, c in zip(counts, channels, strict=True)],
                 customdata=counts,
                 orientation="h",
                 name=esc(segment),
@@ -768,8 +775,8 @@ def retention(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
         return empty(title)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = [
-        f"#{esc(short(r.channel))} {pd.Timestamp(r.started_at).strftime('%b %d %H:%M')}"  # type: ignore[arg-type]
-        for r in df.itertuples()
+        f"#{esc(short(r['channel']))} {pd.Timestamp(r['started_at']).strftime('%b %d %H:%M')}"
+        for r in df.to_dict(orient="records")
     ]
     channels = [str(c) for c in df["channel"]]
     parts = [
@@ -795,7 +802,7 @@ def retention(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
                 )
             )
         prev = rows["previous_chatter_count"].astype(float)
-        churn = (100 * rows["churned_count"].astype(float) / prev.where(prev > 0)).round(1)
+        churn = (100 * rows["churned_count"].astype(float) / prev.where(prev > 0)).round(1)  # pyright: ignore[reportAttributeAccessIssue]
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -926,12 +933,8 @@ def moderation_effect(df: pd.DataFrame) -> go.Figure:
     if rows.empty:
         return empty(title, "No moderation actions with toxicity before and after")
     fig = go.Figure()
-    top = (
-        float(
-            max(rows["chat_toxicity_before_5m"].max(), rows["chat_toxicity_after_5m"].max(), 0.05)
-        )
-        * 1.1
-    )
+    both = [*_num(rows["chat_toxicity_before_5m"]), *_num(rows["chat_toxicity_after_5m"])]
+    top = max([v for v in both if v is not None] + [0.05]) * 1.1
     fig.add_trace(
         go.Scatter(
             x=[0, top],
@@ -978,7 +981,9 @@ def moderation_categories(df: pd.DataFrame) -> go.Figure:
         subplot_titles=("Actions by type", "Timeout lengths"),
         horizontal_spacing=0.14,
     )
-    counts = df.groupby(["channel", "action_type"]).size().reset_index(name="n")
+    counts = (
+        cast(pd.Series, df.groupby(["channel", "action_type"]).size()).rename("n").reset_index()
+    )
     for i, (action, part) in enumerate(counts.groupby("action_type", sort=True)):
         fig.add_trace(
             go.Bar(
@@ -996,7 +1001,7 @@ def moderation_categories(df: pd.DataFrame) -> go.Figure:
     labels = ["≤1 min", "1–10 min", "10–60 min", "1–24 h", ">1 day"]
     durations = df.loc[df["action_type"] == "timeout", "duration_seconds"].dropna().astype(float)
     cut = pd.cut(durations, bins=bins, labels=labels, include_lowest=True)
-    hist = cut.value_counts().reindex(labels, fill_value=0)
+    hist = pd.Series(cut).value_counts().reindex(labels, fill_value=0)
     fig.add_trace(
         go.Bar(
             x=labels,
@@ -1035,9 +1040,9 @@ def similarity_matrix(
     z: list[list[float | None]] = [[None] * len(channels) for _ in channels]
     for i in range(len(channels)):
         z[i][i] = diagonal
-    for r in df.itertuples():
-        a, b = index.get(str(r.channel_a)), index.get(str(r.channel_b))
-        value = getattr(r, column)
+    for r in df.to_dict(orient="records"):
+        a, b = index.get(str(r["channel_a"])), index.get(str(r["channel_b"]))
+        value = r[column]
         if a is None or b is None or value is None or pd.isna(value):
             continue
         z[a][b] = z[b][a] = float(value)
@@ -1089,27 +1094,27 @@ def signature_radar(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
         "chatter_count"
     ].astype(float).where(data["chatter_count"] > 0)
     fig = go.Figure()
-    for r in data.itertuples():
+    for r in data.to_dict(orient="records"):
         values, hover = [], []
         for column, label, fmt in metrics:
-            raw = getattr(r, column)
-            top = data[column].astype(float).max()
-            ok = raw is not None and not pd.isna(raw)
-            values.append(float(raw) / top if ok and top else 0.0)
-            shown = fmt.format(float(raw)) if ok else "n/a"
+            raw = _num([r[column]])[0]
+            top = max((v for v in _num(data[column]) if v is not None), default=0.0)
+            values.append(raw / top if raw is not None and top else 0.0)
+            shown = fmt.format(raw) if raw is not None else "n/a"
+            ok = raw is not None
             if column == "sentiment01" and ok:
-                shown = f"{float(r.mean_sentiment):.2f} (-1..1)"  # type: ignore[arg-type]
+                shown = f"{float(r['mean_sentiment']):.2f} (-1..1)"
             hover.append(f"{label}: {shown}")
         labels = [m[1] for m in metrics]
         fig.add_trace(
             go.Scatterpolar(
                 r=[*values, values[0]],
                 theta=[*labels, labels[0]],
-                name=f"#{esc(r.channel)}",
+                name=f"#{esc(r['channel'])}",
                 fill="toself",
                 opacity=0.6,
-                line={"color": colors.get(str(r.channel))},
-                meta={"channel": str(r.channel)},
+                line={"color": colors.get(str(r["channel"]))},
+                meta={"channel": str(r["channel"])},
                 text=[*hover, hover[0]],
                 hovertemplate="%{text}<extra>%{fullData.name}</extra>",
             )
@@ -1126,16 +1131,16 @@ def activity_by_hour(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     if df.empty:
         return empty(title)
     fig = go.Figure()
-    for r in df.itertuples():
-        values = _num(_json_list(r.activity_by_hour))
+    for r in df.to_dict(orient="records"):
+        values = _num(_json_list(r["activity_by_hour"]))
         fig.add_trace(
             go.Scatter(
                 x=list(range(len(values))),
                 y=[None if v is None else v * 100 for v in values],
-                name=f"#{esc(r.channel)}",
+                name=f"#{esc(r['channel'])}",
                 mode="lines+markers",
-                line={"color": colors.get(str(r.channel)), "shape": "spline"},
-                meta={"channel": str(r.channel)},
+                line={"color": colors.get(str(r["channel"])), "shape": "spline"},
+                meta={"channel": str(r["channel"])},
                 hovertemplate="%{x}:00 UTC: %{y:.1f}%<extra>%{fullData.name}</extra>",
             )
         )
@@ -1158,7 +1163,10 @@ def hours_loaded(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     if df.empty:
         return empty(title, "No hours loaded yet")
     hours = df.assign(hour=pd.to_datetime(df["window_start_at"], utc=True).dt.floor("h"))
-    per_hour = hours.groupby(["channel", "hour"], as_index=False)["message_count"].sum()
+    assert isinstance(hours, pd.DataFrame)
+    per_hour = cast(
+        pd.DataFrame, hours.groupby(["channel", "hour"], as_index=False)["message_count"].sum()
+    )
     fig = go.Figure()
     for channel, rows in per_hour.groupby("channel", sort=True):
         fig.add_trace(

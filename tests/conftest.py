@@ -36,18 +36,37 @@ def database(pg_server: PgUrl) -> Iterator[PgUrl]:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+def _point_settings_at(database: PgUrl, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("DAGSTER_DATABASE_URL", database.url)
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
+    for key, value in database.libpq_env().items():
+        monkeypatch.setenv(f"DBT_{key}", value)
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def warehouse_env(
     database: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PgUrl]:
     """Point the settings at the test database and a temporary warehouse home."""
-    monkeypatch.setenv("DATABASE_URL", database.url)
-    monkeypatch.setenv("DAGSTER_DATABASE_URL", database.url)
-    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path / "home"))
-    for key, value in database.libpq_env().items():
-        monkeypatch.setenv(f"DBT_{key}", value)
-    get_settings.cache_clear()
+    _point_settings_at(database, tmp_path / "home", monkeypatch)
     yield database
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def module_warehouse_env(
+    pg_server: PgUrl, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PgUrl]:
+    """Like `warehouse_env`, shared by the tests of one module (for expensive pipelines)."""
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.libpq(), autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    database = pg_server.with_database(name)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _point_settings_at(database, tmp_path_factory.mktemp("home"), monkeypatch)
+        yield database
     get_settings.cache_clear()
 
 

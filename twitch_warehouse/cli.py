@@ -67,6 +67,34 @@ def demo(
     run_demo(hours=hours, seed=seed, console=console)
 
 
+@app.command("import")
+def import_(
+    paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders of chat logs."),
+    channel: str | None = typer.Option(None, help="Channel, when the files do not say."),
+    start: str | None = typer.Option(
+        None, help="Video start (ISO-8601 UTC) for text logs with relative [H:MM:SS] times."
+    ),
+    max_reject_ratio: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help="Share of unparseable records accepted (default MAX_REJECT_RATIO, 0.01).",
+    ),
+    materialize: bool = typer.Option(True, help="Run the hourly and daily jobs afterwards."),
+) -> None:
+    """Import VOD chat exports and logs: detect the format, land hourly, run the warehouse."""
+    from datetime import datetime
+
+    from twitch_warehouse.importing import import_and_materialize
+
+    code = import_and_materialize(
+        paths, channel=channel,
+        start=datetime.fromisoformat(start) if start else None,
+        max_reject_ratio=max_reject_ratio, materialize=materialize, console=console,
+    )  # fmt: skip
+    raise typer.Exit(code)
+
+
 def _pid_dir() -> Path:
     path = get_settings().warehouse_home / "run"
     path.mkdir(parents=True, exist_ok=True)

@@ -186,14 +186,14 @@ class EventSubClient:
                 stopper = asyncio.ensure_future(stop_event.wait())
                 receiver = asyncio.ensure_future(ws.recv())
                 try:
-                    done, _ = await asyncio.wait(
+                    await asyncio.wait(
                         {stopper, receiver},
                         timeout=keepalive + self.keepalive_slack,
                         return_when=asyncio.FIRST_COMPLETED,
                     )
                 finally:
                     stopper.cancel()
-                if receiver not in done:
+                if not receiver.done():  # a message that arrived as the wait ended is kept
                     receiver.cancel()
                     if stop_event.is_set():
                         return

@@ -15,7 +15,9 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         filters={"channel": False, "dates": False},
         freshness=data.freshness.to_dict("records"),
         mart_rows=data.mart_rows.to_dict("records"),
-        hours_loaded=int(data.freshness["hours_loaded"].max() or 0) if len(data.freshness) else 0,
+        hours_loaded=int(max(float(h or 0) for h in data.freshness["hours_loaded"]))
+        if len(data.freshness)
+        else 0,
         hidden_chatters=data.hidden_chatters,
         hours_chart=charts.render(charts.hours_loaded(data.windows, colors), "hours-loaded"),
     )

@@ -9,6 +9,7 @@ import pandas as pd
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records, rows, where
 from reports.site import Site, channel_slug, stream_slug
 
 
@@ -21,14 +22,14 @@ def _deciles(value: Any) -> list[float]:
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
     streams = data.streams.copy()
     streams["href"] = [
-        f"streams/{stream_slug(str(r.channel), r.started_at)}.html" for r in streams.itertuples()
+        f"streams/{stream_slug(str(r['channel']), r['started_at'])}.html" for r in records(streams)
     ]
-    for info in data.channels.to_dict("records"):
+    for info in records(data.channels):
         channel = str(info["channel"])
-        own = streams[streams["channel"] == channel]
+        own = where(streams, "channel", channel)
         _channel_page(site, data, channel, info, own)
         usual = _usual_shape(own)
-        for stream in own.to_dict("records"):
+        for stream in records(own):
             _stream_page(site, data, stream, usual, colors)
 
 
@@ -42,9 +43,9 @@ def _usual_shape(streams: pd.DataFrame) -> list[float]:
 def _channel_page(
     site: Site, data: ReportData, channel: str, info: dict[str, Any], streams: pd.DataFrame
 ) -> None:
-    windows = data.windows[data.windows["channel"] == channel]
-    emotes = data.emote_totals[data.emote_totals["channel"] == channel]
-    stream_rows = streams.sort_values("started_at", ascending=False).to_dict("records")
+    windows = where(data.windows, "channel", channel)
+    emotes = where(data.emote_totals, "channel", channel)
+    stream_rows = records(streams.sort_values("started_at", ascending=False))
     for row in stream_rows:
         row["href"] = "../" + row["href"]
     site.write(
@@ -54,13 +55,13 @@ def _channel_page(
         channel=channel,
         info=info,
         stream_rows=stream_rows,
-        top_chatters=data.top_chatters[data.top_chatters["channel"] == channel].to_dict("records"),
+        top_chatters=records(where(data.top_chatters, "channel", channel)),
         filters={"channel": False, "dates": True},
         activity_chart=charts.render(
             charts.volume_and_chatters(windows, channel), "activity", timeseries=True
         ),
         sentiment_chart=charts.render(
-            charts.sentiment_pie(data.sentiment[data.sentiment["channel"] == channel], channel),
+            charts.sentiment_pie(where(data.sentiment, "channel", channel), channel),
             "sentiment",
         ),
         trend_chart=charts.render(
@@ -71,9 +72,7 @@ def _channel_page(
             "top-emotes",
         ),
         segments_chart=charts.render(
-            charts.segments_by_stream(
-                data.stream_segments[data.stream_segments["channel"] == channel], channel
-            ),
+            charts.segments_by_stream(where(data.stream_segments, "channel", channel), channel),
             "segments",
         ),
     )
@@ -84,19 +83,16 @@ def _stream_page(
 ) -> None:
     channel, stream_id = str(stream["channel"]), stream["stream_id"]
     start, end = stream["started_at"], stream["ended_at"]
-    windows = data.stream_windows[data.stream_windows["stream_id"] == stream_id]
-    bursts = data.bursts[data.bursts["stream_id"] == stream_id]
-    moderation = data.moderation[data.moderation["stream_id"] == stream_id]
-    hype = data.hype[
-        (data.hype["channel"] == channel)
-        & (data.hype["predicted_minute_start_at"] >= start)
-        & (data.hype["predicted_minute_start_at"] < end)
-    ]
-    topics = data.topics[data.topics["stream_id"] == stream_id]
+    windows = where(data.stream_windows, "stream_id", stream_id)
+    bursts = where(data.bursts, "stream_id", stream_id)
+    moderation = where(data.moderation, "stream_id", stream_id)
+    minute = data.hype["predicted_minute_start_at"]
+    hype = rows(data.hype, (data.hype["channel"] == channel) & (minute >= start) & (minute < end))
+    topics = where(data.topics, "stream_id", stream_id)
     burst_rows = []
-    for burst in bursts.sort_values("peak_at").to_dict("records"):
-        messages = data.burst_messages[data.burst_messages["burst_id"] == burst["burst_id"]]
-        burst_rows.append({**burst, "messages": messages.to_dict("records")})
+    for burst in records(bursts.sort_values(by="peak_at")):
+        messages = where(data.burst_messages, "burst_id", burst["burst_id"])
+        burst_rows.append({**burst, "messages": records(messages)})
     started = pd.Timestamp(start).strftime("%Y-%m-%d %H:%M")
     site.write(
         stream["href"],
@@ -106,8 +102,8 @@ def _stream_page(
         channel_href=f"../channels/{channel_slug(channel)}.html",
         stream=stream,
         bursts=burst_rows,
-        moderation_rows=moderation.to_dict("records"),
-        topic_rows=topics[topics["topic_rank"] == 1].to_dict("records"),
+        moderation_rows=records(moderation),
+        topic_rows=records(where(topics, "topic_rank", 1)),
         filters={"channel": False, "dates": False, "window": True},
         timeline_chart=charts.render(
             charts.stream_timeline(
@@ -116,6 +112,7 @@ def _stream_page(
                 moderation=moderation,
                 hype=hype,
                 title="Stream timeline: message rate, sentiment and toxicity",
+                span=(start, end),
             ),
             "timeline",
             tall=True,

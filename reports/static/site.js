@@ -89,6 +89,9 @@
       var spec = JSON.parse(script.textContent);
       spec.data.forEach(function (tr) { tr.visible = traceVisible(tr.meta) ? tr.visible !== false : false; });
       applyUpdate(spec.layout, themeLayout(spec.layout));
+      if (window.innerWidth < 600) {  // phones: smaller titles so they fit
+        applyUpdate(spec.layout, { "title.font.size": 12, "margin.l": 40, "margin.r": 8 });
+      }
       Plotly.newPlot(el, spec.data, spec.layout, { displaylogo: false, responsive: true,
         modeBarButtonsToRemove: ["select2d", "lasso2d"] });
       charts.push(el);

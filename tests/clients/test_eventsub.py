@@ -199,7 +199,11 @@ async def test_websocket_session_reconnect_keepalive_and_dedup(
         )
         task = asyncio.create_task(client.run(stop, max_runtime=20))
         await asyncio.wait_for(server.done.wait(), 15)
-        await asyncio.sleep(0.2)
+        for _ in range(200):  # the client may still be subscribing its new session
+            if client.stats.notifications >= 30:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # a late duplicate would land now
         stop.set()
         stats = await task
     assert stats.notifications == 30 and stats.duplicates == 1

@@ -1,0 +1,120 @@
+"""`twitch-warehouse import`: land files as hourly partitions and run them through Dagster.
+
+Unparseable records never reach the landing zone: they go to `raw.quarantine` (source `import`)
+with the file, record number and reason. When their share passes the allowed ratio the import
+refuses, removes what it landed, and says why, so a person can decide to accept a dirty file
+with `--max-reject-ratio`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingestion.importer import FileReport, ImportReport, import_paths
+from ingestion.migrations import upgrade
+from twitch_warehouse.db import connect, warehouse_url
+from twitch_warehouse.runtime import prepare_environment
+from twitch_warehouse.settings import get_settings
+
+
+def _count_files(paths: list[Path]) -> int:
+    return sum(1 if p.is_file() else sum(1 for f in p.rglob("*") if f.is_file()) for p in paths)
+
+
+def quarantine_rejects(report: ImportReport) -> int:
+    """Replace this import's quarantined records (per source file) with the current rejects."""
+    url = warehouse_url()
+    upgrade(url.sqlalchemy())
+    stored = 0
+    with connect(url) as conn, conn.transaction():
+        for file in report.files:
+            conn.execute(
+                "delete from raw.quarantine where source = 'import' and landing_file = %s",
+                (str(file.path),),
+            )
+            hour = min(file.hours) if file.hours else datetime(1970, 1, 1, tzinfo=UTC)
+            with conn.cursor().copy(
+                "copy raw.quarantine (partition_start, source, landing_file, line_no, channel,"
+                " payload, reason) from stdin"
+            ) as copy:
+                for reject in file.rejects:
+                    copy.write_row((hour, "import", str(file.path), reject.line_no,
+                                    reject.channel, reject.raw, reject.reason))  # fmt: skip
+                    stored += 1
+    return stored
+
+
+def _remove_landed(report: ImportReport) -> None:
+    for file in report.files:
+        for path in file.landing_files:
+            path.unlink(missing_ok=True)
+
+
+def import_and_materialize(
+    paths: list[Path], *, channel: str | None, start: datetime | None,
+    max_reject_ratio: float | None, materialize: bool, console: Console,
+) -> int:  # fmt: skip
+    settings = get_settings()
+    allowed = settings.max_reject_ratio if max_reject_ratio is None else max_reject_ratio
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()]  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Importing", total=_count_files(paths))
+
+        def advance(file: FileReport) -> None:
+            progress.update(task, advance=1, description=f"Importing {file.path.name}")
+
+        report = import_paths(paths, settings.landing_dir, channel_hint=channel, start_hint=start,
+                              progress=advance)  # fmt: skip
+    _print_report(console, report)
+    if report.errors:
+        console.print(f"[red]{len(report.errors)} file(s) could not be imported (see above).[/]")
+    if report.reject_ratio > allowed:
+        _remove_landed(report)
+        stored = quarantine_rejects(report)
+        console.print(
+            f"[red]Refused:[/] {report.rejected:,} of {report.landed + report.rejected:,} records "
+            f"({report.reject_ratio:.1%}) could not be parsed, above the allowed "
+            f"{allowed:.1%}. Nothing was loaded; {stored:,} rejects are in raw.quarantine with "
+            "their reasons. Re-run with --max-reject-ratio to accept this file knowingly."
+        )
+        return 2
+    stored = quarantine_rejects(report)
+    if stored:
+        console.print(f"{stored:,} rejected records quarantined in raw.quarantine with reasons.")
+    if not report.hours:
+        console.print("Nothing to load.")
+        return 1 if report.errors else 0
+    first, last = min(report.hours), max(report.hours) + timedelta(hours=1)
+    console.print(f"Landed {report.landed:,} records into {len(report.hours):,} hours "
+                  f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
+    if materialize:
+        prepare_environment(settings)
+        from orchestration.runner import run_daily, run_hours
+
+        with console.status("Dagster: hourly_chat over the imported range (one run)…"):
+            run_hours(first, last)
+        with console.status("Dagster: daily_report…"):
+            run_daily()
+        console.print(
+            f"[green]✓[/] warehouse updated; report at {settings.site_dir / 'index.html'}"
+        )
+    return 1 if report.errors else 0
+
+
+def _print_report(console: Console, report: ImportReport) -> None:
+    table = Table(title="Import", show_edge=False)
+    for column in ("file", "format", "landed", "rejected", "hours", "note"):
+        table.add_column(
+            column, justify="right" if column in ("landed", "rejected", "hours") else "left"
+        )
+    for file in report.files:
+        reasons = ", ".join(f"{r} ({n})" for r, n in file.reject_reasons.most_common(2))
+        table.add_row(file.path.name, file.format or "?", f"{file.landed:,}", f"{file.rejected:,}",
+                      str(len(file.hours)), file.error or reasons)  # fmt: skip
+    console.print(table)
