@@ -9,12 +9,17 @@ subs, resubs, gift subs, raids, bits, timeouts, bans and deleted messages.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingestion.clients.emotes import EmoteSnapshot
 
 # Native Twitch emotes (id, code); ids are the real global ids of these long-lived emotes.
 NATIVE_EMOTES = [
@@ -296,3 +301,22 @@ def iter_lines_by_hour(chat: GeneratedChat) -> Iterator[tuple[str, datetime, str
             assert match is not None, "generated lines always carry tmi-sent-ts"
             ms = int(match.group(1))
             yield channel, datetime.fromtimestamp(ms / 1000, tz=UTC), line
+
+
+def demo_emote_snapshots(channels: list[str], on: date) -> list[EmoteSnapshot]:
+    """The third-party emote sets the generated chat uses: BTTV global, FFZ and 7TV per channel."""
+    from ingestion.clients.emotes import CatalogEmote, EmoteSnapshot
+
+    def emote(provider: str, scope: str, channel: str | None, code: str) -> CatalogEmote:
+        digest = hashlib.blake2b(f"{provider}:{code}".encode(), digest_size=8).hexdigest()
+        return CatalogEmote(provider, scope, channel, digest, code)  # type: ignore[arg-type]
+
+    snapshots = [
+        EmoteSnapshot(on, "bttv", "global", None,
+                      [emote("bttv", "global", None, c) for c in THIRD_PARTY_EMOTES["bttv"]])
+    ]  # fmt: skip
+    for channel in channels:
+        for provider in ("ffz", "7tv"):
+            emotes = [emote(provider, "channel", channel, c) for c in THIRD_PARTY_EMOTES[provider]]
+            snapshots.append(EmoteSnapshot(on, provider, "channel", channel, emotes))
+    return snapshots

@@ -412,5 +412,3 @@ def import_paths(
         if progress is not None:
             progress(file_report)
     return report
-
-

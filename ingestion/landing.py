@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LINE_SOURCES = frozenset({"irc"})
+# Folders of the landing zone that hold no chat (emote catalog snapshots).
+NOT_CHAT = frozenset({"catalogs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +48,13 @@ def files_for_window(root: Path, start: datetime, end: datetime) -> list[Landing
     if not root.exists():
         return found
     first_day, last_day = start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
-    for source_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+    sources = sorted(p for p in root.iterdir() if p.is_dir() and p.name not in NOT_CHAT)
+    for source_dir in sources:
         for channel_dir in sorted(p for p in source_dir.iterdir() if p.is_dir()):
             # Day folders sort as text; only those the window can touch are listed.
-            days = sorted(d for d in channel_dir.iterdir() if first_day <= d.name <= last_day)
+            days = sorted(
+                d for d in channel_dir.iterdir() if d.is_dir() and first_day <= d.name <= last_day
+            )
             for day_dir in days:
                 for path in sorted(day_dir.iterdir()):
                     if not _LANDING_NAME.fullmatch(path.name):

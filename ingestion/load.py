@@ -45,6 +45,7 @@ class LoadResult:
     loaded: int = 0
     rejects: int = 0
     duplicates: int = 0
+    opted_out: int = 0  # events of chatters in raw.chatter_optouts: dropped, never stored
     seconds: float = 0.0
     rejects_by_reason: Counter[str] = field(default_factory=Counter)
     events_by_type: dict[str, int] = field(default_factory=dict)
@@ -83,9 +84,24 @@ def ensure_day_partitions(conn: psycopg.Connection, start: datetime, end: dateti
         day = nxt
 
 
+def _opted_out(conn: psycopg.Connection) -> frozenset[str]:
+    """Logins that opted out (migration 0003); their events are never stored."""
+    if conn.execute("select to_regclass('raw.chatter_optouts')").fetchone()[0] is None:  # type: ignore[index]
+        return frozenset()
+    rows = conn.execute("select lower(user_login) from raw.chatter_optouts").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def _is_opted_out(event: ChatEvent, optouts: frozenset[str]) -> bool:
+    return any(
+        isinstance(login, str) and login.lower() in optouts
+        for login in (event.user_login, event.target_user_login)
+    )
+
+
 def _events(
     files: Iterable[LandingFile], start: datetime, end: datetime, result: LoadResult,
-    rejects: list[tuple[LandingFile, Reject]],
+    rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str] = frozenset(),
 ) -> Iterator[tuple]:  # fmt: skip
     for landing in files:
         result.files += 1
@@ -96,6 +112,8 @@ def _events(
             elif not (start <= item.sent_at < end):
                 reason = f"sent_at {item.sent_at.isoformat()} outside partition window"
                 rejects.append((landing, Reject(item.source, item.raw.encode(), reason)))
+            elif optouts and _is_opted_out(item, optouts):
+                result.opted_out += 1
             else:
                 result.parsed += 1
                 yield event_row(item)
@@ -143,6 +161,7 @@ def load_partition(
         # Loads are serialized (a backfill and the schedule never interleave); each is short.
         conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
         conn.execute("set local timezone to 'UTC'")
+        optouts = _opted_out(conn)  # read once per load, under the lock
         ensure_day_partitions(conn, start, end)
         conn.execute(
             "create temp table incoming (like raw.chat_events including defaults) on commit drop"
@@ -151,7 +170,7 @@ def load_partition(
         copy_sql = sql.SQL("copy incoming ({}) from stdin (format binary)").format(column_list)
         with conn.cursor().copy(copy_sql) as copy:
             copy.set_types(list(EVENT_TYPES))
-            for row in _events(files, start, end, result, rejects):
+            for row in _events(files, start, end, result, rejects, optouts):
                 copy.write_row(row)
         conn.execute(
             "delete from raw.chat_events where sent_at >= %s and sent_at < %s", (start, end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ingestion import irc
+from ingestion.clients import eventsub
 from ingestion.events import ChatEvent, Reject
 from ingestion.formats import chat_downloader, gql, rechat_v5, text_log, twitchdownloader
 
@@ -12,6 +13,7 @@ Parser = Callable[[Iterable[bytes]], Iterator[ChatEvent | Reject]]
 
 PARSERS: dict[str, Parser] = {
     "irc": lambda lines: irc.parse_lines(lines, source="irc"),
+    "eventsub": eventsub.parse_eventsub_records,
     "gql": gql.parse_records,
     "twitchdownloader": twitchdownloader.parse_records,
     "rechat_v5": rechat_v5.parse_records,

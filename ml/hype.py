@@ -16,7 +16,7 @@ and tested on later ones (`time_split`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -126,7 +126,7 @@ def _active_bursts(per_min: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
             + pd.to_timedelta(offs, unit="min"),
         }
     )
-    active = expanded.groupby(["channel", "minute_start"]).size().rename("n")
+    active = cast(pd.Series, expanded.groupby(["channel", "minute_start"]).size()).rename("n")
     joined = per_min[["channel", "minute_start"]].join(active, on=["channel", "minute_start"])
     return joined["n"].fillna(0).astype(int).to_numpy()
 
@@ -141,7 +141,7 @@ def build_features(minutes: pd.DataFrame) -> pd.DataFrame:
     df = minutes.sort_values(["channel", "stream_id", "minute_start"], ignore_index=True)
     g = df.groupby(["channel", "stream_id"], sort=False)
     rate = df["messages"].astype(float)
-    out = df[["channel", "stream_id", "minute_start"]].copy()
+    out = cast(pd.DataFrame, df[["channel", "stream_id", "minute_start"]]).copy()
     out["stream_start"] = g["minute_start"].transform("min")
     out["minute_index"] = g.cumcount()
     out["rate"] = rate
@@ -176,7 +176,8 @@ def build_features(minutes: pd.DataFrame) -> pd.DataFrame:
     out["mean5_rel_p90"] = out["rate_mean5"] / np.maximum(run_p90, 1.0)
     # Minutes since the rate last exceeded the running p90 (hype tends to cluster).
     above = (rate > run_p90) & (out["minute_index"] >= WARMUP_MINUTES)
-    last = out["minute_index"].where(above).groupby([df["channel"], df["stream_id"]]).ffill()
+    minute_index = cast(pd.Series, out["minute_index"])
+    last = minute_index.where(above).groupby([df["channel"], df["stream_id"]]).ffill()
     out["minutes_since_hype"] = (out["minute_index"] - last).fillna(999.0)
     if "sentiment" in df:
         sent = df["sentiment"].astype(float)
@@ -209,22 +210,25 @@ def train_hype(features: pd.DataFrame, *, seed: int = 0, n_threads: int | None =
     `n_threads=1` by default: on small shared hosts OpenMP contention made fitting ~4x slower.
     """
     cols = feature_columns(features)
-    labelled = features[features["is_hype_label"].notna()]
+    labelled = cast(pd.DataFrame, features[features["is_hype_label"].notna()])
     est = HistGradientBoostingClassifier(
         max_iter=150,
         learning_rate=0.05,
         max_leaf_nodes=15,
         min_samples_leaf=40,
         l2_regularization=1.0,
-        early_stopping=False,
+        # sklearn is unannotated: pyright infers `early_stopping: str` from its default "auto".
+        early_stopping=False,  # pyright: ignore[reportArgumentType]
         random_state=seed,
     )
     with threadpool_limits(n_threads):
         est.fit(labelled[cols], labelled["is_hype_label"].astype(int))
     info = {
         "windows": len(labelled),
-        "streams": int(labelled[["channel", "stream_id"]].drop_duplicates().shape[0]),
-        "prevalence": float(labelled["is_hype_label"].mean()),
+        "streams": int(
+            cast(pd.DataFrame, labelled[["channel", "stream_id"]]).drop_duplicates().shape[0]
+        ),
+        "prevalence": float(cast(pd.Series, labelled["is_hype_label"]).mean()),
     }
     return HypeModel(est, cols, trained_on=info)
 
@@ -251,16 +255,14 @@ def time_split(
     features: pd.DataFrame, *, test_fraction: float = 0.3
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Earlier streams train, later streams test (by stream start, across channels)."""
-    starts = (
-        features.groupby(["channel", "stream_id"])["stream_start"]
-        .first()
-        .sort_values(kind="stable")
-    )
+    starts = cast(
+        pd.Series, features.groupby(["channel", "stream_id"])["stream_start"].first()
+    ).sort_values(kind="stable")
     cut = round(len(starts) * (1 - test_fraction))
     train_keys = starts.index[:cut]
-    key = pd.MultiIndex.from_frame(features[["channel", "stream_id"]])
+    key = pd.MultiIndex.from_frame(cast(pd.DataFrame, features[["channel", "stream_id"]]))
     in_train = key.isin(train_keys)
-    return features[in_train], features[~in_train]
+    return cast(pd.DataFrame, features[in_train]), cast(pd.DataFrame, features[~in_train])
 
 
 def evaluate_hype(
@@ -269,7 +271,7 @@ def evaluate_hype(
     """Train on earlier streams, PR-AUC (average precision) on later ones vs the baseline."""
     train, test = time_split(features, test_fraction=test_fraction)
     model = train_hype(train, seed=seed)
-    test = test[test["is_hype_label"].notna()]
+    test = cast(pd.DataFrame, test[test["is_hype_label"].notna()])
     y = test["is_hype_label"].astype(int).to_numpy()
     proba = model.estimator.predict_proba(test[model.features])[:, 1]
     pr_model = float(average_precision_score(y, proba))
@@ -282,7 +284,9 @@ def evaluate_hype(
         "test_windows": float(len(y)),
         "train_windows": float(model.trained_on["windows"]),
         "train_streams": float(model.trained_on["streams"]),
-        "test_streams": float(test[["channel", "stream_id"]].drop_duplicates().shape[0]),
+        "test_streams": float(
+            cast(pd.DataFrame, test[["channel", "stream_id"]]).drop_duplicates().shape[0]
+        ),
     }
 
 

@@ -15,6 +15,8 @@ Curves are clustered with KMeans (fixed seed); each cluster is named by rules on
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
@@ -48,8 +50,8 @@ def stream_curves(
     """
     df = activity
     g = df.groupby(["channel", "stream_id"])[time_col]
-    start = df["stream_start"] if "stream_start" in df else g.transform("min")
-    end = df["stream_end"] if "stream_end" in df else g.transform("max")
+    start = cast(pd.Series, df["stream_start"] if "stream_start" in df else g.transform("min"))
+    end = cast(pd.Series, df["stream_end"] if "stream_end" in df else g.transform("max"))
     # Per-minute rows stand for the whole minute: extend the end so the last minute has width.
     span = (end - start).dt.total_seconds() + (60.0 if time_col == "minute_start" else 1.0)
     pos = (df[time_col] - start).dt.total_seconds() / span
@@ -118,7 +120,8 @@ def stream_patterns(curves: pd.DataFrame, *, n_clusters: int = 6, seed: int = 0)
     if len(x) == 0:
         return pd.DataFrame(columns=PATTERN_COLUMNS)
     k = max(1, min(n_clusters, len(np.unique(x.round(6), axis=0))))
-    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(x)
+    # sklearn is unannotated: pyright infers `n_init: str` from its default "auto".
+    km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(x)  # pyright: ignore[reportArgumentType]
     names = np.array([name_curve(c) for c in km.cluster_centers_])
     dist = np.linalg.norm(x - km.cluster_centers_[km.labels_], axis=1)
     out = curves.assign(
@@ -128,4 +131,4 @@ def stream_patterns(curves: pd.DataFrame, *, n_clusters: int = 6, seed: int = 0)
         distance=dist.round(4),
         model_version=MODEL_VERSION,
     )
-    return out[PATTERN_COLUMNS].reset_index(drop=True)
+    return cast(pd.DataFrame, out[PATTERN_COLUMNS]).reset_index(drop=True)

@@ -20,6 +20,8 @@ Inputs: `messages` (channel, stream_id, sent_at, user_login, text[, emotes(list)
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
@@ -72,9 +74,9 @@ def chatter_stream_features(
     gap = m.groupby(keys, sort=False)["sent_at"].diff().dt.total_seconds()
     words = m["text"].fillna("").str.split().str.len().fillna(0)
     n_emotes = m["emotes"].str.len().fillna(0) if "emotes" in m else pd.Series(0, index=m.index)
-    pasta = copypasta_key(m["text"])
+    pasta = copypasta_key(cast(pd.Series, m["text"]))
     # A copy: text (normalised) seen >= 3 times in the stream, by anyone including oneself.
-    seen = pasta.groupby([m["channel"], m["stream_id"], pasta]).transform("size")
+    seen = cast(pd.Series, pasta.groupby([m["channel"], m["stream_id"], pasta]).transform("size"))
     stream_start = m.groupby(["channel", "stream_id"])["sent_at"].transform("min")
     early = m["sent_at"] - stream_start <= pd.Timedelta(minutes=FIRST_MINUTES)
     sub = (
@@ -120,7 +122,7 @@ def chatter_stream_features(
     if moderation is not None and not moderation.empty:
         mod = moderation.rename(columns={"target_user_login": "user_login"})
         by = [k for k in keys if k in mod]
-        counts = mod.groupby(by).size().rename("mod_n")
+        counts = cast(pd.Series, mod.groupby(by).size()).rename("mod_n")
         per = per.join(counts, on=by)
         per["moderation"] = per.pop("mod_n").fillna(0)
     return per
@@ -128,7 +130,8 @@ def chatter_stream_features(
 
 def _named(centroids: pd.DataFrame, mps_p90: float) -> list[str]:
     names: list[str] = []
-    for _, c in centroids.iterrows():  # one row per cluster (<= 10): rules read like the docs
+    for _, row in centroids.iterrows():  # one row per cluster (<= 10): rules read like the docs
+        c = {name: float(value) for name, value in row.items()}
         if c["messages_per_stream"] < 0.5:
             names.append("lurker")
         elif c["moderation_per_stream"] >= 0.5:
@@ -153,16 +156,18 @@ def _cluster(features: pd.DataFrame, n_clusters: int, seed: int) -> pd.DataFrame
     """Adds `segment` and `segment_confidence`; clusters per channel."""
     parts = []
     for _, f in features.groupby("channel", sort=True):
-        x = f[_CLUSTER_FEATURES].astype(float).copy()
+        x = cast(pd.DataFrame, f[_CLUSTER_FEATURES]).astype(float).copy()
         for col in _LOG_FEATURES:
             x[col] = np.log1p(x[col].clip(lower=0))
         distinct = len(x.drop_duplicates())
         k = max(1, min(n_clusters, distinct))
         z = StandardScaler().fit_transform(x)
-        km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(z)
-        labels = km.labels_
-        centroids = f[_CLUSTER_FEATURES].groupby(labels).mean()
-        names = np.array(_named(centroids, float(f["messages_per_stream"].quantile(0.9))))
+        # sklearn is unannotated: pyright infers `n_init: str` from its default "auto".
+        km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(z)  # pyright: ignore[reportArgumentType]
+        labels = np.asarray(km.labels_)
+        centroids = cast(pd.DataFrame, f[_CLUSTER_FEATURES].groupby(labels).mean())
+        mps_p90 = float(cast(pd.Series, f["messages_per_stream"]).quantile(0.9))
+        names = np.array(_named(centroids, mps_p90))
         d2 = ((z[:, None, :] - km.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
         p = np.exp(-(d2 - d2.min(axis=1, keepdims=True)))
         p /= p.sum(axis=1, keepdims=True)
@@ -174,7 +179,9 @@ def _cluster(features: pd.DataFrame, n_clusters: int, seed: int) -> pd.DataFrame
 
 def chatter_features(per_stream: pd.DataFrame) -> pd.DataFrame:
     """Per (channel, user_login) features from `chatter_stream_features`."""
-    n_streams = per_stream.groupby("channel")["stream_id"].nunique().rename("channel_streams")
+    n_streams = cast(pd.Series, per_stream.groupby("channel")["stream_id"].nunique()).rename(
+        "channel_streams"
+    )
     agg = (
         per_stream.groupby(["channel", "user_login"])
         .agg(
@@ -193,7 +200,9 @@ def chatter_features(per_stream: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
         .join(n_streams, on="channel")
     )
-    return _ratios(agg, agg["streams_attended"], agg["channel_streams"])
+    return _ratios(
+        agg, cast(pd.Series, agg["streams_attended"]), cast(pd.Series, agg["channel_streams"])
+    )
 
 
 def _ratios(agg: pd.DataFrame, attended: pd.Series, total: pd.Series) -> pd.DataFrame:
@@ -225,7 +234,7 @@ def chatter_segments(
     per_stream = chatter_stream_features(messages, moderation=moderation, joins=joins)
     feats = chatter_features(per_stream)
     out = _cluster(feats, n_clusters, seed).assign(model_version=MODEL_VERSION)
-    return out[SEGMENT_COLUMNS + _CLUSTER_FEATURES]
+    return cast(pd.DataFrame, out[SEGMENT_COLUMNS + _CLUSTER_FEATURES])
 
 
 def chatter_stream_segments(
@@ -242,12 +251,16 @@ def chatter_stream_segments(
     attended so far / channel streams so far (streams ordered by their first event).
     """
     per = chatter_stream_features(messages, moderation=moderation, joins=joins)
-    order = messages.groupby(["channel", "stream_id"])["sent_at"].min().rename("stream_start")
+    order = cast(pd.Series, messages.groupby(["channel", "stream_id"])["sent_at"].min()).rename(
+        "stream_start"
+    )
     per = per.join(order, on=["channel", "stream_id"]).sort_values(["channel", "stream_start"])
-    stream_no = per.groupby("channel")["stream_start"].rank(method="dense")
+    stream_no = cast(pd.Series, per.groupby("channel")["stream_start"].rank(method="dense"))
     attended = per.groupby(["channel", "user_login"]).cumcount() + 1
     per = per.rename(columns={"early": "early_streams"})
     per["early_streams"] = per["early_streams"].astype(float)
     feats = _ratios(per, attended, stream_no)
     out = _cluster(feats, n_clusters, seed).assign(model_version=MODEL_VERSION)
-    return out[STREAM_SEGMENT_COLUMNS + _CLUSTER_FEATURES].reset_index(drop=True)
+    return cast(pd.DataFrame, out[STREAM_SEGMENT_COLUMNS + _CLUSTER_FEATURES]).reset_index(
+        drop=True
+    )

@@ -24,7 +24,7 @@ def run_hours(
     from orchestration.definitions import defs
 
     last_hour = datetime.fromtimestamp(end.timestamp() - 3600, tz=start.tzinfo)
-    job = defs().get_job_def("hourly_chat")
+    job = defs().resolve_job_def("hourly_chat")
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
         tags={
@@ -35,11 +35,21 @@ def run_hours(
     )
 
 
+def run_catalogs(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+    """Load landed emote catalog snapshots (and Helix metadata when configured)."""
+    from orchestration.definitions import defs
+
+    job = defs().resolve_job_def("emote_catalogs")
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.get(), raise_on_error=True
+    )
+
+
 def run_daily(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
     """Rebuild the dimensions and build and publish the report site."""
     from orchestration.definitions import defs
 
-    job = defs().get_job_def("daily_report")
+    job = defs().resolve_job_def("daily_report")
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(), raise_on_error=True
     )

@@ -175,5 +175,64 @@ def stop() -> None:
         console.print("stopped embedded PostgreSQL")
 
 
+@app.command()
+def optout(user: str = typer.Argument(..., help="The chatter's Twitch login.")) -> None:
+    """Opt a chatter out: their future messages are not stored and reports hide them."""
+    from twitch_warehouse.db import connect, warehouse_url
+    from twitch_warehouse.privacy import optout as add_optout
+
+    with connect(warehouse_url()) as conn:
+        added = add_optout(conn, user)
+    console.print(f"{user.lower()} {'opted out' if added else 'was already opted out'}")
+
+
+@app.command()
+def forget(
+    user: str = typer.Argument(..., help="The chatter's Twitch login."),
+    rebuild: bool = typer.Option(True, help="Rebuild and publish the report site afterwards."),
+) -> None:
+    """Opt a chatter out and erase them: landing files, raw, ML, marts and published reports."""
+    from rich.table import Table
+
+    from twitch_warehouse.db import connect, warehouse_url
+    from twitch_warehouse.privacy import forget as forget_chatter
+    from twitch_warehouse.privacy import republish
+
+    settings = get_settings()
+    with connect(warehouse_url(settings)) as conn:
+        counts = forget_chatter(
+            conn, settings.landing_dir, settings.report_publish_dir, user,
+            site_dir=settings.site_dir,
+        )  # fmt: skip
+        published = republish(conn) if rebuild and counts.get("report_folders_removed") else None
+    table = Table(title=f"Forgotten: {user.lower()}", show_edge=False)
+    table.add_column("where")
+    table.add_column("removed", justify="right")
+    for where, count in counts.items():
+        table.add_row(where, f"{count:,}")
+    console.print(table)
+    if published is not None:
+        console.print(f"report site rebuilt and published: {published}")
+
+
+@app.command()
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="Short run (under 3 minutes)."),
+    out: Path = typer.Option(Path("bench-results"), "--out", help="Where bench.json/.md go."),
+    messages: int | None = typer.Option(None, "--messages", min=100, help="Lines in the hour."),
+    channels: int | None = typer.Option(None, "--channels", min=1, help="Channels in the hour."),
+) -> None:
+    """Benchmark every stage on its own embedded PostgreSQL in a temporary folder."""
+    from twitch_warehouse.bench import BenchConfig, run_bench
+
+    cfg = BenchConfig.preset(quick=quick, out_dir=out, messages=messages, channels=channels)
+    report = run_bench(cfg, echo=console.print)
+    console.print((out / "bench.md").read_text())
+    failed = [name for name, stage in report["stages"].items() if "error" in stage]
+    if failed:
+        console.print(f"[red]failed stages: {', '.join(failed)}[/]")
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

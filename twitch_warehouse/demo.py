@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.generator import ChatGenerator, iter_lines_by_hour
+from ingestion.catalogs import land_snapshot
+from ingestion.generator import ChatGenerator, demo_emote_snapshots, iter_lines_by_hour
 from ingestion.landing import HourlyWriter, landing_path
 from ingestion.migrations import upgrade
 from twitch_warehouse.db import connect, warehouse_url
@@ -18,7 +19,12 @@ from twitch_warehouse.settings import Settings, get_settings
 
 DEMO_CHANNELS = ["pixelwolf", "noodlequest", "teatimetactics"]
 DEMO_START = datetime(2026, 11, 1, 18, tzinfo=UTC)
-MART_TABLES = ["dim_channels", "fct_chat_messages", "fct_chat_windows"]
+MART_TABLES = [
+    "dim_channels", "dim_chatters", "fct_chat_messages", "fct_chat_windows", "fct_emote_usage",
+    "fct_emote_bursts", "fct_streams", "fct_chatter_stream_activity", "fct_moderation_events",
+    "fct_topics", "fct_stream_patterns", "fct_channel_signatures", "fct_channel_similarity",
+    "fct_hype_predictions",
+]  # fmt: skip
 
 
 @dataclass
@@ -43,6 +49,8 @@ def land_generated_chat(settings: Settings, channels: list[str], start: datetime
     with HourlyWriter(settings.landing_dir, "irc", batch_size=5_000) as writer:
         for channel, sent_at, line in iter_lines_by_hour(chat):
             writer.write(channel, sent_at, line)
+    for snapshot in demo_emote_snapshots(channels, start.date()):
+        land_snapshot(settings.landing_dir, snapshot)
     return chat.line_count
 
 
@@ -58,14 +66,21 @@ def run_demo(*, hours: int = 6, seed: int = 42, console: Console | None = None) 
         lines = land_generated_chat(settings, DEMO_CHANNELS, DEMO_START, hours, seed)
     console.print(f"[green]✓[/] landed {lines:,} raw IRC lines in {settings.landing_dir}")
 
-    from orchestration.runner import run_daily, run_hours
+    from orchestration.runner import run_catalogs, run_daily, run_hours
 
+    with console.status("Dagster: emote_catalogs…"):
+        run_catalogs()
+    console.print("[green]✓[/] emote_catalogs: BTTV/FFZ/7TV snapshots")
     with console.status(f"Dagster: hourly_chat for {hours} partitions (one run)…"):
         run_hours(DEMO_START, end)
-    console.print("[green]✓[/] hourly_chat: raw → staging → ML sentiment → hourly marts")
+    console.print(
+        "[green]✓[/] hourly_chat: raw → staging → ML scores → intermediate → bursts, hype → marts"
+    )
     with console.status("Dagster: daily_report (dimensions + report site)…"):
         run_daily()
-    console.print("[green]✓[/] daily_report: dimensions → report site")
+    console.print(
+        "[green]✓[/] daily_report: streams → segments, topics, patterns → marts → report site"
+    )
 
     with connect(warehouse_url(settings)) as conn:
         rows = {

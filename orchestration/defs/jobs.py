@@ -31,6 +31,20 @@ daily_report_job = dg.define_asset_job(
     description="Rebuild stream-level models, run the daily ML and publish the report site.",
 )
 
+catalogs_job = dg.define_asset_job(
+    "emote_catalogs",
+    selection=dg.AssetSelection.groups("catalogs"),
+    op_retry_policy=RETRY_POLICY,
+    description="Load the day's emote catalog snapshots and Helix stream metadata.",
+)
+
+catalogs_schedule = dg.ScheduleDefinition(
+    job=catalogs_job,
+    cron_schedule="0 0 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
 # Closed hours are loaded five minutes after they end.
 hourly_chat_schedule = dg.build_schedule_from_partitioned_job(hourly_chat_job, minute_of_hour=5)
 

@@ -1,0 +1,116 @@
+"""Emote catalogs and Twitch metadata: dated snapshots refreshed daily, loaded before chat."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import dagster as dg
+from psycopg.types.json import Jsonb
+
+from ingestion.catalogs import land_snapshot, load_snapshots, read_snapshots
+from ingestion.migrations import upgrade
+from orchestration.resources import WarehouseResource
+from twitch_warehouse.settings import get_settings
+
+
+class CatalogFetchConfig(dg.Config):
+    """Fetch today's sets from the BTTV, FFZ and 7TV APIs before loading (needs network)."""
+
+    fetch: bool = False
+    channels: list[str] = []
+
+
+@dg.asset(
+    key=["raw", "emote_catalogs"],
+    group_name="catalogs",
+    kinds={"python", "postgres"},
+    owners=["team:ingestion"],
+    tags={"cadence": "catalogs"},
+    description="Twitch, BTTV, FFZ and 7TV emote sets as dated snapshots (raw.emote_catalog_"
+    "snapshots), so each message is matched against the sets valid when it was sent.",
+)
+def emote_catalogs(
+    context: dg.AssetExecutionContext, config: CatalogFetchConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = get_settings()
+    upgrade(warehouse.url().sqlalchemy())
+    if config.fetch:
+        landed = asyncio.run(_fetch(config.channels))
+        for snapshot in landed:
+            land_snapshot(settings.landing_dir, snapshot)
+        context.log.info(f"fetched {len(landed)} snapshots")
+    with warehouse.connect() as conn:
+        result = load_snapshots(conn, read_snapshots(settings.landing_dir))
+        by_provider = dict(
+            conn.execute(
+                "select provider, count(distinct emote_id) from raw.emote_catalog_snapshots"
+                " group by 1 order by 1"
+            ).fetchall()
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "snapshots_loaded": dg.MetadataValue.int(result.snapshots),
+            "emotes_loaded": dg.MetadataValue.int(result.emotes),
+            "distinct_emotes_by_provider": dg.MetadataValue.json(by_provider),
+        }
+    )
+
+
+async def _fetch(channels: list[str]) -> list:
+    from ingestion.clients.emotes import EmoteCatalogClient
+    from ingestion.clients.helix import HelixClient, TokenManager
+
+    today = datetime.now(UTC).date()
+    async with EmoteCatalogClient() as client:
+        snapshots = await client.global_snapshots(today)
+        if channels:
+            async with HelixClient(TokenManager.from_settings()) as helix:
+                users = await helix.users(logins=channels)
+            for user in users:
+                snapshots += await client.channel_snapshots(today, user["login"], user["id"])
+    return snapshots
+
+
+class StreamsConfig(dg.Config):
+    """Channels whose live streams are recorded (title, game, start) from the Helix API."""
+
+    channels: list[str] = []
+
+
+@dg.asset(
+    key=["raw", "helix_streams"],
+    group_name="catalogs",
+    kinds={"python", "postgres"},
+    owners=["team:ingestion"],
+    tags={"cadence": "catalogs"},
+    description="Live streams from Helix (id, title, game, start); stream sessions use them "
+    "where known instead of splitting chat by gaps. Skipped without Twitch credentials.",
+)
+def helix_streams(
+    context: dg.AssetExecutionContext, config: StreamsConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = get_settings()
+    upgrade(warehouse.url().sqlalchemy())
+    if not (config.channels and settings.twitch_client_id and settings.twitch_client_secret):
+        context.log.info("no channels configured or no TWITCH_CLIENT_ID/SECRET: nothing fetched")
+        return dg.MaterializeResult(metadata={"streams_upserted": 0, "skipped": True})
+    streams = asyncio.run(_live_streams(config.channels))
+    with warehouse.connect() as conn, conn.transaction():
+        for s in streams:
+            conn.execute(
+                """insert into raw.helix_streams
+                   (stream_id, channel, channel_id, title, game_name, started_at, payload)
+                   values (%s, %s, %s, %s, %s, %s, %s)
+                   on conflict (stream_id) do update set title = excluded.title,
+                     game_name = excluded.game_name, payload = excluded.payload,
+                     fetched_at = now()""",
+                (s["id"], s["user_login"].lower(), s["user_id"], s.get("title"),
+                 s.get("game_name"), s["started_at"], Jsonb(s)),
+            )  # fmt: skip
+    return dg.MaterializeResult(metadata={"streams_upserted": len(streams), "skipped": False})
+
+
+async def _live_streams(channels: list[str]) -> list[dict]:
+    from ingestion.clients.helix import HelixClient, TokenManager
+
+    async with HelixClient(TokenManager.from_settings()) as helix:
+        return await helix.streams(user_logins=channels)

@@ -1,0 +1,305 @@
+"""Chatter opt-out and the right to be forgotten.
+
+`optout` records a login in `raw.chatter_optouts`: the partition loader then drops that chatter's
+future events (counted as `opted_out`, never stored) and the report build hides them.
+
+`forget` opts the chatter out and erases what the warehouse holds about them:
+
+* landing files: the lines whose parsed event is by them (IRC prefix nick, `login` tag or
+  display name; the author of a JSONL record) or targets them (a timeout, ban or deleted
+  message), and unparseable lines naming them; each file is rewritten beside itself, fsynced and
+  renamed into place, so a reader sees the old file or the new one;
+* `raw.chat_events`: rows they wrote **and** moderation rows targeting them (a ban is data about
+  the banned person; channel-level moderation counts already built into marts stay as counts);
+* `raw.quarantine` rows whose payload names them, `raw.helix_users` rows with their login;
+* every table in `ml`, `intermediate` and `marts` with a `user_login`, `target_user_login` or
+  `login` column, and every such table keyed by `(channel, event_id)` for their messages
+  (`ml.message_sentiment`, `ml.message_toxicity`, ...). Staging is views: nothing to delete;
+* published report folders (and the built site) with a page naming their login or pseudonym
+  are deleted; `republish` builds today's site again from the scrubbed marts.
+
+Kept, by design: the opt-out row itself (without it their next message would be stored again),
+and other chatters' messages that mention them (someone else's words; the report masks the
+mention as `[removed]` because the chatter is now opted out). `forget` reports that count as
+`mentions_kept` so an operator can decide.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ingestion.events import ChatEvent, Reject
+from ingestion.landing import read_lines
+from ingestion.sources import PARSERS, parser_for
+
+SCRUBBED_SCHEMAS = ("ml", "intermediate", "marts")
+LOGIN_COLUMNS = ("user_login", "target_user_login", "login")
+_TEXT_SUFFIXES = (".html", ".json", ".js", ".csv", ".txt", ".md")
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def normalize_login(user_login: str) -> str:
+    login = user_login.strip().removeprefix("@").lower()
+    if not login or any(c.isspace() for c in login) or len(login) > 64:
+        raise ValueError(f"not a chatter login: {user_login!r}")
+    return login
+
+
+def word_pattern(login: str) -> str:
+    """A regex (Python and PostgreSQL ARE syntax alike) matching `login` as a whole word."""
+    return r"(^|[^a-z0-9_])" + re.escape(login) + r"([^a-z0-9_]|$)"
+
+
+def optout(conn: psycopg.Connection, user_login: str) -> bool:
+    """Add a chatter to the opt-out list; True when they were not on it yet."""
+    login = normalize_login(user_login)
+    with conn.transaction():
+        added = conn.execute(
+            "insert into raw.chatter_optouts (user_login) values (%s)"
+            " on conflict (user_login) do nothing",
+            (login,),
+        ).rowcount
+    return added == 1
+
+
+def optouts(conn: psycopg.Connection) -> frozenset[str]:
+    """The opted-out logins (lower case)."""
+    rows = conn.execute("select lower(user_login) from raw.chatter_optouts").fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def forget(
+    conn: psycopg.Connection,
+    landing_root: Path,
+    publish_dir: Path,
+    user_login: str,
+    *,
+    pseudonym_key: str | None = None,
+    site_dir: Path | None = None,
+) -> dict[str, int]:
+    """Opt the chatter out and remove them from the warehouse, landing files and reports.
+
+    Returns what was removed, per place (`raw.chat_events`, `landing_lines`, `report_pages`...).
+    """
+    login = normalize_login(user_login)
+    if pseudonym_key is None:
+        from twitch_warehouse.settings import get_settings
+
+        pseudonym_key = get_settings().pseudonym_key.get_secret_value()
+    counts: dict[str, int] = {}
+    counts["optout_added"] = int(optout(conn, login))
+    counts.update(_forget_in_database(conn, login))
+    counts.update(forget_in_landing(landing_root, login))
+    from reports.privacy import pseudonym
+
+    counts.update(
+        forget_in_reports(publish_dir, [login, pseudonym(login, pseudonym_key)], site_dir)
+    )
+    return counts
+
+
+def _forget_in_database(conn: psycopg.Connection, login: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    pattern = word_pattern(login)
+    with conn.transaction():
+        # The loader's lock: a load running now finishes first, the next one sees the opt-out.
+        conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
+        conn.execute(
+            "create temp table forgotten_events on commit drop as"
+            " select channel, event_id from raw.chat_events"
+            " where lower(user_login) = %s or lower(target_user_login) = %s",
+            (login, login),
+        )
+        for schema, table, columns in _tables(conn):
+            where: list[sql.Composable] = [
+                sql.SQL("lower({}) = {}").format(sql.Identifier(c), sql.Literal(login))
+                for c in columns
+                if c in LOGIN_COLUMNS
+            ]
+            if "channel" in columns and "event_id" in columns:
+                where.append(
+                    sql.SQL(
+                        "(channel, event_id) in (select channel, event_id from forgotten_events)"
+                    )
+                )
+            if not where:
+                continue
+            statement = sql.SQL("delete from {}.{} where ").format(
+                sql.Identifier(schema), sql.Identifier(table)
+            ) + sql.SQL(" or ").join(where)
+            removed = conn.execute(statement).rowcount
+            if removed:
+                counts[f"{schema}.{table}"] = removed
+        counts["raw.chat_events"] = conn.execute(
+            "delete from raw.chat_events where lower(user_login) = %s", (login,)
+        ).rowcount
+        counts["raw.chat_events (moderation targeting them)"] = conn.execute(
+            "delete from raw.chat_events where lower(target_user_login) = %s", (login,)
+        ).rowcount
+        # Escape-encoded bytea keeps ASCII as is, so a login is found in any payload.
+        counts["raw.quarantine"] = conn.execute(
+            "delete from raw.quarantine where lower(encode(payload, 'escape')) ~ %s", (pattern,)
+        ).rowcount
+        counts["raw.helix_users"] = conn.execute(
+            "delete from raw.helix_users where lower(login) = %s", (login,)
+        ).rowcount
+        counts["mentions_kept"] = conn.execute(
+            "select count(*) from raw.chat_events where lower(body) ~ %s", (pattern,)
+        ).fetchone()[0]  # type: ignore[index]
+    return counts
+
+
+def _tables(conn: psycopg.Connection) -> list[tuple[str, str, set[str]]]:
+    """Base tables of the scrubbed schemas with their column names."""
+    rows = conn.execute(
+        """select c.table_schema, c.table_name, array_agg(c.column_name::text)
+           from information_schema.columns as c
+           join information_schema.tables as t
+             on t.table_schema = c.table_schema and t.table_name = c.table_name
+           where t.table_type = 'BASE TABLE' and c.table_schema = any(%s)
+           group by 1, 2 order by 1, 2""",
+        (list(SCRUBBED_SCHEMAS),),
+    ).fetchall()
+    return [(s, t, set(cols)) for s, t, cols in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Landing files
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_theirs(
+    item: ChatEvent | Reject, line: bytes, login: str, pattern: re.Pattern[bytes]
+) -> bool:
+    if isinstance(item, Reject):
+        return bool(pattern.search(line.lower()))
+    names = (item.user_login, item.target_user_login, item.display_name)
+    return any(isinstance(n, str) and n.lower() == login for n in names)
+
+
+def forget_in_landing(landing_root: Path, login: str) -> dict[str, int]:
+    """Rewrite every landing file that holds the chatter's lines without them (atomically)."""
+    removed_lines = rewritten = 0
+    needle = login.encode()
+    pattern = re.compile(word_pattern(login).encode())
+    for path in _landing_files(landing_root):
+        source = path.relative_to(landing_root).parts[0]
+        if source not in PARSERS:
+            continue
+        parse = parser_for(source)
+        kept: list[bytes] = []
+        dropped = 0
+        for line in read_lines(path):
+            if needle in line.lower():
+                items = list(parse([line]))
+                if any(_is_theirs(item, line, login, pattern) for item in items):
+                    dropped += 1
+                    continue
+            kept.append(line)
+        if dropped:
+            _rewrite(path, kept)
+            removed_lines += dropped
+            rewritten += 1
+    return {"landing_lines": removed_lines, "landing_files_rewritten": rewritten}
+
+
+def _landing_files(root: Path) -> Iterable[Path]:
+    if not root.exists():
+        return []
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.name.endswith(
+            (".log", ".jsonl", ".log.gz", ".jsonl.gz")
+        )
+    )  # fmt: skip
+
+
+def _rewrite(path: Path, lines: list[bytes]) -> None:
+    tmp = path.with_name(f".{path.name}.forget")
+    data = b"".join(line + b"\n" for line in lines)
+    with open(tmp, "wb") as fh:
+        fh.write(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Published reports
+# ---------------------------------------------------------------------------------------------
+
+
+def _mentions(folder: Path, names: list[str]) -> int:
+    patterns = [re.compile(word_pattern(n.lower()).encode()) for n in names]
+    pages = 0
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.suffix not in _TEXT_SUFFIXES or "assets" in path.parts:
+            continue
+        text = path.read_bytes().lower()
+        if any(p.search(text) for p in patterns):
+            pages += 1
+    return pages
+
+
+def forget_in_reports(
+    publish_dir: Path, names: list[str], site_dir: Path | None = None
+) -> dict[str, int]:
+    """Delete published dated folders (and the built site) with a page naming the chatter.
+
+    History cannot be re-rendered from scrubbed marts for past days, so those folders go;
+    `latest` is repointed at the newest folder left (or removed). `republish` rebuilds today.
+    """
+    pages = folders = 0
+    if publish_dir.exists():
+        for folder in sorted(p for p in publish_dir.iterdir() if p.is_dir() and not p.is_symlink()):
+            found = _mentions(folder, names)
+            if found:
+                pages += found
+                folders += 1
+                shutil.rmtree(folder)
+        link = publish_dir / "latest"
+        if link.is_symlink() and not link.exists():
+            dated = sorted(
+                p.name
+                for p in publish_dir.iterdir()
+                if p.is_dir() and not p.is_symlink() and _DATED.match(p.name)
+            )
+            link.unlink()
+            if dated:
+                link.symlink_to(dated[-1])
+    if site_dir is not None and site_dir.exists():
+        found = _mentions(site_dir, names)
+        if found:
+            pages += found
+            folders += 1
+            shutil.rmtree(site_dir)
+    return {"report_pages": pages, "report_folders_removed": folders}
+
+
+def republish(conn: psycopg.Connection) -> Path:
+    """Build the report site again from the (scrubbed) marts and publish it for today."""
+    from datetime import UTC, datetime
+
+    from reports.build import build_site
+    from reports.publish import publish_site
+    from twitch_warehouse.settings import get_settings
+
+    settings = get_settings()
+    result = build_site(conn, settings.site_dir, settings=settings)
+    return publish_site(
+        result.site_dir, settings.report_publish_dir,
+        day=datetime.now(UTC).date(), keep_days=settings.publish_keep_days,
+    )  # fmt: skip
