@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -107,7 +107,7 @@ def read_vod_chat(paths: Iterable[Path | str]) -> pd.DataFrame:
     df["stream_start"] = df["stream_start"].fillna(
         df.groupby("stream_id")["sent_at"].transform("min")
     )
-    sub = pd.to_numeric(df.pop("sub"), errors="coerce")
+    sub = cast(pd.Series, pd.to_numeric(df.pop("sub"), errors="coerce"))
     df["is_subscriber"] = sub.notna()
     df["subscriber_months"] = (sub % 1000).astype("Int64")
     return df
@@ -136,11 +136,11 @@ def vod_paths(data_dir: Path | str, channels: Sequence[str] | None = None) -> li
 
 def emote_minute_counts(messages: pd.DataFrame) -> pd.DataFrame:
     """Per-minute emote uses `(channel, emote, minute_start, uses)` from a message frame."""
-    exploded = messages[["channel", "sent_at", "emotes"]].explode("emotes").dropna(subset="emotes")
+    subset = cast(pd.DataFrame, messages[["channel", "sent_at", "emotes"]])
+    exploded = subset.explode("emotes").dropna(subset="emotes")
     exploded["minute_start"] = exploded["sent_at"].dt.floor("min")
     out = (
-        exploded.groupby(["channel", "emotes", "minute_start"], sort=True)
-        .size()
+        cast(pd.Series, exploded.groupby(["channel", "emotes", "minute_start"], sort=True).size())
         .rename("uses")
         .reset_index()
         .rename(columns={"emotes": "emote"})
@@ -242,7 +242,7 @@ def synthetic_emote_series(
             "uses": uses.ravel(),
         }
     )
-    counts = counts[counts["uses"] > 0].reset_index(drop=True)
+    counts = cast(pd.DataFrame, counts[counts["uses"] > 0]).reset_index(drop=True)
     totals = pd.DataFrame({"channel": channel, "minute_start": minutes, "messages": messages})
     truth = pd.DataFrame(truth_rows).sort_values("started_at", ignore_index=True)
     return counts, totals, truth
@@ -272,7 +272,7 @@ def detect_bursts(
     expectation. `since`: only report bursts whose peak is at or after it.
     """
     frames: list[pd.DataFrame] = []
-    counts = emote_counts[["channel", "emote", "minute_start", "uses"]]
+    counts = cast(pd.DataFrame, emote_counts[["channel", "emote", "minute_start", "uses"]])
     for channel, group in counts.groupby("channel", sort=True):
         totals = None
         if message_counts is not None:
@@ -290,10 +290,16 @@ def detect_bursts(
     if bursts.empty:
         return pd.DataFrame(columns=BURST_COLUMNS)
     if since is not None:
-        bursts = bursts[bursts["peak_at"] >= pd.Timestamp(since)]
-    bursts["burst_id"] = _stable_ids(bursts["channel"], bursts["emote"], bursts["started_at"])
+        bursts = cast(pd.DataFrame, bursts[bursts["peak_at"] >= pd.Timestamp(since)])
+    bursts["burst_id"] = _stable_ids(
+        cast(pd.Series, bursts["channel"]),
+        cast(pd.Series, bursts["emote"]),
+        cast(pd.Series, bursts["started_at"]),
+    )
     bursts["model_version"] = MODEL_VERSION
-    return bursts[BURST_COLUMNS].sort_values(["started_at", "channel", "emote"], ignore_index=True)
+    return cast(pd.DataFrame, bursts[BURST_COLUMNS]).sort_values(
+        ["started_at", "channel", "emote"], ignore_index=True
+    )
 
 
 def _detect_channel(
@@ -308,9 +314,9 @@ def _detect_channel(
     min_ratio: float,
 ) -> pd.DataFrame:
     # Emotes that never reach min_uses in a minute cannot burst: dropping them bounds the matrix.
-    peak = group.groupby("emote")["uses"].max()
-    emotes = peak.index[peak >= min_uses]
-    group = group[group["emote"].isin(emotes)]
+    peak = cast(pd.Series, group.groupby("emote")["uses"].max())
+    emotes = peak.index[(peak >= min_uses).to_numpy()]
+    group = cast(pd.DataFrame, group[cast(pd.Series, group["emote"]).isin(emotes)])
     if group.empty:
         return pd.DataFrame()
     minutes = pd.DatetimeIndex(group["minute_start"].unique())
@@ -387,8 +393,9 @@ def _scan(
         }
     )
     g = runs.groupby("run", sort=False)
-    first = g["minute"].min()
-    last = g["minute"].max()
+    first = cast(pd.Series, g["minute"].min())
+    last = cast(pd.Series, g["minute"].max())
+    best = cast(pd.Series, g["score"].max())
     peak_row = runs.loc[g["uses"].idxmax()].set_index("run")
     minutes = wide.index
     return pd.DataFrame(
@@ -400,7 +407,7 @@ def _scan(
             "peak_at": minutes[peak_row["minute"].to_numpy()],
             "peak_uses": peak_row["uses"].astype(int).to_numpy(),
             "baseline_uses": peak_row["expected"].round(2).to_numpy(),
-            "score": g["score"].max().loc[peak_row.index].round(2).to_numpy(),
+            "score": best.loc[peak_row.index].round(2).to_numpy(),
         }
     )
 
@@ -421,7 +428,7 @@ def rate_spikes(
     """Chat-wide message-rate spikes, same detector on `messages` as a pseudo emote."""
     counts = message_counts.rename(columns={"messages": "uses"}).assign(emote="__messages__")
     spikes = detect_bursts(
-        counts[["channel", "emote", "minute_start", "uses"]],
+        cast(pd.DataFrame, counts[["channel", "emote", "minute_start", "uses"]]),
         window=window,
         z_on=z_on,
         min_uses=5,
@@ -480,16 +487,16 @@ def nearby_events(
     related["related_at"] = pd.to_datetime(related["related_at"], utc=True)
     pad = pd.Timedelta(minutes=window_minutes)
     left, right = _window_join(
-        bursts["channel"],
-        bursts["started_at"] - pad,
-        bursts["ended_at"] + pad,
-        related["channel"],
-        related["related_at"],
+        cast(pd.Series, bursts["channel"]),
+        cast(pd.Series, bursts["started_at"] - pad),
+        cast(pd.Series, bursts["ended_at"] + pad),
+        cast(pd.Series, related["channel"]),
+        cast(pd.Series, related["related_at"]),
     )
     b = bursts.iloc[left].reset_index(drop=True)
     r = related.iloc[right].reset_index(drop=True)
     keep = (r["src_id"] != b["burst_id"]).to_numpy()  # a burst is not its own neighbour
-    out = pd.DataFrame(
+    pairs = pd.DataFrame(
         {
             "burst_id": b["burst_id"],
             "channel": b["channel"],
@@ -498,7 +505,8 @@ def nearby_events(
             "offset_seconds": (r["related_at"] - b["peak_at"]).dt.total_seconds(),
             "detail": r["detail"],
         }
-    )[keep]
+    )
+    out = cast(pd.DataFrame, pairs[keep])
     return out.sort_values(["burst_id", "related_at"], ignore_index=True)
 
 

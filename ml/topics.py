@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -126,25 +126,28 @@ def prepare_messages(
     Input: (channel, stream_id, sent_at, text[, emotes(list)]). Segments are aligned to the
     stream's first message: [start + k*segment_minutes, start + (k+1)*segment_minutes).
     """
-    df = messages[
-        [c for c in ("channel", "stream_id", "sent_at", "text", "emotes") if c in messages]
-    ]
+    df = cast(
+        pd.DataFrame,
+        messages[
+            [c for c in ("channel", "stream_id", "sent_at", "text", "emotes") if c in messages]
+        ],
+    )
     seg = pd.Timedelta(minutes=segment_minutes)
     first = df.groupby(["channel", "stream_id"])["sent_at"].transform("min").dt.floor("min")
     df = df.assign(segment_start=first + ((df["sent_at"] - first) // seg) * seg)
-    df = df.assign(clean=clean_text(df["text"]))
-    df = df.assign(pasta=copypasta_key(df["clean"]))
+    df = df.assign(clean=clean_text(cast(pd.Series, df["text"])))
+    df = df.assign(pasta=copypasta_key(cast(pd.Series, df["clean"])))
     df = df.drop_duplicates(["channel", "stream_id", "segment_start", "pasta"])
     emote_set = set(extra_emotes)
     if "emotes" in df:
-        emote_set |= set(df["emotes"].explode().dropna().astype(str))
-    uniq = pd.unique(df["clean"])
+        emote_set |= set(cast(pd.Series, df["emotes"]).explode().dropna().astype(str))
+    uniq = pd.unique(cast(pd.Series, df["clean"]))
     toks = tokenize(
         uniq, emotes=frozenset(emote_set), keep_emotes=keep_emotes, use_lemmas=use_lemmas
     )
     lookup = pd.Series(toks, index=uniq, dtype=object)
     df = df.assign(tokens=lookup.reindex(df["clean"].to_numpy()).to_numpy())
-    return df[df["tokens"].str.len() > 0].reset_index(drop=True)
+    return cast(pd.DataFrame, df[df["tokens"].str.len() > 0]).reset_index(drop=True)
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -179,9 +182,11 @@ def segment_topics(
     )
     seg = pd.Timedelta(minutes=segment_minutes)
     rows: list[dict[str, Any]] = []
-    for (channel, stream_id), stream in prepared.groupby(["channel", "stream_id"], sort=True):
+    for key, stream in prepared.groupby(["channel", "stream_id"], sort=True):
+        channel, stream_id = cast(tuple[Any, Any], key)
         # One vocabulary per stream so consecutive segments are comparable term by term.
-        vec = CountVectorizer(analyzer=_identity, min_df=2)
+        # sklearn is unannotated: pyright infers `analyzer: str` from its default "word".
+        vec = CountVectorizer(analyzer=_identity, min_df=2)  # pyright: ignore[reportArgumentType]
         try:
             counts = vec.fit_transform(stream["tokens"])
         except ValueError:  # no term occurs twice in the whole stream
@@ -208,7 +213,8 @@ def segment_topics(
             if n_docs < min_docs or k < 1:
                 continue
             x = tfidf.transform(seg_counts)
-            nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
+            # sklearn is unannotated: pyright infers `n_components: str` from its default "auto".
+            nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)  # pyright: ignore[reportArgumentType]
             w = nmf.fit_transform(x)
             h = nmf.components_
             mass = w.sum(axis=0)
@@ -254,13 +260,17 @@ def stream_topic_shift(
     prepared = prepare_messages(
         messages, segment_minutes=10**6, keep_emotes=keep_emotes, extra_emotes=extra_emotes
     )
-    long = prepared[["channel", "stream_id", "tokens"]].explode("tokens")
-    counts = long.groupby(["channel", "stream_id", "tokens"]).size().rename("n").reset_index()
-    counts = counts[counts["n"] >= min_count]
-    counts["p"] = counts["n"] / counts.groupby(["channel", "stream_id"])["n"].transform("sum")
-    starts = (
-        prepared.groupby(["channel", "stream_id"])["segment_start"].min().rename("stream_start")
+    long = cast(pd.DataFrame, prepared[["channel", "stream_id", "tokens"]]).explode("tokens")
+    counts = (
+        cast(pd.Series, long.groupby(["channel", "stream_id", "tokens"]).size())
+        .rename("n")
+        .reset_index()
     )
+    counts = cast(pd.DataFrame, counts[counts["n"] >= min_count])
+    counts["p"] = counts["n"] / counts.groupby(["channel", "stream_id"])["n"].transform("sum")
+    starts = cast(
+        pd.Series, prepared.groupby(["channel", "stream_id"])["segment_start"].min()
+    ).rename("stream_start")
     order = starts.reset_index().sort_values(["channel", "stream_start"], ignore_index=True)
     order["previous_stream_id"] = order.groupby("channel")["stream_id"].shift(1)
     pairs = order.dropna(subset=["previous_stream_id"])
@@ -284,16 +294,19 @@ def stream_topic_shift(
         kl_p = np.where(p > 0, p * np.log2(p / m), 0.0)
         kl_q = np.where(q > 0, q * np.log2(q / m), 0.0)
     both["js"] = 0.5 * (kl_p + kl_q)
-    js = both.groupby(["channel", "stream_id"])["js"].sum().clip(lower=0.0) ** 0.5
+    js = cast(pd.Series, both.groupby(["channel", "stream_id"])["js"].sum()).clip(lower=0.0) ** 0.5
     out = order.join(js.rename("shift_from_previous_stream"), on=["channel", "stream_id"])
     out["model_version"] = MODEL_VERSION
-    return out[
-        [
-            "channel",
-            "stream_id",
-            "previous_stream_id",
-            "stream_start",
-            "shift_from_previous_stream",
-            "model_version",
-        ]
-    ]
+    return cast(
+        pd.DataFrame,
+        out[
+            [
+                "channel",
+                "stream_id",
+                "previous_stream_id",
+                "stream_start",
+                "shift_from_previous_stream",
+                "model_version",
+            ]
+        ],
+    )

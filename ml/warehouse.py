@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -180,8 +180,9 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
     if not emote_counts.empty:
         emote_counts["uses"] = emote_counts["uses"].astype(int)
         message_counts["messages"] = message_counts["messages"].astype(int)
-        found = bursts.detect_bursts(emote_counts, message_counts, since=pd.Timestamp(start))
-        found = found[found["peak_at"] < pd.Timestamp(end)]
+        since = cast(pd.Timestamp, pd.Timestamp(start))  # a datetime never converts to NaT
+        found = bursts.detect_bursts(emote_counts, message_counts, since=since)
+        found = cast(pd.DataFrame, found[found["peak_at"] < pd.Timestamp(end)])
     out = pd.DataFrame({
         "burst_id": found["burst_id"], "channel": found["channel"],
         "emote_code": found["emote"], "started_at": found["started_at"],
@@ -278,10 +279,16 @@ def _hype_chunk(
         per_min["burst_active"] = hype._active_bursts(per_min, bursts)
     features = hype.build_features(per_min)
     minute = features["minute_start"]
-    history = features[(minute < pd.Timestamp(week)) & features["is_hype_label"].notna()]
-    target = features[(minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))]
-    positives = int(history["is_hype_label"].sum()) if not history.empty else 0
-    if positives >= MIN_HYPE_POSITIVES and history["is_hype_label"].nunique() == 2:
+    history = cast(
+        pd.DataFrame,
+        features[(minute < pd.Timestamp(week)) & features["is_hype_label"].notna()],
+    )
+    target = cast(
+        pd.DataFrame, features[(minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))]
+    )
+    history_label = cast(pd.Series, history["is_hype_label"])
+    positives = int(history_label.sum()) if not history.empty else 0
+    if positives >= MIN_HYPE_POSITIVES and history_label.nunique() == 2:
         model = hype.train_hype(history)
         predicted = hype.predict(target, model)
         version = hype.MODEL_VERSION
@@ -298,7 +305,7 @@ def _hype_chunk(
         .astype("boolean"),
         "model_version": version,
     })  # fmt: skip
-    return out[out["window_start_at"] < pd.Timestamp(end)], version, positives
+    return cast(pd.DataFrame, out[out["window_start_at"] < pd.Timestamp(end)]), version, positives
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,9 +338,12 @@ def _stream_messages(conn: psycopg.Connection) -> pd.DataFrame:
     return frame
 
 
-def _segment_inputs(
-    conn: psycopg.Connection,
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame | None]]:
+class _SegmentOptions(TypedDict):
+    moderation: pd.DataFrame | None
+    joins: pd.DataFrame | None
+
+
+def _segment_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, _SegmentOptions]:
     messages = _stream_messages(conn)
     moderation = read_frame(
         conn,
@@ -353,8 +363,8 @@ def _segment_inputs(
         " and events.sent_at >= sessions.started_at and events.sent_at < sessions.ended_at"
         " where events.event_type = 'join'",
     )
-    options = {"moderation": moderation if not moderation.empty else None,
-               "joins": joins if not joins.empty else None}  # fmt: skip
+    options: _SegmentOptions = {"moderation": moderation if not moderation.empty else None,
+                                "joins": joins if not joins.empty else None}  # fmt: skip
     return messages, options
 
 
@@ -366,7 +376,9 @@ def build_segments(conn: psycopg.Connection) -> WriteResult:
     messages, options = _segment_inputs(conn)
     out = pd.DataFrame(columns=segments.SEGMENT_COLUMNS)
     if not messages.empty:
-        out = segments.chatter_segments(messages, **options)[segments.SEGMENT_COLUMNS]
+        out = cast(
+            pd.DataFrame, segments.chatter_segments(messages, **options)[segments.SEGMENT_COLUMNS]
+        )
     with conn.transaction():
         _replace(conn, "ml.chatter_segments", out, "true", ())
     counts = out["segment"].value_counts().to_dict() if not out.empty else {}
@@ -383,7 +395,7 @@ def build_stream_segments(conn: psycopg.Connection) -> WriteResult:
     columns = ["stream_id", "channel", "user_login", "segment", "model_version"]
     out = pd.DataFrame(columns=columns)
     if not messages.empty:
-        out = segments.chatter_stream_segments(messages, **options)[columns]
+        out = cast(pd.DataFrame, segments.chatter_stream_segments(messages, **options)[columns])
     with conn.transaction():
         _replace(conn, "ml.chatter_stream_segments", out, "true", ())
     return WriteResult(len(out), time.perf_counter() - began, segments.MODEL_VERSION,
@@ -402,7 +414,7 @@ def build_topics(conn: psycopg.Connection) -> WriteResult:
     if not messages.empty:
         found = topics.segment_topics(messages)
         found = found[found["topic_label"].notna()] if "topic_label" in found else found
-        out = pd.DataFrame({
+        table = pd.DataFrame({
             "channel": found["channel"], "stream_id": found["stream_id"],
             "segment_start_at": found["segment_start"], "segment_end_at": found["segment_end"],
             "topic_rank": found["topic_rank"].astype(int), "topic_label": found["topic_label"],
@@ -413,7 +425,8 @@ def build_topics(conn: psycopg.Connection) -> WriteResult:
             "weight": found["weight"].astype(float),
             "shift_from_previous": found["shift_from_previous"].astype(float),
             "model_version": topics.MODEL_VERSION,
-        })[columns]  # fmt: skip
+        })  # fmt: skip
+        out = cast(pd.DataFrame, table[columns])
     with conn.transaction():
         _replace(conn, "ml.stream_topics", out, "true", ())
     return WriteResult(len(out), time.perf_counter() - began, topics.MODEL_VERSION,

@@ -57,7 +57,16 @@ class OwnServer:
         return [pid, *children]
 
     def restart(self) -> None:
-        """Start the server again on the same data folder (PostgreSQL runs crash recovery)."""
+        """Start the server again on the same data folder (PostgreSQL runs crash recovery).
+
+        This machine's init may leave the killed postmaster a zombie for a while, which
+        PostgreSQL's lock-file check (and pgserver's) take for a live server; the lock file of a
+        dead postmaster is removed first, as an operator would after checking `ps`.
+        """
+        pid_file = self.pgdata / "postmaster.pid"
+        if pid_file.exists() and not _alive(self.postmaster_pid()):
+            for lock in [pid_file, *self.pgdata.glob(".s.PGSQL.*.lock")]:
+                lock.unlink()
         self.server.ensure_postgres_running()
 
     def close(self) -> None:

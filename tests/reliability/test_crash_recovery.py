@@ -104,10 +104,10 @@ def test_sigkill_mid_copy_leaves_the_previous_window_and_the_retry_equals_a_clea
     own_server: OwnServer, tmp_path: Path
 ) -> None:
     old_root, new_root = tmp_path / "old", tmp_path / "new"
-    _land(old_root, seed=1, rate=40)
-    new_lines = _land(new_root, seed=2, rate=120)
+    _land(old_root, seed=1, rate=20)
+    new_lines = _land(new_root, seed=2, rate=60)
     new_files = files_for_window(new_root, HOUR, NEXT)
-    assert len(new_files) == len(CHANNELS) and new_lines > 25_000
+    assert len(new_files) == len(CHANNELS) and new_lines > 12_000
 
     clean, crashy = own_server.create_database(), own_server.create_database()
     for url in (clean, crashy):
@@ -115,18 +115,18 @@ def test_sigkill_mid_copy_leaves_the_previous_window_and_the_retry_equals_a_clea
     with psycopg.connect(clean.libpq()) as conn:
         clean_result = load_partition(conn, HOUR, NEXT, new_files)
     expected = _window(clean)
-    assert expected[0] == clean_result.loaded > 25_000
+    assert expected[0] == clean_result.loaded > 12_000
 
     # 1. First load of an empty window, killed mid-COPY: the window stays empty.
     error = _crashing_load(own_server, crashy, new_files, pause=2)
     assert _window(crashy) == (0, _window_empty_digest())
 
-    # 2. The window holds an older load; reloads killed at three points keep exactly it.
+    # 2. The window holds an older load; reloads killed at two points keep exactly it.
     with psycopg.connect(crashy.libpq()) as conn:
         load_partition(conn, HOUR, NEXT, files_for_window(old_root, HOUR, NEXT))
     previous = _window(crashy)
     assert previous[0] > 0 and previous != expected
-    for pause in (1, 2, 3):
+    for pause in (1, 3):
         _crashing_load(own_server, crashy, new_files, pause=pause)
         assert _window(crashy) == previous  # never half: old rows, all of them, nothing new
 
@@ -138,7 +138,7 @@ def test_sigkill_mid_copy_leaves_the_previous_window_and_the_retry_equals_a_clea
         ).fetchone()[0]  # type: ignore[index]
     assert _window(crashy) == expected
     assert retry.loaded == clean_result.loaded == loads
-    assert own_server.kills == 4
+    assert own_server.kills == 3
     print(
         f"\nFIGURE crash-mid-COPY: {own_server.kills} SIGKILLs mid-COPY ({error}), "
         f"window after each = previous or empty, retry = clean load of {expected[0]} rows "

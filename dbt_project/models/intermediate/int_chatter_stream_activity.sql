@@ -1,4 +1,9 @@
-{{ config(tags=['daily_intermediate'], indexes=[{'columns': ['stream_id']}, {'columns': ['channel', 'user_login']}]) }}
+{{
+    config(
+        tags=['daily_intermediate'],
+        indexes=[{'columns': ['stream_id']}, {'columns': ['channel', 'user_login']}],
+    )
+}}
 
 with sessions as (
     select * from {{ ref('int_stream_sessions') }}
@@ -16,8 +21,8 @@ messages as (
     inner join {{ ref('stg_raw__chat_events') }} as events
         on
             sessions.channel = events.channel
-            and events.sent_at >= sessions.started_at
-            and events.sent_at < sessions.ended_at
+            and sessions.started_at <= events.sent_at
+            and sessions.ended_at > events.sent_at
     where events.event_type = 'message' and events.user_login is not null
 ),
 
@@ -33,8 +38,8 @@ moderated as (
     inner join {{ ref('int_moderation_events') }} as moderation
         on
             sessions.channel = moderation.channel
-            and moderation.moderated_at >= sessions.started_at
-            and moderation.moderated_at < sessions.ended_at
+            and sessions.started_at <= moderation.moderated_at
+            and sessions.ended_at > moderation.moderated_at
     where moderation.target_user_login is not null
 ),
 

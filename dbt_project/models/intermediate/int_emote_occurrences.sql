@@ -46,8 +46,10 @@ tokens as (
         token.token_text,
         token.token_index
     from messages
-    cross join lateral
-        unnest(string_to_array(messages.body, ' ')) with ordinality as token (token_text, token_index)
+    cross join
+        lateral
+        unnest(string_to_array(messages.body, ' ')) with ordinality
+            as token (token_text, token_index)
     where token.token_text <> ''
 ),
 
@@ -65,16 +67,17 @@ third_party as (
     inner join {{ ref('int_emote_catalog_validity') }} as catalog
         on
             tokens.token_text = catalog.emote_code
-            and (catalog.channel = tokens.channel or catalog.scope = 'global')
+            and (tokens.channel = catalog.channel or catalog.scope = 'global')
             and tokens.sent_at >= catalog.valid_from
             and tokens.sent_at < catalog.valid_to
-    where not exists (
-        select 1
-        from native
-        where
-            native.chat_event_key = tokens.chat_event_key
-            and native.emote_code = tokens.token_text
-    )
+    where
+        not exists (
+            select 1
+            from native
+            where
+                native.chat_event_key = tokens.chat_event_key
+                and native.emote_code = tokens.token_text
+        )
     -- A channel's own emote wins over a global one with the same code.
     order by
         tokens.chat_event_key,

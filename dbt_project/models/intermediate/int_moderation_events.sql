@@ -1,16 +1,22 @@
-{{ config(materialized='table', tags=['daily_intermediate'], indexes=[{'columns': ['channel', 'moderated_at']}]) }}
+{{
+    config(
+        materialized='table',
+        tags=['daily_intermediate'],
+        indexes=[{'columns': ['channel', 'moderated_at']}],
+    )
+}}
 
 -- Each timeout, ban, deletion and clear with what led to it: the target's messages in the ten
 -- minutes before, their toxicity, and the chat's toxicity five minutes before and after.
 with actions as (
     select
-        chat_event_key as moderation_event_key,
-        channel,
-        event_type as action_type,
-        sent_at as moderated_at,
-        coalesce(target_user_login, deleted.user_login) as target_user_login,
-        duration_seconds,
-        target_message_id
+        events.chat_event_key as moderation_event_key,
+        events.channel,
+        events.event_type as action_type,
+        events.sent_at as moderated_at,
+        coalesce(events.target_user_login, deleted.user_login) as target_user_login,
+        events.duration_seconds,
+        events.target_message_id
     from {{ ref('stg_raw__chat_events') }} as events
     left join lateral (
         select messages.user_login
@@ -20,6 +26,7 @@ with actions as (
             and messages.channel = events.channel
             and messages.event_id = events.target_message_id
             and messages.sent_at between events.sent_at - interval '1 hour' and events.sent_at
+        order by messages.sent_at
         limit 1
     ) as deleted on true
     where events.event_type in ('timeout', 'ban', 'delete', 'clear')
@@ -53,7 +60,7 @@ target_history as (
             actions.channel = messages.channel
             and actions.target_user_login = messages.user_login
             and messages.sent_at >= actions.moderated_at - interval '10 minutes'
-            and messages.sent_at <= actions.moderated_at
+            and actions.moderated_at >= messages.sent_at
     group by actions.moderation_event_key
 ),
 

@@ -1,4 +1,10 @@
-{{ config(materialized='table', tags=['daily_intermediate'], indexes=[{'columns': ['channel', 'started_at']}]) }}
+{{
+    config(
+        materialized='table',
+        tags=['daily_intermediate'],
+        indexes=[{'columns': ['channel', 'started_at']}],
+    )
+}}
 
 -- Stream sessions: Helix streams where they are known, else runs of chat split by gaps of more
 -- than 30 minutes without a message (gaps and islands over per-minute activity).

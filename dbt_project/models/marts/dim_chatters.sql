@@ -22,6 +22,14 @@ streams as (
     group by channel, user_login
 ),
 
+overall_streams as (
+    select
+        user_login,
+        sum(active_stream_count) as active_stream_count
+    from streams
+    group by user_login
+),
+
 moderation as (
     select
         channel,
@@ -95,13 +103,7 @@ select
 from chatters
 left join streams
     on chatters.channel = streams.channel and chatters.user_login = streams.user_login
-left join (
-    select
-        user_login,
-        sum(active_stream_count) as active_stream_count
-    from streams
-    group by user_login
-) as overall_streams
+left join overall_streams
     on chatters.channel = '*' and chatters.user_login = overall_streams.user_login
 left join moderation
     on chatters.channel = moderation.channel and chatters.user_login = moderation.user_login

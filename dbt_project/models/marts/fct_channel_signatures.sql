@@ -37,7 +37,7 @@ emote_ranks as (
         emote_code,
         provider,
         share_of_emote_uses,
-        row_number() over (partition by channel order by uses desc, emote_code) as emote_rank
+        row_number() over (partition by channel order by uses desc, emote_code asc) as emote_rank
     from (
         select
             channel,
@@ -57,7 +57,12 @@ top_emotes as (
         channel,
         jsonb_agg(
             jsonb_build_object(
-                'emote', emote_code, 'provider', provider, 'share', round(share_of_emote_uses::numeric, 4)
+                'emote',
+                emote_code,
+                'provider',
+                provider,
+                'share',
+                round(share_of_emote_uses::numeric, 4)
             )
             order by emote_rank
         ) as top_emotes
@@ -72,7 +77,7 @@ hours as (
         extract(hour from sent_at at time zone 'UTC')::integer as hour_of_day,
         count(*) as message_count
     from messages
-    group by 1, 2
+    group by channel, hour_of_day
 ),
 
 activity_by_hour as (

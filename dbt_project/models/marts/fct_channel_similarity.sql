@@ -36,7 +36,8 @@ emote_similarity as (
     select
         pairs.channel_a,
         pairs.channel_b,
-        sum(a.uses * b.uses) / nullif(max(norm_a.norm) * max(norm_b.norm), 0) as emote_mix_similarity
+        sum(a.uses * b.uses)
+        / nullif(max(norm_a.norm) * max(norm_b.norm), 0) as emote_mix_similarity
     from pairs
     inner join emote_vectors as a on pairs.channel_a = a.channel
     inner join emote_vectors as b on pairs.channel_b = b.channel and a.emote_code = b.emote_code
@@ -74,11 +75,14 @@ shape as (
     from pairs
     inner join signatures as sa on pairs.channel_a = sa.channel
     inner join signatures as sb on pairs.channel_b = sb.channel
-    cross join lateral jsonb_array_elements_text(sa.activity_by_hour) with ordinality
-        as ha_raw (share_text, hour_index)
+    cross join
+        lateral jsonb_array_elements_text(sa.activity_by_hour) with ordinality
+            as ha_raw (share_text, hour_index)
     cross join lateral (select ha_raw.share_text::double precision as share) as ha
-    inner join lateral jsonb_array_elements_text(sb.activity_by_hour) with ordinality
-        as hb_raw (share_text, hour_index) on ha_raw.hour_index = hb_raw.hour_index
+    inner join
+        lateral jsonb_array_elements_text(sb.activity_by_hour) with ordinality
+            as hb_raw (share_text, hour_index)
+        on ha_raw.hour_index = hb_raw.hour_index
     cross join lateral (select hb_raw.share_text::double precision as share) as hb
     group by pairs.channel_a, pairs.channel_b
 ),
@@ -99,7 +103,9 @@ scored as (
     inner join signatures as sa on pairs.channel_a = sa.channel
     inner join signatures as sb on pairs.channel_b = sb.channel
     left join emote_similarity
-        on pairs.channel_a = emote_similarity.channel_a and pairs.channel_b = emote_similarity.channel_b
+        on
+            pairs.channel_a = emote_similarity.channel_a
+            and pairs.channel_b = emote_similarity.channel_b
     left join overlap on pairs.channel_a = overlap.channel_a and pairs.channel_b = overlap.channel_b
     left join shape on pairs.channel_a = shape.channel_a and pairs.channel_b = shape.channel_b
 )

@@ -52,26 +52,24 @@ later_moderation as (
 ),
 
 deleted as (
-    select distinct
-        messages.chat_event_key
+    select distinct messages.chat_event_key
     from messages
     inner join later_moderation
         on
-            later_moderation.channel = messages.channel
+            messages.channel = later_moderation.channel
             and later_moderation.event_type = 'delete'
-            and later_moderation.target_message_id = messages.event_id
+            and messages.event_id = later_moderation.target_message_id
 ),
 
 moderated_authors as (
-    select distinct
-        messages.chat_event_key
+    select distinct messages.chat_event_key
     from messages
     inner join later_moderation
         on
-            later_moderation.channel = messages.channel
+            messages.channel = later_moderation.channel
             and later_moderation.event_type in ('timeout', 'ban')
-            and later_moderation.target_user_login = messages.user_login
-            and later_moderation.sent_at >= messages.sent_at
+            and messages.user_login = later_moderation.target_user_login
+            and messages.sent_at <= later_moderation.sent_at
             and later_moderation.sent_at < messages.sent_at + interval '10 minutes'
 )
 

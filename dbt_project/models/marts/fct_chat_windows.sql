@@ -54,7 +54,7 @@ select
     activity.subscription_count,
     activity.raid_count,
     activity.bits_total,
-    exists (
+    exists(
         select 1
         from bursts
         where

@@ -1,4 +1,9 @@
-{{ config(tags=['daily_marts'], indexes=[{'columns': ['stream_id']}, {'columns': ['channel', 'user_login']}]) }}
+{{
+    config(
+        tags=['daily_marts'],
+        indexes=[{'columns': ['stream_id']}, {'columns': ['channel', 'user_login']}],
+    )
+}}
 
 select
     activity.chatter_stream_key,

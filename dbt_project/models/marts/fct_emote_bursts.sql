@@ -47,8 +47,8 @@ rate as (
         on
             bursts.channel = minutes.channel
             and minutes.window_seconds = 60
-            and minutes.window_start_at >= bursts.started_at
-            and minutes.window_start_at < bursts.ended_at
+            and bursts.started_at <= minutes.window_start_at
+            and bursts.ended_at > minutes.window_start_at
     group by bursts.burst_id
 )
 

@@ -34,15 +34,16 @@ messages as (
 binned as (
     select
         60 as window_seconds,
-        date_bin(interval '1 minute', sent_at, timestamptz '2000-01-01 00:00:00+00')
-            as window_start_at,
+        date_bin(
+            interval '1 minute', occurrences.sent_at, timestamptz '2000-01-01 00:00:00+00'
+        ) as window_start_at,
         occurrences.*
     from occurrences
-    where {{ in_partition_window('sent_at') }}
+    where {{ in_partition_window('occurrences.sent_at') }}
     union all
     select
         86400 as window_seconds,
-        date_trunc('day', sent_at, 'UTC') as window_start_at,
+        date_trunc('day', occurrences.sent_at, 'UTC') as window_start_at,
         occurrences.*
     from occurrences
 ),
@@ -56,7 +57,7 @@ message_totals as (
         count(*) as message_count
     from messages
     where {{ in_partition_window('sent_at') }}
-    group by 1, 2, 3
+    group by channel, window_seconds, window_start_at
     union all
     select
         channel,
@@ -64,7 +65,7 @@ message_totals as (
         date_trunc('day', sent_at, 'UTC') as window_start_at,
         count(*) as message_count
     from messages
-    group by 1, 2, 3
+    group by channel, window_seconds, window_start_at
 ),
 
 usage as (

@@ -18,8 +18,8 @@ stream_minutes as (
     inner join minutes
         on
             sessions.channel = minutes.channel
-            and minutes.window_start_at >= sessions.started_at
-            and minutes.window_start_at < sessions.ended_at
+            and sessions.started_at <= minutes.window_start_at
+            and sessions.ended_at > minutes.window_start_at
 ),
 
 chatters as (
@@ -30,8 +30,8 @@ chatters as (
     inner join {{ ref('stg_raw__chat_events') }} as events
         on
             sessions.channel = events.channel
-            and events.sent_at >= sessions.started_at
-            and events.sent_at < sessions.ended_at
+            and sessions.started_at <= events.sent_at
+            and sessions.ended_at > events.sent_at
             and events.event_type = 'message'
     group by sessions.stream_id
 ),
