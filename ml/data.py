@@ -82,7 +82,7 @@ def iter_irc_xqcow(root: Path) -> Iterator[ChatMessage]:
             m = _IRC_RE.match(line.rstrip("\r\n"))
             if not m:
                 continue
-            tags = dict(t.partition("=")[::2] for t in m.group(1).split(";"))
+            tags = {k: v for k, _, v in (t.partition("=") for t in m.group(1).split(";"))}
             text = m.group(2)
             yield ChatMessage(text, _emotes_from_positions(text, tags.get("emotes", "")))
 

@@ -113,7 +113,7 @@ def evaluate_toxicity(root: Path, shipped: ToxicityModel) -> list[Row]:
     texts, labels = data.load_davidson(root)
     y = (np.asarray(labels) < 2).astype(int)
     tr, te, ytr, yte = train_test_split(texts, y, test_size=0.2, random_state=0, stratify=y)
-    model = ToxicityModel.fit(tr, ytr, sorted(shipped.emotes))
+    model = ToxicityModel.fit(list(tr), np.asarray(ytr), sorted(shipped.emotes))
     p = model.score_texts([clean_tweet(t) for t in te])
     ds = "labels-offensive-davidson, stratified 20% hold-out (seed 0)"
     name = f"{TOX_VERSION} retrained on the other 80%"

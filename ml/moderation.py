@@ -192,7 +192,8 @@ class ModerationModel:
         )
 
     def text_x(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self.hasher.transform([toxicity_normalize(t, self.toxicity.emotes) for t in texts])
+        norm = [toxicity_normalize(t, self.toxicity.emotes) for t in texts]
+        return sp.csr_matrix(self.hasher.transform(norm))
 
     def fit(
         self, xt: sp.csr_matrix, dense: np.ndarray, y: np.ndarray, groups: np.ndarray

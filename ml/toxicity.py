@@ -32,7 +32,7 @@ _RT_RE = re.compile(r"^\s*(?:rt\s+)?", re.IGNORECASE)
 def _vectorizers() -> tuple[HashingVectorizer, HashingVectorizer]:
     # Raw counts per token; rows are summed per message and normalised afterwards.
     common = {"alternate_sign": False, "norm": None, "lowercase": False, "dtype": np.float32}
-    word = HashingVectorizer(n_features=N_WORD, analyzer=str.split, **common)
+    word = HashingVectorizer(n_features=N_WORD, analyzer=str.split, **common)  # pyright: ignore[reportArgumentType]
     char = HashingVectorizer(n_features=N_CHAR, analyzer="char_wb", ngram_range=(2, 4), **common)
     return word, char
 
@@ -64,7 +64,7 @@ class ToxicityModel:
             "intercept": self.intercept,
             "emotes": sorted(self.emotes),
         }
-        joblib.dump(blob, Path(path), compress=("xz", 6))
+        joblib.dump(blob, Path(path), compress=("xz", 6))  # pyright: ignore[reportArgumentType]
 
     def _token_rows(self, tokens: Sequence[str]) -> sp.csr_matrix:
         """l2-normalised [word-hash | char_wb 2-4-gram] row per distinct token."""
@@ -99,7 +99,7 @@ class ToxicityModel:
             (np.asarray(data, dtype=np.float32), indices, indptr),
             shape=(len(texts), max(len(vocab), 1)),
         )
-        return (incidence @ self._token_rows(list(vocab) or [""])).tocsr()
+        return sp.csr_matrix(incidence @ self._token_rows(list(vocab) or [""]))
 
     def decision(self, texts: Sequence[str]) -> np.ndarray:
         token_lists = self._tokenize(texts)
@@ -109,7 +109,7 @@ class ToxicityModel:
             scores = self._token_rows(new) @ self.coef
             if len(cache) > 1_000_000:
                 cache.clear()
-            cache.update(zip(new, scores.tolist(), strict=True))
+            cache.update(zip(new, map(float, np.asarray(scores).ravel()), strict=True))
         out = np.empty(len(token_lists), dtype=np.float64)
         for i, toks in enumerate(token_lists):
             out[i] = sum(cache[t] for t in toks) / np.sqrt(len(toks)) if toks else 0.0
@@ -123,7 +123,11 @@ class ToxicityModel:
 
     @classmethod
     def fit(
-        cls, texts: Sequence[str], labels: Sequence[int], emotes: Sequence[str], c: float = 4.0
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[int] | np.ndarray,
+        emotes: Sequence[str],
+        c: float = 4.0,
     ) -> ToxicityModel:
         """``labels``: 1 = offensive/hateful. Plain L2 logistic regression is already close to
         calibrated on its own training distribution (it minimises log-loss)."""
@@ -132,7 +136,7 @@ class ToxicityModel:
         lr = LogisticRegression(C=c, max_iter=2000, solver="liblinear")
         lr.fit(x, np.asarray(labels))
         model.coef = lr.coef_.ravel().astype(np.float16).astype(np.float32)
-        model.intercept = float(lr.intercept_[0])
+        model.intercept = float(np.ravel(lr.intercept_)[0])
         return model
 
 

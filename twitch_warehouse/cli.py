@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -93,6 +94,76 @@ def import_(
         max_reject_ratio=max_reject_ratio, materialize=materialize, console=console,
     )  # fmt: skip
     raise typer.Exit(code)
+
+
+@app.command()
+def collect(
+    channel: list[str] = typer.Option(..., "--channel", "-c", help="Channel to capture (repeat)."),
+    url: str = typer.Option(
+        "ircs://irc.chat.twitch.tv:6697",
+        help="ircs://host:port (TLS), irc://host:port (plain) or wss://... (IRC over WebSocket).",
+    ),
+    max_runtime: float | None = typer.Option(None, help="Stop after this many seconds."),
+) -> None:
+    """Capture live chat anonymously into hourly landing files (Ctrl-C to stop)."""
+    from ingestion.collector import main as collector_main
+
+    raise typer.Exit(collector_main(channel, url=url, max_runtime=max_runtime))
+
+
+class Scorer(StrEnum):
+    sentiment = "sentiment"
+    toxicity = "toxicity"
+
+
+@app.command()
+def score(
+    model: Scorer = typer.Argument(..., help="Which model."),
+    file: typer.FileText = typer.Argument(..., help="One message per line ('-' for stdin)."),
+) -> None:
+    """Score messages with a shipped model; prints JSON lines (text, score, label, version)."""
+    import json
+
+    texts = [line.rstrip("\n") for line in file]
+    if model is Scorer.sentiment:
+        from ml import sentiment
+
+        scores, labels = sentiment.score_texts(texts)
+        version = sentiment.MODEL_VERSION
+    else:
+        from ml import toxicity
+
+        scores = toxicity.score_texts(texts)
+        threshold = float(getattr(toxicity, "DECISION_THRESHOLD", 0.5))
+        labels = ["toxic" if s >= threshold else "ok" for s in scores]
+        version = toxicity.MODEL_VERSION
+    for text, value, label in zip(texts, scores, labels, strict=True):
+        row = {"text": text, "score": round(float(value), 4), "label": label,
+               "model_version": version}  # fmt: skip
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+ml_app = typer.Typer(help="Train and evaluate the ML models.")
+app.add_typer(ml_app, name="ml")
+
+
+@ml_app.command("evaluate")
+def ml_evaluate(
+    out: Path = typer.Option(Path("ml-reports"), help="Folder for report.json and report.md."),
+    skip_moderation: bool = typer.Option(False, help="Skip the NormVio moderation evaluation."),
+) -> None:
+    """Measure every model on labelled data (metrics named, datasets and n given)."""
+    from ml import evaluate
+
+    evaluate.main(["--out", str(out), *(["--skip-moderation"] if skip_moderation else [])])
+
+
+@ml_app.command("train")
+def ml_train() -> None:
+    """Rebuild the shipped model artifacts from licence-compatible data in CHAT_DATA_DIR."""
+    from ml import train
+
+    train.main([])
 
 
 def _pid_dir() -> Path:

@@ -15,7 +15,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from ingestion.generator import ChatGenerator
+from ingestion.generator import THIRD_PARTY_EMOTES, ChatGenerator
 from tests.conftest import CHROMIUM_FLAGS, chromium_path
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.demo import land_generated_chat
@@ -29,11 +29,14 @@ SEED = 11
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("pipeline")]
 
 
-def _recount() -> tuple[Counter, Counter]:
-    """PRIVMSGs per channel and per (channel, minute), read from the raw lines with a regex."""
+def _recount() -> tuple[Counter, Counter, Counter]:
+    """PRIVMSGs per channel and per (channel, minute), and emote uses per provider, read from
+    the raw lines with regexes and plain token splitting."""
     chat = ChatGenerator(CHANNELS, START, HOURS, seed=SEED).generate()
+    third_party = {code: p for p, codes in THIRD_PARTY_EMOTES.items() for code in codes}
     per_channel: Counter = Counter()
     per_minute: Counter = Counter()
+    emotes: Counter = Counter()
     for channel, lines in chat.lines_by_channel.items():
         for line in lines:
             if f" PRIVMSG #{channel} :" not in line:
@@ -42,7 +45,11 @@ def _recount() -> tuple[Counter, Counter]:
             minute = datetime.fromtimestamp(ms // 60000 * 60, tz=UTC)
             per_channel[channel] += 1
             per_minute[(channel, minute)] += 1
-    return per_channel, per_minute
+            tag = re.search(r"(?:^@|;)emotes=([^; ]*)", line).group(1)  # type: ignore[union-attr]
+            emotes["twitch"] += sum(len(g.split(":")[1].split(",")) for g in tag.split("/") if g)
+            text = line.split(f" PRIVMSG #{channel} :", 1)[1]
+            emotes.update(third_party[t] for t in text.split(" ") if t in third_party)
+    return per_channel, per_minute, emotes
 
 
 def _mart_checksums(conn: psycopg.Connection) -> dict[str, str]:
@@ -59,11 +66,12 @@ def _mart_checksums(conn: psycopg.Connection) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def pipeline_run(module_warehouse_env: PgUrl) -> PgUrl:
-    from orchestration.runner import run_daily, run_hours
+    from orchestration.runner import run_catalogs, run_daily, run_hours
 
     settings = get_settings()
     land_generated_chat(settings, CHANNELS, START, HOURS, SEED)
     instance = dg.DagsterInstance.ephemeral()
+    run_catalogs(instance=instance)
     run_hours(START, START + timedelta(hours=HOURS), instance=instance)
     run_daily(instance=instance)
     return module_warehouse_env
@@ -72,8 +80,11 @@ def pipeline_run(module_warehouse_env: PgUrl) -> PgUrl:
 def test_marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run: PgUrl) -> None:
     from orchestration.runner import run_daily, run_hours
 
-    per_channel, per_minute = _recount()
+    per_channel, per_minute, emotes = _recount()
     with psycopg.connect(pipeline_run.libpq()) as conn:
+        emote_uses = dict(conn.execute(
+            "select provider, sum(use_count) from marts.fct_emote_usage"
+            " where window_seconds = 86400 group by 1").fetchall())  # fmt: skip
         counted = dict(
             conn.execute("select channel, count(*) from marts.fct_chat_messages group by 1")
         )
@@ -89,6 +100,7 @@ def test_marts_match_an_independent_recount_and_reruns_are_identical(pipeline_ru
         before = _mart_checksums(conn)
 
     assert counted == dict(per_channel)
+    assert emote_uses == dict(emotes)
     assert windows == dict(per_minute)
     assert scored == sum(per_channel.values())
     assert channels == dict(per_channel)
@@ -136,6 +148,6 @@ def test_report_site_is_built_published_and_renders_offline(pipeline_run: PgUrl)
         page.screenshot(path=str(Path(settings.warehouse_home) / "channel.png"))
         browser.close()
     assert traces == len(CHANNELS)
-    per_channel, _ = _recount()
+    per_channel, _, _ = _recount()
     assert int(messages.replace(",", "")) == sum(per_channel.values())
     assert outside == []
