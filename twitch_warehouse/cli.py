@@ -57,6 +57,17 @@ def db_url() -> None:
     console.print(redact(warehouse_url().libpq()))
 
 
+@db_app.command("env")
+def db_env() -> None:
+    """Print `export DBT_PG...` lines for dbt and sqlfluff in a shell (`eval "$(... db env)"`)."""
+    import shlex
+
+    from twitch_warehouse.db import warehouse_url
+
+    for key, value in warehouse_url().libpq_env().items():
+        typer.echo(f"export DBT_{key}={shlex.quote(value)}")
+
+
 @app.command()
 def demo(
     hours: int = typer.Option(6, min=1, max=48, help="Hours of generated chat per channel."),
@@ -297,8 +308,8 @@ def bench(
     from twitch_warehouse.bench import BenchConfig, run_bench
 
     cfg = BenchConfig.preset(quick=quick, out_dir=out, messages=messages, channels=channels)
-    report = run_bench(cfg, echo=console.print)
-    console.print((out / "bench.md").read_text())
+    report = run_bench(cfg, echo=lambda line: console.print(line, markup=False, highlight=False))
+    console.print((out / "bench.md").read_text(), markup=False, highlight=False)
     failed = [name for name, stage in report["stages"].items() if "error" in stage]
     if failed:
         console.print(f"[red]failed stages: {', '.join(failed)}[/]")
