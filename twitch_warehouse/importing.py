@@ -107,14 +107,27 @@ def import_and_materialize(
     return 1 if report.errors else 0
 
 
-def _print_report(console: Console, report: ImportReport) -> None:
-    table = Table(title="Import", show_edge=False)
-    for column in ("file", "format", "landed", "rejected", "hours", "note"):
-        table.add_column(
-            column, justify="right" if column in ("landed", "rejected", "hours") else "left"
-        )
+def _print_report(console: Console, report: ImportReport, *, max_files: int = 15) -> None:
+    """One row per format, then the files that had rejects or could not be imported."""
+    totals = Table(title="Import by format", show_edge=False)
+    for column in ("format", "files", "landed", "rejected", "hours"):
+        totals.add_column(column, justify="left" if column == "format" else "right")
+    by_format: dict[str, list[FileReport]] = {}
     for file in report.files:
-        reasons = ", ".join(f"{r} ({n})" for r, n in file.reject_reasons.most_common(2))
-        table.add_row(file.path.name, file.format or "?", f"{file.landed:,}", f"{file.rejected:,}",
-                      str(len(file.hours)), file.error or reasons)  # fmt: skip
-    console.print(table)
+        by_format.setdefault(file.format or "unknown", []).append(file)
+    for fmt, files in sorted(by_format.items()):
+        hours = set().union(*(f.hours for f in files))
+        totals.add_row(fmt, f"{len(files):,}", f"{sum(f.landed for f in files):,}",
+                       f"{sum(f.rejected for f in files):,}", f"{len(hours):,}")  # fmt: skip
+    console.print(totals)
+    troubled = [f for f in report.files if f.rejected or f.error]
+    if troubled:
+        table = Table(title="Files with rejects or errors", show_edge=False)
+        for column in ("file", "rejected", "reasons"):
+            table.add_column(column)
+        for file in troubled[:max_files]:
+            reasons = ", ".join(f"{r} ({n})" for r, n in file.reject_reasons.most_common(3))
+            table.add_row(str(file.path), f"{file.rejected:,}", file.error or reasons)
+        console.print(table)
+        if len(troubled) > max_files:
+            console.print(f"… and {len(troubled) - max_files} more files with rejects.")
