@@ -109,8 +109,9 @@ def _events(
         for item in parser_for(landing.source)(read_lines(landing.path)):
             if isinstance(item, Reject):
                 rejects.append((landing, item))
-            elif not (start <= item.sent_at < end):
-                reason = f"sent_at {item.sent_at.isoformat()} outside partition window"
+            elif not (landing.hour <= item.sent_at < landing.hour + timedelta(hours=1)):
+                # Each landing file holds one hour; anything else would land in another window.
+                reason = f"sent_at {item.sent_at.isoformat()} outside its landing file's hour"
                 rejects.append((landing, Reject(item.source, item.raw.encode(), reason)))
             elif optouts and _is_opted_out(item, optouts):
                 result.opted_out += 1
@@ -157,12 +158,16 @@ def load_partition(
     began = time.perf_counter()
     result = LoadResult(start, end)
     rejects: list[tuple[LandingFile, Reject]] = []
+    files = [f for f in files if start <= f.hour < end]
+    # Only days that receive rows get a partition: a sparse multi-year backfill stays cheap.
+    days = sorted({f.hour.replace(hour=0) for f in files})
     with conn.transaction():
         # Loads are serialized (a backfill and the schedule never interleave); each is short.
         conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
         conn.execute("set local timezone to 'UTC'")
         optouts = _opted_out(conn)  # read once per load, under the lock
-        ensure_day_partitions(conn, start, end)
+        for day in days:
+            ensure_day_partitions(conn, day, day + timedelta(days=1))
         conn.execute(
             "create temp table incoming (like raw.chat_events including defaults) on commit drop"
         )
@@ -211,11 +216,9 @@ def load_partition(
         )  # fmt: skip
         _record_loads(conn, start, end, result.files_per_hour, rejects_per_hour)
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
-        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        while day < end:
+        for day in days:
             conn.execute(
                 sql.SQL("analyze raw.{}").format(sql.Identifier(f"chat_events_{day:%Y%m%d}"))
             )
-            day += timedelta(days=1)
     result.seconds = time.perf_counter() - began
     return result

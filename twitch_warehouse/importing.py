@@ -95,10 +95,14 @@ def import_and_materialize(
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)
-        from orchestration.runner import run_daily, run_hours
+        from orchestration.runner import MAX_DAGSTER_RANGE, run_daily, run_hours, run_hours_bulk
 
-        with console.status("Dagster: hourly_chat over the imported range (one run)…"):
-            run_hours(first, last)
+        if last - first <= MAX_DAGSTER_RANGE:
+            with console.status("Dagster: hourly_chat over the imported range (one run)…"):
+                run_hours(first, last)
+        else:
+            with console.status("Loading the whole range in one pass (the hourly assets' code)…"):
+                run_hours_bulk(first, last)
         with console.status("Dagster: daily_report…"):
             run_daily()
         console.print(
