@@ -287,6 +287,8 @@ def _hype_chunk(
         pd.DataFrame, features[(minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))]
     )
     history_label = cast(pd.Series, history["is_hype_label"])
+    if target.empty:
+        return empty, hype.MODEL_VERSION, 0
     positives = int(history_label.sum()) if not history.empty else 0
     if positives >= MIN_HYPE_POSITIVES and history_label.nunique() == 2:
         model = hype.train_hype(history)
