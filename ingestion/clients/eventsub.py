@@ -432,8 +432,10 @@ def parse_eventsub_records(lines: Iterable[bytes]) -> Iterator[ChatEvent | Rejec
         pending = keep
         recent = [(ts, key) for ts, key in recent if (now - ts).total_seconds() <= MATCH_WINDOW_S]
 
-    for line_no, raw_bytes in enumerate(lines, start=1):
-        if not raw_bytes.strip():
+    for line_no, line in enumerate(lines, start=1):
+        raw_bytes = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+        # Blank like the other parsers see it: str.strip() also drops \x1c-\x1f separators.
+        if not raw_bytes.decode("utf-8", "replace").strip():
             continue
         try:
             raw = raw_bytes.decode("utf-8")
