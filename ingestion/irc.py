@@ -92,7 +92,8 @@ def tokenize(line: str) -> IrcMessage:
             if not item:
                 continue
             key, _, value = item.partition("=")
-            tags[key] = unescape_tag_value(value)
+            # Most values hold no escapes: skip the call (the hot loop of every line).
+            tags[key] = unescape_tag_value(value) if "\\" in value else value
         pos = space + 1
         while pos < len(line) and line[pos] == " ":
             pos += 1
@@ -208,7 +209,11 @@ def parse_line(
         msg_id = tags.get("id") or synthetic_event_id(
             channel, "message", tags.get("user-id") or login or "", str(sent_at.timestamp()), text
         )
-        params = {k: v for k, v in tags.items() if k.startswith(("reply-thread-", "reply-parent-"))}
+        params = (  # a reply tag can only be there when its prefix is somewhere in the line
+            {k: v for k, v in tags.items() if k.startswith(("reply-thread-", "reply-parent-"))}
+            if "reply-" in raw
+            else {}
+        )
         return ChatEvent(
             event_id=msg_id,
             event_type=EventType.MESSAGE,

@@ -77,7 +77,13 @@ def pipeline_run(module_warehouse_env: PgUrl) -> PgUrl:
     return module_warehouse_env
 
 
-def test_marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run: PgUrl) -> None:
+def test_pipeline_end_to_end(pipeline_run: PgUrl) -> None:
+    """One test, so xdist never runs the shared (expensive) pipeline twice on two workers."""
+    _marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run)
+    _report_site_is_built_published_and_renders_offline()
+
+
+def _marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run: PgUrl) -> None:
     from orchestration.runner import run_daily, run_hours
 
     per_channel, per_minute, emotes = _recount()
@@ -114,7 +120,7 @@ def test_marts_match_an_independent_recount_and_reruns_are_identical(pipeline_ru
     assert [t for t in before if before[t] != after.get(t)] == []
 
 
-def test_report_site_is_built_published_and_renders_offline(pipeline_run: PgUrl) -> None:
+def _report_site_is_built_published_and_renders_offline() -> None:
     settings = get_settings()
     index = settings.site_dir / "index.html"
     assert index.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -45,10 +46,8 @@ class OwnServer:
         children = _children(pid)
         os.kill(pid, signal.SIGKILL)
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 10
         for p in [pid, *children]:
             while _alive(p) and time.monotonic() < deadline:
