@@ -209,8 +209,10 @@ def train_hype(features: pd.DataFrame, *, seed: int = 0, n_threads: int | None =
 
     `n_threads=1` by default: on small shared hosts OpenMP contention made fitting ~4x slower.
     """
-    cols = feature_columns(features)
     labelled = cast(pd.DataFrame, features[features["is_hype_label"].notna()])
+    # A feature with no value at all (e.g. sentiment before any was scored) would crash the
+    # histogram binning; leave it out of the model, which then never asks for it.
+    cols = [c for c in feature_columns(features) if bool(labelled[c].notna().any())]
     est = HistGradientBoostingClassifier(
         max_iter=150,
         learning_rate=0.05,

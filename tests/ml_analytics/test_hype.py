@@ -71,3 +71,19 @@ def test_real_vod_smoke(vod_dir: Path) -> None:
     result = evaluate_hype(features)
     assert 0 < result["prevalence_test"] < 0.5
     assert result["pr_auc_model"] > result["prevalence_test"]  # better than random
+
+
+def test_a_feature_with_no_values_is_left_out_instead_of_crashing() -> None:
+    """All-NaN columns (e.g. sentiment before any was scored) broke histogram binning at scale."""
+    import numpy as np
+
+    from ml import hype
+
+    features = hype.build_features(hype.synthetic_hype_minutes(0))
+    empty = hype.feature_columns(features)[0]
+    features[empty] = np.nan
+    model = hype.train_hype(features)
+    assert empty not in model.features
+    predicted = hype.predict(features, model)
+    assert len(predicted) == len(features)
+    assert predicted["hype_probability"].between(0, 1).all()
