@@ -35,7 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def export_dbt_env(self) -> None:
         """dbt's profile reads DBT_PG* variables; the dbt subprocess inherits them."""
-        os.environ.update({f"DBT_{k}": v for k, v in self.url().libpq_env().items()})
+        os.environ.update(self.url().dbt_env())
 
 
 def warehouse_resource() -> WarehouseResource:

@@ -82,7 +82,7 @@ def run_hours_bulk(start: datetime, end: datetime) -> None:
     settings = get_settings()
     url = warehouse_url(settings)
     upgrade(url.sqlalchemy())
-    env = {**os.environ, **{f"DBT_{k}": v for k, v in url.libpq_env().items()}}
+    env = {**os.environ, **url.dbt_env()}
     window = dg.TimeWindow(start, end)
 
     def dbt(tag: str) -> None:

@@ -40,8 +40,8 @@ def _point_settings_at(database: PgUrl, home: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DATABASE_URL", database.url)
     monkeypatch.setenv("DAGSTER_DATABASE_URL", database.url)
     monkeypatch.setenv("WAREHOUSE_HOME", str(home))
-    for key, value in database.libpq_env().items():
-        monkeypatch.setenv(f"DBT_{key}", value)
+    for key, value in database.dbt_env().items():
+        monkeypatch.setenv(key, value)
     get_settings.cache_clear()
 
 

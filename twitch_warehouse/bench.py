@@ -865,7 +865,7 @@ def stage_end_to_end(cfg: BenchConfig) -> dict[str, Any]:
             "DATABASE_URL": url.url,
             "DAGSTER_DATABASE_URL": url.url,
             "WAREHOUSE_HOME": str(home),
-            **{f"DBT_{k}": v for k, v in url.libpq_env().items()},
+            **url.dbt_env(),
         }
     )
     get_settings.cache_clear()
@@ -1043,7 +1043,7 @@ def run_bench(
             "DATABASE_URL": url.url,
             "DAGSTER_DATABASE_URL": url.url,
             "WAREHOUSE_HOME": str(workdir / "home"),
-            **{f"DBT_{k}": v for k, v in url.libpq_env().items()},
+            **url.dbt_env(),
         }
         results: dict[str, dict[str, Any]] = {}
         with _patched_environ(env):

@@ -64,8 +64,8 @@ def db_env() -> None:
 
     from twitch_warehouse.db import warehouse_url
 
-    for key, value in warehouse_url().libpq_env().items():
-        typer.echo(f"export DBT_{key}={shlex.quote(value)}")
+    for key, value in warehouse_url().dbt_env().items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
 
 
 @app.command()

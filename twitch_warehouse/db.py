@@ -50,6 +50,10 @@ class PgUrl:
         p = self.parts
         return urlunsplit((f"postgresql+{driver}", p.netloc, p.path, p.query, p.fragment))
 
+    def dbt_env(self) -> dict[str, str]:
+        """DBT_PG* environment variables, as the dbt project's profile reads them."""
+        return {f"DBT_{k}": v for k, v in self.libpq_env().items()}
+
     def libpq_env(self) -> dict[str, str]:
         """PG* environment variables, as dbt's profile reads them."""
         p = self.parts

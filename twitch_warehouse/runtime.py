@@ -18,7 +18,7 @@ def prepare_environment(settings: Settings | None = None) -> dict[str, str]:
     env = {
         "DAGSTER_HOME": str(home),
         "DAGSTER_PG_URL": dagster_url(settings).sqlalchemy("psycopg2"),
-        **{f"DBT_{k}": v for k, v in warehouse_url(settings).libpq_env().items()},
+        **warehouse_url(settings).dbt_env(),
     }
     os.environ.update(env)
     return env

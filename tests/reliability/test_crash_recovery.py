@@ -187,7 +187,7 @@ def _dbt(url: PgUrl, tmp: Path, *args: str) -> subprocess.Popen[str]:
     if cache.is_file() and not (tmp / "target" / cache.name).exists():
         (tmp / "target").mkdir(parents=True, exist_ok=True)
         shutil.copy(cache, tmp / "target" / cache.name)
-    env = {**os.environ, **{f"DBT_{k}": v for k, v in url.libpq_env().items()}}
+    env = {**os.environ, **url.dbt_env()}
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]  # fmt: skip

@@ -33,7 +33,7 @@ class ReportWarehouse:
     home: Path
 
     def dbt_env(self) -> dict[str, str]:
-        return {f"DBT_{k}": v for k, v in self.url.libpq_env().items()}
+        return self.url.dbt_env()
 
     def settings(self, **overrides: Any) -> Settings:
         values = {
@@ -69,7 +69,7 @@ def report_warehouse(
     url = pg_server.with_database(name)
     upgrade(url.sqlalchemy())
     work = tmp_path_factory.mktemp("report_wh")
-    env = {f"DBT_{k}": v for k, v in url.libpq_env().items()}
+    env = url.dbt_env()
     with psycopg.connect(url.libpq()) as conn:
         create_mart_tables(conn)
         facts = fill_marts(conn)

@@ -110,7 +110,7 @@ def _env(url: PgUrl, home: Path) -> dict[str, str]:
         "WAREHOUSE_HOME": str(home),
         "TWITCH_CLIENT_SECRET": "planted-secret-xyz",
         "PSEUDONYM_KEY": "planted-key-abc",
-        **{f"DBT_{key}": value for key, value in url.libpq_env().items()},
+        **url.dbt_env(),
     }
 
 
