@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, cast
 
 from ingestion import irc
 from ingestion.events import ChatEvent, Reject
-from ingestion.formats import FORMATS
+from ingestion.formats import FORMATS, normvio
 from ingestion.formats._common import envelope, login_of, opt_str, parse_utc
 from ingestion.formats.text_log import LINE as TEXT_LINE
 from ingestion.landing import hour_floor, landing_path
@@ -115,6 +115,8 @@ def _head(path: Path) -> bytes:
 
 def _json_kind(keys_text: str) -> str | None:
     """The record format from the text of a record (or a file header)."""
+    if re.search(r'"bad_utterance"\s*:\s*\{', keys_text):
+        return "normvio"
     if '"contentOffsetSeconds"' in keys_text or '"VideoComment"' in keys_text:
         return "gql"
     if re.search(r'"(message_type|action_type|time_in_seconds)"\s*:', keys_text):
@@ -268,6 +270,8 @@ def landing_lines(
         return _v5_lines(path, channel_hint)
     if fmt == "text_log":
         return _text_lines(path, channel_hint, start_hint)
+    if fmt == "normvio":  # one record holds many events: one landing line per entry
+        return normvio.landing_lines(_json_records(path), login_of(channel_hint))
     if fmt in FORMATS:
         return _record_lines(path, fmt, channel_hint)
     raise UnknownFormatError(f"unknown format {fmt!r}; expected one of {ALL_FORMATS}")

@@ -7,7 +7,14 @@ from collections.abc import Callable, Iterable, Iterator
 from ingestion import irc
 from ingestion.clients import eventsub
 from ingestion.events import ChatEvent, Reject
-from ingestion.formats import chat_downloader, gql, rechat_v5, text_log, twitchdownloader
+from ingestion.formats import (
+    chat_downloader,
+    gql,
+    normvio,
+    rechat_v5,
+    text_log,
+    twitchdownloader,
+)
 
 Parser = Callable[[Iterable[bytes]], Iterator[ChatEvent | Reject]]
 
@@ -19,12 +26,15 @@ PARSERS: dict[str, Parser] = {
     "rechat_v5": rechat_v5.parse_records,
     "chat_downloader": chat_downloader.parse_records,
     "text_log": text_log.parse_records,
+    "normvio": normvio.parse_records,
 }
 
 # When the same (channel, event_id) arrives from several sources the richest one is kept.
 SOURCE_PRIORITY: dict[str, int] = {
     "irc": 0, "eventsub": 1, "gql": 3, "twitchdownloader": 4, "rechat_v5": 5,
     "chat_downloader": 6, "text_log": 7,
+    # NormVio entries are IRC messages with their Twitch ids but without badges or user ids.
+    "normvio": 8,
 }  # fmt: skip
 
 

@@ -6,7 +6,14 @@ however broken, raises.
 
 from __future__ import annotations
 
-from ingestion.formats import chat_downloader, gql, rechat_v5, text_log, twitchdownloader
+from ingestion.formats import (
+    chat_downloader,
+    gql,
+    normvio,
+    rechat_v5,
+    text_log,
+    twitchdownloader,
+)
 
 FORMATS = {
     "gql": gql.parse_records,
@@ -14,6 +21,7 @@ FORMATS = {
     "rechat_v5": rechat_v5.parse_records,
     "chat_downloader": chat_downloader.parse_records,
     "text_log": text_log.parse_records,
+    "normvio": normvio.parse_records,
 }
 
 __all__ = ["FORMATS"]
