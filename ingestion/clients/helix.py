@@ -291,10 +291,24 @@ class HelixClient:
             out += await self._collect("/streams", [*keys[i : i + 100], ("first", "100")])
         return out
 
+    async def channel_information(self, broadcaster_ids: Sequence[str]) -> list[dict]:
+        """GET /channels: game, title, language and tags, 100 broadcaster ids per request."""
+        ids = list(dict.fromkeys(broadcaster_ids))
+        out: list[dict] = []
+        for i in range(0, len(ids), 100):
+            params = [("broadcaster_id", x) for x in ids[i : i + 100]]
+            out += (await self.request("GET", "/channels", params=params)).get("data", [])
+        return out
+
     async def videos(
         self, user_id: str, *, video_type: str = "archive", limit: int | None = None
     ) -> list[dict]:
-        params = [("user_id", user_id), ("type", video_type), ("first", "100")]
+        """GET /videos of one user, newest first, following the cursor (`limit` caps the total).
+
+        `video_type` is archive (past broadcasts), highlight, upload or all.
+        """
+        first = str(min(100, limit or 100))
+        params = [("user_id", user_id), ("type", video_type), ("first", first)]
         return await self._collect("/videos", params, limit)
 
     async def global_emotes(self) -> dict[str, Any]:

@@ -35,7 +35,8 @@ catalogs_job = dg.define_asset_job(
     "emote_catalogs",
     selection=dg.AssetSelection.groups("catalogs"),
     op_retry_policy=RETRY_POLICY,
-    description="Load the day's emote catalog snapshots and Helix stream metadata.",
+    description="Load the day's emote catalog snapshots and Helix metadata (streams, users,"
+    " channel information, videos, badges).",
 )
 
 catalogs_schedule = dg.ScheduleDefinition(

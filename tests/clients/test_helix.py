@@ -77,8 +77,47 @@ async def test_5xx_retried_then_clear_error_without_secrets(fake: FakeHelix, hel
 
 async def test_cursor_pagination(fake: FakeHelix, helix: HelixClient):
     videos = await helix.videos("42")
-    assert [v["id"] for v in videos] == [f"v{i}" for i in range(25)]
+    assert [v["id"] for v in videos] == [str(42000 + i) for i in range(25)]
     assert sum(1 for _, p, _ in fake.requests if p == "/helix/videos") == 3
+
+
+async def test_videos_limit_asks_only_for_what_it_needs(fake: FakeHelix, helix: HelixClient):
+    fake.page_size_cap = 100
+    assert len(await helix.videos("42", limit=7)) == 7
+    assert len(await helix.videos("42", video_type="highlight")) == 0
+    assert len(await helix.videos("42", video_type="all")) == 25
+    assert [p for _, p, _ in fake.requests] == ["/helix/videos"] * 3  # one page each
+
+
+async def test_users_by_login_and_id_have_stable_ids(fake: FakeHelix, helix: HelixClient):
+    first = await helix.users(["Forsen"])
+    again = await helix.users(ids=[first[0]["id"]])
+    assert first == again and first[0]["login"] == "forsen"
+    assert first[0]["broadcaster_type"] in ("partner", "affiliate", "")
+    assert first[0]["created_at"].endswith("Z") and first[0]["profile_image_url"]
+    fake.unknown_logins = {"ghost"}
+    assert [u["login"] for u in await helix.users(["ghost", "nymn"])] == ["nymn"]
+
+
+async def test_channel_information_batches_100_ids(fake: FakeHelix, helix: HelixClient):
+    users = await helix.users([f"chan{i}" for i in range(150)])
+    ids = [u["id"] for u in users]
+    channels = await helix.channel_information([*ids, ids[0]])  # duplicates are asked once
+    assert [c["broadcaster_id"] for c in channels] == ids
+    assert channels[0]["broadcaster_login"] == "chan0" and channels[0]["game_name"]
+    assert isinstance(channels[0]["tags"], list)
+    assert [p for _, p, _ in fake.requests].count("/helix/channels") == 2
+    assert await helix.channel_information([]) == []
+
+
+async def test_channel_badges_differ_from_global(fake: FakeHelix, helix: HelixClient):
+    (user,) = await helix.users(["xqcow"])
+    channel = await helix.channel_badges(user["id"])
+    assert {b["set_id"] for b in channel} == {"subscriber", "bits"}
+    assert all(v["id"] and v["image_url_1x"] for b in channel for v in b["versions"])
+    global_sets = await helix.global_badges()
+    pairs = [(b["set_id"], v["id"]) for b in global_sets for v in b["versions"]]
+    assert len(pairs) == len(set(pairs)) and all(s for s, _ in pairs)
 
 
 async def test_endpoints_return_real_payloads(fake: FakeHelix, helix: HelixClient):
