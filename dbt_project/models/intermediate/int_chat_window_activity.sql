@@ -5,21 +5,23 @@
         on_schema_change='fail',
         pre_hook="{{ delete_partition_window('window_start_at') }}",
         tags=['hourly_intermediate'],
-        indexes=[{'columns': ['channel', 'window_seconds', 'window_start_at']}],
+        meta={'partition_window': {'column': 'window_start_at', 'grain': 'hour'}},
+        indexes=[
+            {'columns': ['channel', 'window_seconds', 'window_start_at']},
+            {'columns': ['window_start_at']},
+        ],
     )
 }}
 
 -- Chat activity per channel and window (30 s, 1 min, 5 min). The sizes divide an hour, so a
--- window never straddles two hourly partitions.
-with window_sizes as (
-    select window_seconds
-    from (values (30), (60), (300)) as sizes (window_seconds)
-),
-
-events as (
+-- window never straddles two hourly partitions. Messages are reduced once to one row per
+-- chatter and 30 s window, and the larger windows are rolled up from those rows: distinct
+-- chatters become plain counts of grouped rows instead of sorts over every message.
+with events as (
     select
         chat_event_key,
         channel,
+        event_id,
         sent_at,
         event_type,
         notice_kind,
@@ -38,7 +40,8 @@ emote_messages as (
 
 sentiment as (
     select
-        chat_event_key,
+        channel,
+        event_id,
         sentiment_score
     from {{ ref('stg_ml__message_sentiment') }}
     where {{ in_partition_window('sent_at') }}
@@ -46,7 +49,8 @@ sentiment as (
 
 toxicity as (
     select
-        chat_event_key,
+        channel,
+        event_id,
         toxicity_probability,
         is_toxic
     from {{ ref('stg_ml__message_toxicity') }}
@@ -62,50 +66,68 @@ first_seen as (
     where {{ in_partition_window('first_message_at') }}
 ),
 
-messages as (
+-- One row per channel, 30 s window and chatter, with additive sums for the means.
+chatter_windows_30s as (
     select
         events.channel,
-        events.sent_at,
+        date_bin(interval '30 seconds', events.sent_at, timestamptz '2000-01-01 00:00:00+00')
+            as window_start_at,
         events.user_login,
-        events.body,
-        emote_messages.chat_event_key is not null as has_emote,
-        sentiment.sentiment_score,
-        toxicity.toxicity_probability,
-        toxicity.is_toxic,
-        first_seen.first_message_at = events.sent_at as is_chatter_first_message
+        count(*) as message_count,
+        sum(char_length(events.body)) as body_length_sum,
+        count(events.body) as body_count,
+        count(emote_messages.chat_event_key) as emote_message_count,
+        sum(sentiment.sentiment_score::double precision) as sentiment_sum,
+        count(sentiment.sentiment_score) as sentiment_count,
+        sum(toxicity.toxicity_probability::double precision) as toxicity_sum,
+        count(toxicity.toxicity_probability) as toxicity_count,
+        count(*) filter (where toxicity.is_toxic) as toxic_count,
+        count(toxicity.is_toxic) as toxic_known_count,
+        bool_or(first_seen.first_message_at = events.sent_at) as has_first_message
     from events
     left join emote_messages on events.chat_event_key = emote_messages.chat_event_key
-    left join sentiment on events.chat_event_key = sentiment.chat_event_key
-    left join toxicity on events.chat_event_key = toxicity.chat_event_key
+    -- Joined on the tables' own keys rather than the derived text key, so the planner
+    -- estimates the joins from column statistics.
+    left join sentiment
+        on events.channel = sentiment.channel and events.event_id = sentiment.event_id
+    left join toxicity
+        on events.channel = toxicity.channel and events.event_id = toxicity.event_id
     left join first_seen
         on events.channel = first_seen.channel and events.user_login = first_seen.user_login
     where events.event_type = 'message'
+    group by 1, 2, 3
 ),
 
-binned_messages as (
+chatter_windows as (
     select
-        window_sizes.window_seconds,
-        messages.*,
-        date_bin(
-            make_interval(secs => window_sizes.window_seconds),
-            messages.sent_at,
-            timestamptz '2000-01-01 00:00:00+00'
-        ) as window_start_at
-    from messages
-    cross join window_sizes
-),
-
-binned_events as (
-    select
-        window_sizes.window_seconds,
-        events.*,
-        date_bin(
-            make_interval(secs => window_sizes.window_seconds),
-            events.sent_at,
-            timestamptz '2000-01-01 00:00:00+00'
-        ) as window_start_at
-    from events
-    cross join window_sizes
+        30 as window_seconds,
+        chatter_windows_30s.*
+    from chatter_windows_30s
+    {% for window_seconds in [60, 300] %}
+        union all
+        select
+            {{ window_seconds }} as window_seconds,
+            channel,
+            date_bin(
+                interval '{{ window_seconds }} seconds',
+                window_start_at,
+                timestamptz '2000-01-01 00:00:00+00'
+            ) as window_start_at,
+            user_login,
+            sum(message_count)::bigint as message_count,
+            sum(body_length_sum)::bigint as body_length_sum,
+            sum(body_count)::bigint as body_count,
+            sum(emote_message_count)::bigint as emote_message_count,
+            sum(sentiment_sum) as sentiment_sum,
+            sum(sentiment_count)::bigint as sentiment_count,
+            sum(toxicity_sum) as toxicity_sum,
+            sum(toxicity_count)::bigint as toxicity_count,
+            sum(toxic_count)::bigint as toxic_count,
+            sum(toxic_known_count)::bigint as toxic_known_count,
+            bool_or(has_first_message) as has_first_message
+        from chatter_windows_30s
+        group by 2, 3, 4
+    {% endfor %}
 ),
 
 message_windows as (
@@ -113,24 +135,27 @@ message_windows as (
         channel,
         window_seconds,
         window_start_at,
-        count(*) as message_count,
-        count(distinct user_login) as unique_chatter_count,
-        count(distinct user_login) filter (where is_chatter_first_message) as new_chatter_count,
-        avg(char_length(body))::double precision as mean_message_length,
-        avg(case when has_emote then 1.0 else 0.0 end)::double precision as emote_message_share,
-        avg(sentiment_score)::double precision as mean_sentiment,
-        avg(toxicity_probability)::double precision as mean_toxicity,
-        avg(case when is_toxic then 1.0 when is_toxic is not null then 0.0 end)::double precision
-            as toxicity_rate
-    from binned_messages
-    group by channel, window_seconds, window_start_at
+        sum(message_count)::bigint as message_count,
+        -- A null login (deleted account) counts as no chatter, as count(distinct) did.
+        count(user_login) as unique_chatter_count,
+        count(user_login) filter (where has_first_message) as new_chatter_count,
+        (sum(body_length_sum)::double precision / nullif(sum(body_count), 0))
+            as mean_message_length,
+        (sum(emote_message_count)::double precision / sum(message_count)) as emote_message_share,
+        (sum(sentiment_sum) / nullif(sum(sentiment_count), 0))
+            as mean_sentiment,
+        (sum(toxicity_sum) / nullif(sum(toxicity_count), 0)) as mean_toxicity,
+        (sum(toxic_count)::double precision / nullif(sum(toxic_known_count), 0)) as toxicity_rate
+    from chatter_windows
+    group by 1, 2, 3
 ),
 
-event_windows as (
+-- Additive event counts per 30 s window, rolled up the same way.
+event_windows_30s as (
     select
         channel,
-        window_seconds,
-        window_start_at,
+        date_bin(interval '30 seconds', sent_at, timestamptz '2000-01-01 00:00:00+00')
+            as window_start_at,
         count(*) filter (where event_type in ('timeout', 'ban', 'delete', 'clear'))
             as moderation_action_count,
         count(*) filter (
@@ -138,8 +163,32 @@ event_windows as (
         ) as subscription_count,
         count(*) filter (where notice_kind = 'raid') as raid_count,
         coalesce(sum(bits), 0)::bigint as bits_total
-    from binned_events
-    group by channel, window_seconds, window_start_at
+    from events
+    group by 1, 2
+),
+
+event_windows as (
+    select
+        30 as window_seconds,
+        event_windows_30s.*
+    from event_windows_30s
+    {% for window_seconds in [60, 300] %}
+        union all
+        select
+            {{ window_seconds }} as window_seconds,
+            channel,
+            date_bin(
+                interval '{{ window_seconds }} seconds',
+                window_start_at,
+                timestamptz '2000-01-01 00:00:00+00'
+            ) as window_start_at,
+            sum(moderation_action_count)::bigint as moderation_action_count,
+            sum(subscription_count)::bigint as subscription_count,
+            sum(raid_count)::bigint as raid_count,
+            sum(bits_total)::bigint as bits_total
+        from event_windows_30s
+        group by 2, 3
+    {% endfor %}
 )
 
 select

@@ -5,6 +5,11 @@
         unique_key=['channel', 'user_login'],
         on_schema_change='fail',
         tags=['hourly_intermediate'],
+        indexes=[
+            {'columns': ['channel', 'user_login'], 'unique': true},
+            {'columns': ['first_message_at']},
+        ],
+        meta={'partition_window': {'column': 'first_message_at', 'grain': 'hour'}},
     )
 }}
 

@@ -5,7 +5,12 @@
         on_schema_change='fail',
         pre_hook="{{ delete_partition_window('sent_at') }}",
         tags=['hourly_intermediate'],
-        indexes=[{'columns': ['channel', 'sent_at']}, {'columns': ['chat_event_key']}],
+        meta={'partition_window': {'column': 'sent_at', 'grain': 'hour'}},
+        indexes=[
+            {'columns': ['channel', 'sent_at']},
+            {'columns': ['sent_at']},
+            {'columns': ['chat_event_key']},
+        ],
     )
 }}
 

@@ -5,7 +5,11 @@
         on_schema_change='fail',
         pre_hook="{{ delete_partition_window('window_start_at') }}",
         tags=['hourly_marts'],
-        indexes=[{'columns': ['channel', 'window_seconds', 'window_start_at']}],
+        meta={'partition_window': {'column': 'window_start_at', 'grain': 'hour'}},
+        indexes=[
+            {'columns': ['channel', 'window_seconds', 'window_start_at']},
+            {'columns': ['window_start_at']},
+        ],
     )
 }}
 

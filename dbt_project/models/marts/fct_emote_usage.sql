@@ -5,7 +5,11 @@
         on_schema_change='fail',
         pre_hook="{{ delete_emote_usage_window() }}",
         tags=['hourly_marts'],
-        indexes=[{'columns': ['channel', 'window_seconds', 'window_start_at']}],
+        meta={'partition_window': {'column': 'window_start_at', 'grain': 'day'}},
+        indexes=[
+            {'columns': ['channel', 'window_seconds', 'window_start_at']},
+            {'columns': ['window_start_at']},
+        ],
     )
 }}
 

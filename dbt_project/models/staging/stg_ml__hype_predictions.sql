@@ -1,4 +1,9 @@
-{{ config(tags=['hourly_marts']) }}
+{{
+    config(
+        tags=['hourly_marts'],
+        meta={'partition_window': {'column': 'window_start_at', 'grain': 'hour'}},
+    )
+}}
 
 with source as (
     select * from {{ source('ml', 'hype_predictions') }}

@@ -1,4 +1,9 @@
-{{ config(tags=['hourly_intermediate']) }}
+{{
+    config(
+        tags=['hourly_intermediate'],
+        meta={'partition_window': {'column': 'sent_at', 'grain': 'hour'}},
+    )
+}}
 
 with source as (
     select * from {{ source('ml', 'message_sentiment') }}

@@ -1,4 +1,9 @@
-{{ config(tags=['raw_staging']) }}
+{{
+    config(
+        tags=['raw_staging'],
+        meta={'partition_window': {'column': 'sent_at', 'grain': 'hour'}},
+    )
+}}
 
 with source as (
     select * from {{ source('raw', 'chat_events') }}
