@@ -10,6 +10,7 @@ subs, resubs, gift subs, raids, bits, timeouts, bans and deleted messages.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
 import uuid
@@ -87,15 +88,31 @@ class GeneratedChat:
         return sum(len(v) for v in self.lines_by_channel.values())
 
 
+# IRCv3 tag value escapes, applied in one pass (`\\` first is what makes one pass exact).
+_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\:", " ": "\\s", "\r": "\\r", "\n": "\\n"})
+# Emote pools, built once rather than per message.
+_ALL_EMOTE_CODES = [code for _, code in NATIVE_EMOTES] + [
+    code for codes in THIRD_PARTY_EMOTES.values() for code in codes
+]
+_SUFFIX_EMOTE_CODES = [c for _, c in NATIVE_EMOTES] + THIRD_PARTY_EMOTES["bttv"]
+_HABITS = ["lurker"] * 40 + ["casual"] * 35 + ["regular"] * 15 + ["emote_spammer"] * 5
+_HABITS += ["copypasta"] * 3 + ["troll"] * 2
+_HABIT_WEIGHT = {"lurker": 0.05, "casual": 0.5, "regular": 3.0, "emote_spammer": 4.0,
+                 "copypasta": 2.0, "troll": 1.5}  # fmt: skip
+_LOGIN_HEADS = ["xx", "the", "lil", "big", "mr", "its", ""]
+_LOGIN_BODIES = ["gamer", "wolf", "pixel", "noodle", "ghost", "fox", "tea"]
+_MONTHS = [0, 0, 0, 1, 3, 6, 12, 24, 40]
+
+
 def _escape(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\:").replace(" ", "\\s")
-        .replace("\r", "\\r").replace("\n", "\\n")
-    )  # fmt: skip
+    return value.translate(_ESCAPES)
 
 
 def _tags(tags: dict[str, str]) -> str:
-    return "@" + ";".join(f"{k}={_escape(v)}" for k, v in tags.items())
+    values = "".join(tags.values())
+    if "\\" in values or ";" in values or " " in values or "\r" in values or "\n" in values:
+        return "@" + ";".join([f"{k}={v.translate(_ESCAPES)}" for k, v in tags.items()])
+    return "@" + ";".join([f"{k}={v}" for k, v in tags.items()])  # nothing to escape
 
 
 class ChatGenerator:
@@ -119,18 +136,14 @@ class ChatGenerator:
         self.chatters_per_channel = chatters_per_channel
 
     def _chatters(self, rng: random.Random, channel: str) -> list[Chatter]:
-        habits = ["lurker"] * 40 + ["casual"] * 35 + ["regular"] * 15 + ["emote_spammer"] * 5
-        habits += ["copypasta"] * 3 + ["troll"] * 2
         out = []
+        choice, head = rng.choice, channel[:3]
         for rank in range(1, self.chatters_per_channel + 1):
-            habit = rng.choice(habits)
+            habit = choice(_HABITS)
             base = 1.0 / rank**0.9  # Zipf-like activity: a few chatters write most messages
-            weight = base * {"lurker": 0.05, "casual": 0.5, "regular": 3.0, "emote_spammer": 4.0,
-                             "copypasta": 2.0, "troll": 1.5}[habit]  # fmt: skip
-            login = f"{rng.choice(['xx', 'the', 'lil', 'big', 'mr', 'its', ''])}"
-            login += f"{rng.choice(['gamer', 'wolf', 'pixel', 'noodle', 'ghost', 'fox', 'tea'])}"
-            login += f"{channel[:3]}{rank}"
-            months = rng.choice([0, 0, 0, 1, 3, 6, 12, 24, 40]) if habit != "troll" else 0
+            weight = base * _HABIT_WEIGHT[habit]
+            login = f"{choice(_LOGIN_HEADS)}{choice(_LOGIN_BODIES)}{head}{rank}"
+            months = choice(_MONTHS) if habit != "troll" else 0
             color = f"#{rng.randrange(0xFFFFFF):06X}"
             out.append(Chatter(str(10_000_000 + rank * 97 + len(channel)), login, habit, weight,
                                months, color))  # fmt: skip
@@ -141,9 +154,8 @@ class ChatGenerator:
             return " ".join([burst_emote] * rng.randint(1, 4))
         habit = chatter.habit
         if habit == "emote_spammer" or (habit != "copypasta" and rng.random() < 0.25):
-            pool = [code for _, code in NATIVE_EMOTES]
-            pool += [code for codes in THIRD_PARTY_EMOTES.values() for code in codes]
-            return " ".join(rng.choice(pool) for _ in range(rng.randint(1, 3)))
+            pool = _ALL_EMOTE_CODES
+            return " ".join([rng.choice(pool) for _ in range(rng.randint(1, 3))])
         if habit == "copypasta" and rng.random() < 0.6:
             return rng.choice(COPYPASTAS)
         if habit == "troll" and rng.random() < 0.4:
@@ -151,7 +163,7 @@ class ChatGenerator:
         roll = rng.random()
         text = rng.choice(POSITIVE if roll < 0.3 else NEGATIVE if roll < 0.45 else NEUTRAL)
         if rng.random() < 0.3:
-            text += " " + rng.choice([c for _, c in NATIVE_EMOTES] + THIRD_PARTY_EMOTES["bttv"])
+            text += " " + rng.choice(_SUFFIX_EMOTE_CODES)
         if rng.random() < 0.05:
             text = f"@{rng.choice(['streamer', 'mod', 'chat'])} {text}"
         return text
@@ -163,7 +175,9 @@ class ChatGenerator:
             rng = random.Random(f"{self.seed}:{channel}")
             room_id = str(100_000 + index * 7919)
             chatters = self._chatters(rng, channel)
-            weights = [c.weight for c in chatters]
+            # Cumulative weights once per channel: `choices(population, weights)` rebuilds them
+            # on every call; given `cum_weights` it draws exactly the same chatters.
+            cum_weights = list(itertools.accumulate(c.weight for c in chatters))
             lines: list[str] = []
             end = self.start + timedelta(hours=self.hours)
             # Bursts: two per hour per channel at random minutes, one emote each.
@@ -186,7 +200,7 @@ class ChatGenerator:
                 if ts >= end:
                     break
                 ms = int(ts.timestamp() * 1000)
-                chatter = rng.choices(chatters, weights)[0]
+                chatter = rng.choices(chatters, cum_weights=cum_weights)[0]
                 roll = rng.random()
                 if roll < 0.004:
                     lines.append(self._usernotice(rng, channel, room_id, chatter, ms))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from ingestion.events import ChatEvent, EventType, Reject, clamp_emote, synthetic_event_id
 
 SOURCE = "irc"
+_fromtimestamp = datetime.fromtimestamp
 
 _UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 # Connection chatter that is not a chat event; skipped, not rejected.
@@ -75,6 +76,25 @@ def unescape_tag_value(value: str) -> str:
     return "".join(out)
 
 
+def _split_tags(tag_part: str) -> dict[str, str]:
+    """`a=1;b=x\\sy` -> {'a': '1', 'b': 'x y'}; an item without `=` has an empty value."""
+    try:
+        # The common case in one C-level call: every item holds a `=` (a key may repeat: the
+        # last value wins, as in the loop below).
+        tags = dict([item.split("=", 1) for item in tag_part.split(";")])
+    except ValueError:  # an empty item or one without `=`
+        tags = {}
+        for item in tag_part.split(";"):
+            if item:
+                key, _, value = item.partition("=")
+                tags[key] = value
+    if "\\" in tag_part:  # most lines hold no escapes at all
+        for key, value in tags.items():
+            if "\\" in value:
+                tags[key] = unescape_tag_value(value)
+    return tags
+
+
 def tokenize(line: str) -> IrcMessage:
     """Split one IRC line into tags, prefix, command and params (the last may contain spaces)."""
     line = line.rstrip("\r\n")
@@ -82,37 +102,29 @@ def tokenize(line: str) -> IrcMessage:
         raise IrcParseError("empty line")
     if "\x00" in line:
         raise IrcParseError("NUL byte in line")
-    tags: dict[str, str] = {}
-    pos = 0
+    tags: dict[str, str]
     if line[0] == "@":
         space = line.find(" ")
         if space < 0:
             raise IrcParseError("tags without a command")
-        for item in line[1:space].split(";"):
-            if not item:
-                continue
-            key, _, value = item.partition("=")
-            # Most values hold no escapes: skip the call (the hot loop of every line).
-            tags[key] = unescape_tag_value(value) if "\\" in value else value
-        pos = space + 1
-        while pos < len(line) and line[pos] == " ":
-            pos += 1
+        tags = _split_tags(line[1:space])
+        rest = line[space + 1 :].lstrip(" ")
+    else:
+        tags = {}
+        rest = line
     prefix = None
-    if pos < len(line) and line[pos] == ":":
-        space = line.find(" ", pos)
+    if rest[:1] == ":":
+        space = rest.find(" ")
         if space < 0:
             raise IrcParseError("prefix without a command")
-        prefix = line[pos + 1 : space]
-        pos = space + 1
-        while pos < len(line) and line[pos] == " ":
-            pos += 1
-    rest = line[pos:]
+        prefix = rest[1:space]
+        rest = rest[space + 1 :].lstrip(" ")
     trailing = None
     colon = rest.find(" :")
     if colon >= 0:
         trailing = rest[colon + 2 :]
         rest = rest[:colon]
-    elif rest.startswith(":"):
+    elif rest[:1] == ":":
         trailing, rest = rest[1:], ""
     parts = rest.split()
     if not parts:
@@ -131,15 +143,23 @@ def _nick(prefix: str | None) -> str | None:
     return None if "." in nick else nick.lower()
 
 
+_PAIRS_CACHE: dict[str, dict[str, str]] = {}
+
+
 def _pairs(value: str) -> dict[str, str]:
-    """`subscriber/12,premium/1` -> {'subscriber': '12', 'premium': '1'}."""
-    out: dict[str, str] = {}
-    if value:
+    """`subscriber/12,premium/1` -> {'subscriber': '12', 'premium': '1'} (a fresh dict)."""
+    if not value:
+        return {}
+    cached = _PAIRS_CACHE.get(value)
+    if cached is None:
+        cached = {}
         for item in value.split(","):
             name, _, version = item.partition("/")
             if name:
-                out[name] = version
-    return out
+                cached[name] = version
+        if len(_PAIRS_CACHE) < 4096:  # badge sets repeat a lot; the cache stays small
+            _PAIRS_CACHE[value] = cached
+    return cached.copy()
 
 
 def _emotes(value: str, text: str) -> list:
@@ -162,10 +182,10 @@ def _emotes(value: str, text: str) -> list:
 
 def _timestamp(tags: dict[str, str], received_ms: int | None) -> datetime:
     ts = tags.get("tmi-sent-ts") or tags.get("rm-received-ts")
-    if ts and ts.lstrip("-").isdigit():
-        return datetime.fromtimestamp(int(ts) / 1000, tz=UTC)
+    if ts and (ts.isdigit() or ts.lstrip("-").isdigit()):
+        return _fromtimestamp(int(ts) / 1000, UTC)
     if received_ms is not None:
-        return datetime.fromtimestamp(received_ms / 1000, tz=UTC)
+        return _fromtimestamp(received_ms / 1000, UTC)
     raise IrcParseError("no tmi-sent-ts tag and no receive time")
 
 
@@ -191,6 +211,36 @@ def parse_line(
     tags = msg.tags
     sent_at = _timestamp(tags, received_ms)
     text = msg.params[1] if len(msg.params) > 1 else None
+    if command == "PRIVMSG":
+        if text is None:
+            raise IrcParseError("PRIVMSG without text")
+        is_action = text.startswith("\x01ACTION ")
+        if is_action:
+            text = text[8:].rstrip("\x01")
+        get = tags.get
+        login = get("login") or _nick(msg.prefix)
+        # Old logs and some relays carry no `id` tag: hash the fields that identify the message.
+        msg_id = get("id") or synthetic_event_id(
+            channel, "message", get("user-id") or login or "", str(sent_at.timestamp()), text
+        )
+        params = (  # a reply tag can only be there when its prefix is somewhere in the line
+            {k: v for k, v in tags.items() if k.startswith(("reply-thread-", "reply-parent-"))}
+            if "reply-" in raw
+            else {}
+        )
+        emotes = get("emotes")
+        bits = get("bits")
+        # Positional, in field order: the hot path of every load (keywords cost a lot here).
+        return ChatEvent(
+            msg_id, channel, EventType.MESSAGE, sent_at, source, raw,
+            get("room-id") or None, get("user-id") or None, login,
+            get("display-name") or None, text, is_action,
+            _emotes(emotes, text) if emotes else [],
+            _pairs(get("badges", "")), _pairs(get("badge-info", "")),
+            (int(bits) if bits.isdigit() else 0) if bits else 0,
+            get("first-msg") == "1", get("reply-parent-msg-id") or None,
+            get("source-room-id") or None, None, None, None, None, None, params,
+        )  # fmt: skip
     base = {
         "channel": channel,
         "sent_at": sent_at,
@@ -198,40 +248,6 @@ def parse_line(
         "raw": raw,
         "channel_id": tags.get("room-id") or None,
     }
-    if command == "PRIVMSG":
-        if text is None:
-            raise IrcParseError("PRIVMSG without text")
-        is_action = text.startswith("\x01ACTION ")
-        if is_action:
-            text = text[8:].rstrip("\x01")
-        login = tags.get("login") or _nick(msg.prefix)
-        # Old logs and some relays carry no `id` tag: hash the fields that identify the message.
-        msg_id = tags.get("id") or synthetic_event_id(
-            channel, "message", tags.get("user-id") or login or "", str(sent_at.timestamp()), text
-        )
-        params = (  # a reply tag can only be there when its prefix is somewhere in the line
-            {k: v for k, v in tags.items() if k.startswith(("reply-thread-", "reply-parent-"))}
-            if "reply-" in raw
-            else {}
-        )
-        return ChatEvent(
-            event_id=msg_id,
-            event_type=EventType.MESSAGE,
-            user_id=tags.get("user-id") or None,
-            user_login=login,
-            display_name=tags.get("display-name") or None,
-            text=text,
-            is_action=is_action,
-            emotes=_emotes(tags.get("emotes", ""), text),
-            badges=_pairs(tags.get("badges", "")),
-            badge_info=_pairs(tags.get("badge-info", "")),
-            bits=_int(tags.get("bits")) or 0,
-            is_first_message=tags.get("first-msg") == "1",
-            reply_parent_id=tags.get("reply-parent-msg-id") or None,
-            source_channel_id=tags.get("source-room-id") or None,
-            params=params,
-            **base,
-        )
     if command == "CLEARCHAT":
         duration = _int(tags.get("ban-duration"))
         if text is None:

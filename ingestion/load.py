@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -69,6 +70,50 @@ def event_row(event: ChatEvent) -> tuple:
     )  # fmt: skip
 
 
+# The loader's own COPY path: jsonb cells go pre-encoded in jsonb's binary format (a version byte,
+# then the JSON text), so no Jsonb wrapper or dumper runs per cell. The server reads every binary
+# field with the column's own receive function, so only the client-side dumper differs.
+COPY_TYPES = tuple("bytea" if t == "jsonb" else t for t in EVENT_TYPES)
+_EMPTY_LIST = b"\x01[]"
+_EMPTY_OBJECT = b"\x01{}"
+_JSONB_CACHE: dict[tuple[tuple[str, str], ...], bytes] = {}
+
+
+def _jsonb(value: Any) -> bytes:
+    """jsonb's binary format, byte for byte what psycopg's Jsonb dumper sends."""
+    return b"\x01" + json.dumps(value).encode()
+
+
+def _jsonb_pairs(value: dict[str, str]) -> bytes:
+    """Badges and badge-info repeat a lot: encode each distinct set once."""
+    if not value:
+        return _EMPTY_OBJECT
+    key = tuple(value.items())
+    data = _JSONB_CACHE.get(key)
+    if data is None:
+        data = _jsonb(value)
+        if len(_JSONB_CACHE) < 8192:
+            _JSONB_CACHE[key] = data
+    return data
+
+
+def copy_row(event: ChatEvent) -> tuple:
+    """`event_row` for the loader's COPY (`COPY_TYPES`): same cells, jsonb pre-encoded."""
+    emotes = event.emotes
+    params = event.params
+    return (
+        event.event_id, event.channel, str(event.event_type), event.sent_at, event.source,
+        event.channel_id, event.user_id, event.user_login, event.display_name, event.text,
+        event.is_action,
+        _jsonb([e.as_json() for e in emotes]) if emotes else _EMPTY_LIST,
+        _jsonb_pairs(event.badges), _jsonb_pairs(event.badge_info), event.bits,
+        event.is_first_message, event.reply_parent_id, event.source_channel_id,
+        event.notice_kind, event.target_user_id, event.target_user_login,
+        event.target_message_id, event.duration_seconds,
+        _jsonb(params) if params else _EMPTY_OBJECT, event.raw,
+    )  # fmt: skip
+
+
 def ensure_day_partitions(conn: psycopg.Connection, start: datetime, end: datetime) -> None:
     """Create the daily partitions of raw.chat_events that [start, end) touches."""
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -99,25 +144,54 @@ def _is_opted_out(event: ChatEvent, optouts: frozenset[str]) -> bool:
     )
 
 
+# Keys remembered to tell whether a load holds duplicates (~60 bytes each); past this many the
+# loader stops remembering and deduplicates in SQL, as it does whenever a key repeats.
+_MAX_TRACKED_KEYS = 4_000_000
+
+
+@dataclass
+class _Keys:
+    """Hashes of the (channel, event_id) keys streamed so far: repeats mean SQL must dedup."""
+
+    seen: set[int] = field(default_factory=set)
+    maybe_duplicates: bool = False
+
+    def add(self, channel: str, event_id: str) -> None:
+        if self.maybe_duplicates:
+            return
+        key = hash((channel, event_id))  # a collision only costs the dedup sort
+        if key in self.seen or len(self.seen) >= _MAX_TRACKED_KEYS:
+            self.maybe_duplicates = True
+            self.seen = set()
+        else:
+            self.seen.add(key)
+
+
 def _events(
     files: Iterable[LandingFile], start: datetime, end: datetime, result: LoadResult,
     rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str] = frozenset(),
+    keys: _Keys | None = None,
 ) -> Iterator[tuple]:  # fmt: skip
+    keys = keys if keys is not None else _Keys()
     for landing in files:
         result.files += 1
         result.files_per_hour[landing.hour] += 1
+        hour, hour_end = landing.hour, landing.hour + timedelta(hours=1)
+        parsed = 0
         for item in parser_for(landing.source)(read_lines(landing.path)):
             if isinstance(item, Reject):
                 rejects.append((landing, item))
-            elif not (landing.hour <= item.sent_at < landing.hour + timedelta(hours=1)):
+            elif not (hour <= item.sent_at < hour_end):
                 # Each landing file holds one hour; anything else would land in another window.
                 reason = f"sent_at {item.sent_at.isoformat()} outside its landing file's hour"
                 rejects.append((landing, Reject(item.source, item.raw.encode(), reason)))
             elif optouts and _is_opted_out(item, optouts):
                 result.opted_out += 1
             else:
-                result.parsed += 1
-                yield event_row(item)
+                parsed += 1
+                keys.add(item.channel, item.event_id)
+                yield copy_row(item)
+        result.parsed += parsed
 
 
 def _record_loads(
@@ -173,21 +247,26 @@ def load_partition(
         )
         column_list = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
         copy_sql = sql.SQL("copy incoming ({}) from stdin (format binary)").format(column_list)
+        keys = _Keys()
         with conn.cursor().copy(copy_sql) as copy:
-            copy.set_types(list(EVENT_TYPES))
-            for row in _events(files, start, end, result, rejects, optouts):
-                copy.write_row(row)
+            copy.set_types(list(COPY_TYPES))
+            write_row = copy.write_row
+            for row in _events(files, start, end, result, rejects, optouts, keys):
+                write_row(row)
         conn.execute(
             "delete from raw.chat_events where sent_at >= %s and sent_at < %s", (start, end)
         )
-        inserted = conn.execute(
-            sql.SQL(
+        if keys.maybe_duplicates:
+            insert = sql.SQL(
                 "insert into raw.chat_events ({cols})"
                 " select distinct on (channel, event_id) {cols} from incoming"
                 " order by channel, event_id,"
                 " coalesce(({priority})::jsonb ->> source, '99')::int, sent_at"
             ).format(cols=column_list, priority=sql.Literal(json.dumps(SOURCE_PRIORITY)))
-        ).rowcount
+        else:  # every (channel, event_id) once: nothing to choose between, no sort needed
+            insert = sql.SQL("insert into raw.chat_events ({cols}) select {cols} from incoming")
+            insert = insert.format(cols=column_list)
+        inserted = conn.execute(insert).rowcount
         result.loaded = inserted
         result.duplicates = result.parsed - inserted
         # Rejects of landing files belong to their hour; `import` rejects (never landed) stay.

@@ -74,15 +74,23 @@ BASES: dict[str, Any] = {
     "text_log": "[2019-09-15 00:00:00] #xqcow onche: hi",
 }
 BASES["twitchdownloader"] = BASES["rechat_v5"]
+# A NormVio landing line holds one chat entry of a record (see `normvio.landing_lines`).
+BASES["normvio"] = {
+    "timestamp": "2022-08-31 13:40:09", "user": "u", "display_name": "U",
+    "message": "hi Kappa", "emotes": "25:3-7", "message_id": "m1",
+}  # fmt: skip
 CONTEXT = {
     "channel": "chan",
     "video_start": "2021-07-15T01:59:24Z",
     "start": "2021-07-15T01:59:24Z",
 }
+CONTEXTS = {
+    "normvio": {"channel": "chan", "timezone": "pst", "record_id": "1", "part": "bad_utterance"}
+}
 
 
 def check(source: str, line: bytes | str) -> list[ChatEvent | Reject]:
-    items = list(PARSERS[source]([line]))
+    items = list(PARSERS[source]([line]))  # pyright: ignore[reportArgumentType] (str lines too)
     raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
     try:
         blank = not raw.decode("utf-8").strip()
@@ -149,7 +157,8 @@ def test_wrong_json_shapes(source: str, value: Any, wrap: bool) -> None:
 @given(data=st.data())
 def test_mutated_valid_records(source: str, data: st.DataObject) -> None:
     record = copy.deepcopy(BASES[source])
-    assert all(isinstance(i, ChatEvent) for i in check(source, envelope(record, CONTEXT)))
+    context = CONTEXTS.get(source, CONTEXT)
+    assert all(isinstance(i, ChatEvent) for i in check(source, envelope(record, context)))
     path = data.draw(st.sampled_from(_paths(record)))
     replacement = data.draw(JSON_VALUES)
     if not path:
@@ -162,7 +171,7 @@ def test_mutated_valid_records(source: str, data: st.DataObject) -> None:
             del parent[path[-1]]
         else:
             parent[path[-1]] = replacement
-    check(source, envelope(record, CONTEXT))
+    check(source, envelope(record, context))
 
 
 @FUZZ
@@ -251,6 +260,7 @@ def test_ten_thousand_char_messages(source: str) -> None:
         "text_log": envelope(f"[2019-09-15 00:00:00] u: {body}", CONTEXT),
         "gql": envelope({**BASES["gql"], "message": {"fragments": [{"text": body}]}}, CONTEXT),
         "chat_downloader": envelope({**BASES["chat_downloader"], "message": body}, CONTEXT),
+        "normvio": envelope({**BASES["normvio"], "message": body}, CONTEXTS["normvio"]),
     }
     v5 = copy.deepcopy(BASES["rechat_v5"])
     v5["message"]["body"] = body

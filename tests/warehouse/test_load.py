@@ -89,3 +89,43 @@ def test_a_failed_load_leaves_the_previous_rows(migrated: PgUrl, tmp_path: Path)
         with pytest.raises(OSError):
             load_partition(conn, HOUR, NEXT, exploding())
         assert _snapshot(conn) == before
+
+
+def test_copy_rows_match_the_jsonb_rows_of_event_row() -> None:
+    """The loader's pre-encoded jsonb cells are byte for byte what psycopg's Jsonb dumper sends."""
+    from psycopg.adapt import PyFormat, Transformer
+    from psycopg.types.json import Jsonb
+
+    from ingestion.irc import parse_line
+    from ingestion.load import EVENT_TYPES, copy_row, event_row
+
+    line = (
+        "@badge-info=subscriber/8;badges=subscriber/6,premium/1;emotes=25:0-4/1902:6-10;"
+        "id=m1;reply-parent-msg-id=p1;reply-parent-user-login=b\\sb;room-id=1;"
+        "tmi-sent-ts=1762020000000;user-id=2 :a!a@a.tmi.twitch.tv PRIVMSG #alpha :Kappa Keepo é"
+    )
+    event = parse_line(line)
+    assert event is not None
+    dumper = Transformer().get_dumper(Jsonb([]), PyFormat.BINARY)
+    for plain, fast, pg_type in zip(event_row(event), copy_row(event), EVENT_TYPES, strict=True):
+        if pg_type == "jsonb":
+            assert fast == dumper.dump(plain)
+        else:
+            assert fast == plain
+
+
+def test_the_dedup_path_and_the_no_duplicate_path_store_the_same_rows(
+    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingestion.load as load_module
+
+    _land(tmp_path)
+    files = files_for_window(tmp_path, HOUR, NEXT)
+    with psycopg.connect(migrated.libpq()) as conn:
+        fast = load_partition(conn, HOUR, NEXT, files)
+        fast_rows = _snapshot(conn)
+        monkeypatch.setattr(load_module, "_MAX_TRACKED_KEYS", 0)  # always distinct-on in SQL
+        sorted_ = load_partition(conn, HOUR, NEXT, files)
+        assert _snapshot(conn) == fast_rows
+    assert fast.loaded == sorted_.loaded == len(fast_rows) > 0
+    assert fast.duplicates == sorted_.duplicates == 0
