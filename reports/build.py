@@ -23,7 +23,7 @@ from reports.catalog import generate_catalog
 from reports.pages import about, channels, community, comparison, emotes, moderation, overview
 from reports.privacy import ChatterPrivacy
 from reports.queries import load_optouts, reporter_role
-from reports.site import Site, channel_slug, environment
+from reports.site import Site, channel_slug, environment, latest_stream_pages
 from twitch_warehouse.settings import Settings, get_settings
 
 __all__ = ["BuildResult", "build_site", "channel_slug"]
@@ -73,7 +73,7 @@ def build_site(
         )
         with reporter_role(conn):
             report, privacy = data.load(conn, privacy)
-        pages = _render(staging, report, privacy)
+        pages = _render(staging, report, privacy, settings.report_stream_pages)
 
         if catalog is None:
             generate_catalog(staging / "catalog" / "index.html", database=conn.info.dbname)
@@ -88,7 +88,9 @@ def build_site(
     return BuildResult(out_dir, pages, time.perf_counter() - began)
 
 
-def _render(staging: Path, report: data.ReportData, privacy: ChatterPrivacy) -> list[str]:
+def _render(
+    staging: Path, report: data.ReportData, privacy: ChatterPrivacy, stream_pages: int
+) -> list[str]:
     names = [str(c) for c in report.channels["channel"]]
     first, last = report.totals["first_seen_at"], report.totals["last_seen_at"]
     period = ("", "")
@@ -106,6 +108,7 @@ def _render(staging: Path, report: data.ReportData, privacy: ChatterPrivacy) -> 
         last_event_at=last,
         period=period,
         privacy_note=note,
+        stream_pages=latest_stream_pages(report.streams, stream_pages),
     )
     colors = charts.channel_colors(names)
     for module in PAGE_MODULES:

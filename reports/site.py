@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ def fmt_duration(minutes: Any) -> str:
     return f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
 
 
+@functools.lru_cache(maxsize=65536)
 def channel_slug(channel: str) -> str:
     """A file name for a channel; names that needed changing get a hash so they stay unique."""
     slug = "".join(
@@ -86,6 +88,20 @@ def stream_slug(channel: str, started_at: Any) -> str:
     return f"{channel_slug(channel)}-{pd.Timestamp(started_at).strftime('%Y%m%d-%H%M')}"
 
 
+def latest_stream_pages(streams: pd.DataFrame, per_channel: int) -> dict[str, str]:
+    """Page paths of each channel's latest `per_channel` streams, by stream id. Older streams
+    stay in the channel's table without a page, so a daily build does not grow with history."""
+    if streams.empty or per_channel <= 0:
+        return {}
+    latest = streams.sort_values("started_at", ascending=False).groupby("channel").head(per_channel)
+    return {
+        str(sid): f"streams/{stream_slug(str(channel), started)}.html"
+        for sid, channel, started in zip(
+            latest["stream_id"], latest["channel"], latest["started_at"], strict=True
+        )
+    }
+
+
 @dataclass
 class Site:
     """Writes pages into the staging folder with the context every template shares."""
@@ -98,6 +114,7 @@ class Site:
     period: tuple[str, str]
     privacy_note: str
     pages: list[str] = field(default_factory=list)
+    stream_pages: dict[str, str] = field(default_factory=dict)  # stream id -> page path
 
     def channel_links(self) -> list[dict[str, str]]:
         return [{"name": c, "href": f"channels/{channel_slug(c)}.html"} for c in self.channels]

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Report site.
     publish_dir: Path | None = Field(default=None, alias="REPORT_PUBLISH_DIR")
     publish_keep_days: int = Field(default=7, alias="REPORT_KEEP_DAYS")
+    # Each channel's latest N streams get a page of their own; older ones are listed only.
+    report_stream_pages: int = Field(default=10, ge=0, alias="REPORT_STREAM_PAGES")
     show_chatter_logins: bool = Field(default=False, alias="REPORT_SHOW_CHATTER_LOGINS")
     pseudonym_key: SecretStr = Field(
         default=SecretStr("local-demo-key-change-me"), alias="PSEUDONYM_KEY"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from reports import charts
 from reports.data import ReportData
 from reports.frames import records, rows, where
-from reports.site import Site, channel_slug, stream_slug
+from reports.site import Site, channel_slug
 
 
 def _deciles(value: Any) -> list[float]:
@@ -19,18 +20,53 @@ def _deciles(value: Any) -> list[float]:
     return [float(v) for v in value] if isinstance(value, list) else []
 
 
+class ByKey:
+    """A frame split once by a key column: each lookup is a dict hit, not a scan of the frame."""
+
+    def __init__(self, df: pd.DataFrame, key: str) -> None:
+        self._groups: dict[Any, pd.DataFrame] = {k: g for k, g in df.groupby(key, sort=False)}
+        self._empty: pd.DataFrame = df.iloc[0:0]
+
+    def __getitem__(self, value: Any) -> pd.DataFrame:
+        return self._groups.get(value, self._empty)
+
+
+@dataclass
+class StreamData:
+    """The report's per-stream frames, split once for every stream page."""
+
+    windows: ByKey
+    bursts: ByKey
+    moderation: ByKey
+    topics: ByKey
+    burst_messages: ByKey
+    hype: ByKey  # by channel
+
+    @classmethod
+    def split(cls, data: ReportData) -> StreamData:
+        return cls(
+            windows=ByKey(data.stream_windows, "stream_id"),
+            bursts=ByKey(data.bursts, "stream_id"),
+            moderation=ByKey(data.moderation, "stream_id"),
+            topics=ByKey(data.topics, "stream_id"),
+            burst_messages=ByKey(data.burst_messages, "burst_id"),
+            hype=ByKey(data.hype, "channel"),
+        )
+
+
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
     streams = data.streams.copy()
-    streams["href"] = [
-        f"streams/{stream_slug(str(r['channel']), r['started_at'])}.html" for r in records(streams)
-    ]
+    streams["href"] = [site.stream_pages.get(str(sid)) for sid in streams["stream_id"]]
+    per_stream = StreamData.split(data)
+    by_channel = ByKey(streams, "channel")
     for info in records(data.channels):
         channel = str(info["channel"])
-        own = where(streams, "channel", channel)
+        own = by_channel[channel]
         _channel_page(site, data, channel, info, own)
         usual = _usual_shape(own)
         for stream in records(own):
-            _stream_page(site, data, stream, usual, colors)
+            if isinstance(stream["href"], str):
+                _stream_page(site, per_stream, stream, usual, colors)
 
 
 def _usual_shape(streams: pd.DataFrame) -> list[float]:
@@ -47,7 +83,7 @@ def _channel_page(
     emotes = where(data.emote_totals, "channel", channel)
     stream_rows = records(streams.sort_values("started_at", ascending=False))
     for row in stream_rows:
-        row["href"] = "../" + row["href"]
+        row["href"] = "../" + row["href"] if isinstance(row["href"], str) else None
     site.write(
         f"channels/{channel_slug(channel)}.html",
         "channel.html",
@@ -79,19 +115,20 @@ def _channel_page(
 
 
 def _stream_page(
-    site: Site, data: ReportData, stream: dict[str, Any], usual: list[float], colors: dict[str, str]
+    site: Site, data: StreamData, stream: dict[str, Any], usual: list[float], colors: dict[str, str]
 ) -> None:
     channel, stream_id = str(stream["channel"]), stream["stream_id"]
     start, end = stream["started_at"], stream["ended_at"]
-    windows = where(data.stream_windows, "stream_id", stream_id)
-    bursts = where(data.bursts, "stream_id", stream_id)
-    moderation = where(data.moderation, "stream_id", stream_id)
-    minute = data.hype["predicted_minute_start_at"]
-    hype = rows(data.hype, (data.hype["channel"] == channel) & (minute >= start) & (minute < end))
-    topics = where(data.topics, "stream_id", stream_id)
+    windows = data.windows[stream_id]
+    bursts = data.bursts[stream_id]
+    moderation = data.moderation[stream_id]
+    channel_hype = data.hype[channel]
+    minute = channel_hype["predicted_minute_start_at"]
+    hype = rows(channel_hype, (minute >= start) & (minute < end))
+    topics = data.topics[stream_id]
     burst_rows = []
     for burst in records(bursts.sort_values(by="peak_at")):
-        messages = where(data.burst_messages, "burst_id", burst["burst_id"])
+        messages = data.burst_messages[burst["burst_id"]]
         burst_rows.append({**burst, "messages": records(messages)})
     started = pd.Timestamp(start).strftime("%Y-%m-%d %H:%M")
     site.write(

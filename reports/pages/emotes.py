@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
-from reports.site import Site, stream_slug
+from reports.site import Site
 
 PROVIDERS = ("twitch", "bttv", "ffz", "7tv")
 
 
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
     bursts = data.bursts.sort_values("burst_score", ascending=False).to_dict("records")
-    starts = dict(zip(data.streams["stream_id"], data.streams["started_at"], strict=True))
     for row in bursts:
-        sid = row["stream_id"]
-        row["href"] = (
-            f"streams/{stream_slug(str(row['channel']), starts[sid])}.html"
-            if sid in starts
-            else None
-        )
+        row["href"] = site.stream_pages.get(str(row["stream_id"]))
     boards = [
         charts.render(charts.provider_leaderboard(data.emote_totals, p, colors), f"top-{p}")
         for p in PROVIDERS

@@ -17,7 +17,7 @@ from reports.catalog import CatalogError
 from reports.privacy import pseudonym
 from reports.publish import publish_site
 from reports.queries import ReportQueryError, load_sql, reporter_role
-from reports.site import channel_slug
+from reports.site import channel_slug, stream_slug
 from tests.reports.conftest import KEY, ReportWarehouse
 from tests.reports.marts_data import HOSTILE_CHANNEL, HOSTILE_MESSAGE
 
@@ -82,6 +82,27 @@ def test_logins_shown_only_when_enabled_and_never_opt_outs(
     everything = "".join(_report_html(result.site_dir).values())
     assert "zz_chatter_003" in everything
     assert report_warehouse.facts["opted_out"] not in everything
+
+
+def test_only_each_channels_latest_streams_get_pages(
+    report_warehouse: ReportWarehouse, tmp_path: Path
+) -> None:
+    settings = report_warehouse.settings(REPORT_STREAM_PAGES=1)
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        latest = conn.execute(
+            "select distinct on (channel) channel, started_at from marts.fct_streams"
+            " order by channel, started_at desc"
+        ).fetchall()
+        total = conn.execute("select count(*) from marts.fct_streams").fetchone()[0]  # type: ignore[index]
+        result = build_site(
+            conn, tmp_path / "site", settings=settings, catalog=report_warehouse.catalog
+        )
+    pages = {p.name for p in (result.site_dir / "streams").glob("*.html")}
+    assert pages == {f"{stream_slug(channel, started)}.html" for channel, started in latest}
+    assert total > len(latest)  # older streams exist and are listed without a page
+    for channel, _ in latest:
+        html = (result.site_dir / "channels" / f"{channel_slug(channel)}.html").read_text()
+        assert html.count('href="../streams/') == 1
 
 
 def test_hostile_channel_and_message_are_escaped(built_site: Path) -> None:
