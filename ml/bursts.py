@@ -618,3 +618,80 @@ def top_real_bursts(
         how="left",
     )
     return best
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation on the project's chat generator (ingestion/generator.py knows its burst times)
+# --------------------------------------------------------------------------------------------
+
+
+def generated_chat_frames(
+    channels: Sequence[str], start: pd.Timestamp | str, hours: int, *, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Messages and injected-burst truth from `ingestion.generator.ChatGenerator`.
+
+    The raw IRC lines go through the project's own IRC parser. Native emotes come from the
+    `emotes` tag; third-party emotes are whitespace tokens matched exactly against the
+    generator's BTTV/FFZ/7TV codes, as the warehouse does with catalogs. Truth:
+    (channel, emote, started_at, ended_at).
+    """
+    from datetime import datetime
+
+    from ingestion.events import ChatEvent, EventType
+    from ingestion.generator import THIRD_PARTY_EMOTES, ChatGenerator
+    from ingestion.irc import parse_lines
+
+    begin = pd.Timestamp(start)
+    begin = begin.tz_localize("UTC") if begin.tzinfo is None else begin.tz_convert("UTC")
+    when = cast("datetime", begin.to_pydatetime())
+    chat = ChatGenerator(list(channels), when, hours, seed=seed).generate()
+    third = {code for codes in THIRD_PARTY_EMOTES.values() for code in codes}
+    rows: list[tuple[Any, ...]] = []
+    for lines in chat.lines_by_channel.values():
+        for event in parse_lines(line.encode("utf-8") for line in lines):
+            if not isinstance(event, ChatEvent) or event.event_type != EventType.MESSAGE:
+                continue
+            text = event.text or ""
+            emotes = [o.code for o in event.emotes] + [t for t in text.split() if t in third]
+            rows.append((event.channel, event.sent_at, event.user_login, text, emotes))
+    messages = pd.DataFrame(rows, columns=["channel", "sent_at", "user_login", "text", "emotes"])
+    messages["sent_at"] = pd.to_datetime(messages["sent_at"], utc=True)
+    truth = pd.DataFrame(
+        {
+            "channel": [b.channel for b in chat.bursts],
+            "emote": [b.emote for b in chat.bursts],
+            "started_at": pd.to_datetime([b.started_at for b in chat.bursts], utc=True),
+            "ended_at": pd.to_datetime([b.ended_at for b in chat.bursts], utc=True),
+        }
+    )
+    return messages, truth
+
+
+def evaluate_on_generator(
+    channels: Sequence[str] = ("alpha", "beta", "gamma"),
+    *,
+    hours: int = 6,
+    seeds: Sequence[int] = (1, 2, 3),
+    start: str = "2025-03-01T18:00:00Z",
+    tolerance_minutes: float = 2.0,
+) -> dict[str, float]:
+    """Pooled precision/recall of `detect_bursts` on generator chat with injected bursts."""
+    detected: list[pd.DataFrame] = []
+    truths: list[pd.DataFrame] = []
+    for seed in seeds:
+        messages, truth = generated_chat_frames(channels, start, hours, seed=seed)
+        # Each seed is a separate world: keep channels apart across seeds.
+        tag = f"#{seed}"
+        messages["channel"] = messages["channel"] + tag
+        truth["channel"] = truth["channel"] + tag
+        found = detect_bursts(emote_minute_counts(messages), message_minute_counts(messages))
+        detected.append(found)
+        truths.append(truth)
+    result = evaluate_bursts(
+        pd.concat(detected, ignore_index=True),
+        pd.concat(truths, ignore_index=True),
+        tolerance_minutes=tolerance_minutes,
+    )
+    result["truth_bursts"] = float(sum(len(t) for t in truths))
+    result["detected_bursts"] = float(sum(len(d) for d in detected))
+    return result

@@ -25,7 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
-MODEL_VERSION = "hype-1.0.0"
+MODEL_VERSION = "hype-1.1.0"
 WARMUP_MINUTES = 10
 HYPE_QUANTILE = 0.9
 
@@ -51,8 +51,23 @@ BASE_FEATURES = [
     "mean5_rel_p90",
     "minutes_since_hype",
     "minute_index",
+    "rel_p90_lag1",
+    "rel_p90_lag2",
+    "hot_minutes10",
+    "max5_rel_p90",
+    "ewm_rel_p90",
+    "median_rel_p90",
 ]
-OPTIONAL_FEATURES = ["sentiment", "sentiment_delta"]
+OPTIONAL_FEATURES = [
+    "sentiment",
+    "sentiment_delta",
+    "tail_rate",
+    "tail_rel_rate",
+    "tail_rel_p90",
+    "tail10_rel_p90",
+    "tail_emote_share",
+]
+TAIL_SECONDS = 20  # the last seconds of a minute: the freshest rate known at prediction time
 PREDICTION_COLUMNS = [
     "channel",
     "stream_id",
@@ -71,14 +86,23 @@ def minute_activity(messages: pd.DataFrame, bursts: pd.DataFrame | None = None) 
     Output: (channel, stream_id, minute_start, messages, chatters, emote_messages[, sentiment],
     burst_active) with every minute between a stream's first and last message present (0-filled).
     """
+    minute_start = messages["sent_at"].dt.floor("min")
+    second = (messages["sent_at"] - minute_start).dt.total_seconds()
+    has_emote = messages["emotes"].str.len().fillna(0) > 0
     df = messages.assign(
-        minute_start=messages["sent_at"].dt.floor("min"),
-        has_emote=messages["emotes"].str.len().fillna(0) > 0,
+        minute_start=minute_start,
+        has_emote=has_emote,
+        in_tail=second >= 60 - TAIL_SECONDS,
+        in_tail10=second >= 50,
+        tail_emote=(second >= 60 - TAIL_SECONDS) & has_emote,
     )
     aggs: dict[str, Any] = {
         "messages": ("sent_at", "size"),
         "chatters": ("user_login", "nunique"),
         "emote_messages": ("has_emote", "sum"),
+        "tail_messages": ("in_tail", "sum"),
+        "tail10_messages": ("in_tail10", "sum"),
+        "tail_emote_messages": ("tail_emote", "sum"),
     }
     if "sentiment" in df:
         aggs["sentiment"] = ("sentiment", "mean")
@@ -89,6 +113,9 @@ def minute_activity(messages: pd.DataFrame, bursts: pd.DataFrame | None = None) 
     if bursts is not None and not bursts.empty:
         per_min["burst_active"] = _active_bursts(per_min, bursts)
     return per_min
+
+
+_TAIL_COLUMNS = ("tail_messages", "tail10_messages", "tail_emote_messages")
 
 
 def _fill_minutes(per_min: pd.DataFrame) -> pd.DataFrame:
@@ -108,7 +135,7 @@ def _fill_minutes(per_min: pd.DataFrame) -> pd.DataFrame:
         }
     )
     out = grid.merge(per_min, on=["channel", "stream_id", "minute_start"], how="left")
-    fill = [c for c in ("messages", "chatters", "emote_messages") if c in out]
+    fill = [c for c in ("messages", "chatters", "emote_messages", *_TAIL_COLUMNS) if c in out]
     out[fill] = out[fill].fillna(0)
     return out
 
@@ -174,11 +201,35 @@ def build_features(minutes: pd.DataFrame) -> pd.DataFrame:
     out["rate_rel_p90"] = rate / np.maximum(run_p90, 1.0)
     out["mean5_rel_median"] = out["rate_mean5"] / np.maximum(run_median, 1.0)
     out["mean5_rel_p90"] = out["rate_mean5"] / np.maximum(run_p90, 1.0)
+    p90_floor = np.maximum(run_p90, 1.0)
+    rel = cast(pd.Series, out["rate_rel_p90"])
+    grel = rel.groupby([df["channel"], df["stream_id"]], sort=False)
+    out["rel_p90_lag1"] = grel.shift(1).fillna(0)
+    out["rel_p90_lag2"] = grel.shift(2).fillna(0)
+    hot = (rel > 1).astype(float).groupby([df["channel"], df["stream_id"]], sort=False)
+    out["hot_minutes10"] = hot.rolling(10, min_periods=1).sum().to_numpy()
+    out["max5_rel_p90"] = out["rate_max5"] / p90_floor
+    out["ewm_rel_p90"] = out["rate_ewm"] / p90_floor
+    out["median_rel_p90"] = np.maximum(run_median, 1.0) / p90_floor  # stream's burstiness
     # Minutes since the rate last exceeded the running p90 (hype tends to cluster).
     above = (rate > run_p90) & (out["minute_index"] >= WARMUP_MINUTES)
     minute_index = cast(pd.Series, out["minute_index"])
     last = minute_index.where(above).groupby([df["channel"], df["stream_id"]]).ffill()
     out["minutes_since_hype"] = (out["minute_index"] - last).fillna(999.0)
+    if "tail_messages" in df:
+        # Sub-minute freshness: the rate over the minute's last seconds, scaled to a full minute.
+        tail = df["tail_messages"].astype(float) * (60.0 / TAIL_SECONDS)
+        out["tail_rate"] = tail
+        out["tail_rel_rate"] = tail / rate.clip(lower=1)
+        out["tail_rel_p90"] = tail / np.maximum(run_p90, 1.0)
+        if "tail10_messages" in df:
+            out["tail10_rel_p90"] = (
+                df["tail10_messages"].astype(float) * 6.0 / np.maximum(run_p90, 1.0)
+            )
+        if "tail_emote_messages" in df:
+            out["tail_emote_share"] = df["tail_emote_messages"].astype(float) / df[
+                "tail_messages"
+            ].astype(float).clip(lower=1)
     if "sentiment" in df:
         sent = df["sentiment"].astype(float)
         out["sentiment"] = sent

@@ -264,3 +264,83 @@ def chatter_stream_segments(
     return cast(pd.DataFrame, out[STREAM_SEGMENT_COLUMNS + _CLUSTER_FEATURES]).reset_index(
         drop=True
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Quality (evaluation): separation and week-to-week stability
+# --------------------------------------------------------------------------------------------
+
+
+def scaled_features(features: pd.DataFrame) -> np.ndarray:
+    """The clustering space of `_cluster` (log of count-like features, then standardised)."""
+    x = cast(pd.DataFrame, features[_CLUSTER_FEATURES]).astype(float).copy()
+    for col in _LOG_FEATURES:
+        x[col] = np.log1p(x[col].clip(lower=0))
+    return StandardScaler().fit_transform(x)
+
+
+def silhouette(segmented: pd.DataFrame, *, max_rows: int = 5000, seed: int = 0) -> float:
+    """Mean silhouette of the named segments in the clustering space, averaged per channel
+    (weighted by chatters); channels with one segment are skipped. NaN when none qualifies."""
+    from sklearn.metrics import silhouette_score
+
+    total = 0.0
+    weight = 0
+    for _, f in segmented.groupby("channel", sort=True):
+        labels = f["segment"].to_numpy()
+        if len(set(labels)) < 2 or len(f) < 3:
+            continue
+        z = scaled_features(f)
+        size = min(max_rows, len(f))
+        score = float(silhouette_score(z, labels, sample_size=size, random_state=seed))
+        total += score * len(f)
+        weight += len(f)
+    return total / weight if weight else float("nan")
+
+
+def weekly_stability(
+    messages: pd.DataFrame,
+    *,
+    n_clusters: int = 8,
+    seed: int = 0,
+    min_common: int = 20,
+) -> pd.DataFrame:
+    """Segment each calendar week (UTC, Monday start) separately and compare consecutive weeks.
+
+    Output per (channel, week, next_week): `common_chatters` (in both weeks), `ari` (adjusted
+    Rand index of their segment names: 1 = identical grouping, ~0 = chance) and `same_segment`
+    (share keeping their segment name). Pairs with fewer than `min_common` shared chatters are
+    dropped. Weeks need not be adjacent in the calendar: consecutive *active* weeks are paired.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    week = messages["sent_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN")
+    frame = messages.assign(_week=week.dt.start_time)
+    rows: list[dict[str, object]] = []
+    for channel, chan in frame.groupby("channel", sort=True):
+        weeks = sorted(chan["_week"].unique())
+        prev: pd.Series | None = None
+        prev_week = None
+        for wk in weeks:
+            part = cast(pd.DataFrame, chan[chan["_week"] == wk]).drop(columns="_week")
+            seg = chatter_segments(part, n_clusters=n_clusters, seed=seed)
+            cur = cast(pd.Series, seg.set_index("user_login")["segment"])
+            if prev is not None:
+                common = prev.index.intersection(cur.index)
+                if len(common) >= min_common:
+                    a = prev.loc[common].to_numpy()
+                    b = cur.loc[common].to_numpy()
+                    rows.append(
+                        {
+                            "channel": channel,
+                            "week": prev_week,
+                            "next_week": wk,
+                            "common_chatters": len(common),
+                            "ari": float(adjusted_rand_score(a, b)),
+                            "same_segment": float((a == b).mean()),
+                        }
+                    )
+            prev, prev_week = cur, wk
+    return pd.DataFrame(
+        rows, columns=["channel", "week", "next_week", "common_chatters", "ari", "same_segment"]
+    )

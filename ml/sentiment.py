@@ -1,11 +1,14 @@
 """Emote-aware sentiment for Twitch chat.
 
 Score = VADER-style valence sum over tokens, squashed to [-1, 1]. Valences come from
-* the VADER word lexicon (shipped inside the ``vaderSentiment`` package, read offline),
+* the VADER word lexicon (shipped inside the ``vaderSentiment`` package, read offline) with
+  hand-written chat-slang overrides (:data:`ml.emote_seeds.CHAT_WORDS`: "W", "L", "pog", "rip"),
 * emoji valences derived from the VADER emoji descriptions,
+* hand-written emote seeds (:data:`ml.emote_seeds.SEED_EMOTES`), which always win, and
 * an emote lexicon LEARNED from unlabelled chat (see :func:`learn_emote_lexicon`): an emote's
   valence is how far the word sentiment of the messages it appears in departs from the average
-  message, so ``FeelsBadMan`` inherits the sadness of the words people write next to it.
+  message, shrunk toward 0 by how well that estimator recovers the seeds' valences,
+* unknown subscriber emotes (``forsenLUL``, ``xqcLove``) fall back to the valence of their name.
 Negation, intensifiers, ``but`` and CAPS emphasis follow VADER's published rules (reimplemented
 here as a vectorisable loop). The 3-class cut is VADER's documented +-0.05 convention, not tuned
 on any labelled set.
@@ -23,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.emote_seeds import SEED_EMOTES
+from ml.emote_seeds import CHAT_WORDS, SEED_EMOTES
 from ml.text import emote_variants, is_emote_shaped, tokenize
 
-MODEL_VERSION = "sentiment-emotelex-1.0"
+MODEL_VERSION = "sentiment-emotelex-1.1"
 ARTIFACT = Path(__file__).parent / "models" / "sentiment.json"
 LABELS = ("negative", "neutral", "positive")
 
@@ -130,6 +133,10 @@ BOOST_DOWN = frozenset(
 # matches a dictionary entry literally.
 LAUGH_RE = re.compile(r"^(?:a?(?:ha|he|ja|ah){2,}h?|l+o+l+(?:o+l+)*|l+m+f*a+o+|x+d+|ro+fl+)$")
 
+# Subscriber emote codes: a lowercase channel prefix (letters, digits) and a capitalised name of
+# at least three characters.
+SUB_EMOTE_RE = re.compile(r"^[a-z][a-z0-9]{1,11}([A-Z][A-Za-z0-9]{2,})$")
+
 
 def _vader_dir() -> Path:
     import vaderSentiment
@@ -147,6 +154,18 @@ def vader_word_lexicon() -> dict[str, float]:
                 lex[parts[0]] = float(parts[1])
             except ValueError:
                 continue
+    return lex
+
+
+@lru_cache(maxsize=1)
+def chat_word_lexicon() -> dict[str, float]:
+    """VADER words with the chat-slang overrides of :data:`ml.emote_seeds.CHAT_WORDS`."""
+    lex = dict(vader_word_lexicon())
+    for word, val in CHAT_WORDS.items():
+        if val == 0.0:
+            lex.pop(word, None)
+        else:
+            lex[word] = val
     return lex
 
 
@@ -181,7 +200,7 @@ class SentimentModel:
         version: str = MODEL_VERSION,
     ) -> None:
         self.emote_lexicon = dict(emote_lexicon)
-        self.word_lexicon = dict(word_lexicon if word_lexicon is not None else vader_word_lexicon())
+        self.word_lexicon = dict(word_lexicon if word_lexicon is not None else chat_word_lexicon())
         self.emoji_lexicon = emoji_lexicon()
         self.pos_threshold = pos_threshold
         self.neg_threshold = neg_threshold
@@ -217,9 +236,22 @@ class SentimentModel:
             if variant in self.emote_lexicon:
                 val = self.emote_lexicon[variant]
                 break
+        if val is None:
+            val = self._sub_emote_valence(tok)
         if len(self._emote_cache) < 200_000:
             self._emote_cache[tok] = val
         return val
+
+    def _sub_emote_valence(self, tok: str) -> float | None:
+        """Channel emotes are ``<lowercase prefix><Name>`` (``forsenLUL``, ``xqcLove``): an
+        unknown one takes the valence of its name when that is a known emote or a chat word."""
+        m = SUB_EMOTE_RE.match(tok)
+        if m is None:
+            return None
+        name = m.group(1)
+        if name in self.emote_lexicon:
+            return self.emote_lexicon[name]
+        return self.word_lexicon.get(name.lower())
 
     def _word_valence(self, low: str) -> float | None:
         val = self.word_lexicon.get(low)
@@ -280,6 +312,20 @@ class SentimentModel:
             total += math.copysign(bangs * EXCLAIM, total)
         return total
 
+    def valence_parts(self, text: str) -> tuple[float, float, float, float]:
+        """(positive emote, negative emote, positive word, negative word) valence sums, without
+        the VADER rules: features for a learned model on top of the lexicon."""
+        parts = [0.0, 0.0, 0.0, 0.0]
+        for tok in tokenize(text):
+            val = self._emote_valence(tok)
+            offset = 0
+            if val is None:
+                val = self._word_valence(tok.lower())
+                offset = 2
+            if val:
+                parts[offset + (0 if val > 0 else 1)] += val
+        return parts[0], parts[1], parts[2], parts[3]
+
     def score(self, text: str) -> float:
         v = self.valence(text)
         return v / math.sqrt(v * v + ALPHA)
@@ -305,6 +351,46 @@ def score_texts(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     return default_model().score_texts(texts)
 
 
+def _reliability(pairs: Sequence[tuple[float, float]]) -> float:
+    """Squared Pearson correlation of (estimate, reference) pairs, 0 when anti-correlated."""
+    if len(pairs) < 3:
+        return 1.0
+    arr = np.asarray(pairs, dtype=np.float64)
+    if float(arr[:, 0].std()) == 0.0 or float(arr[:, 1].std()) == 0.0:
+        return 0.0
+    r = float(np.corrcoef(arr[:, 0], arr[:, 1])[0, 1])
+    return max(r, 0.0) ** 2
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def is_emote_candidate(
+    token: str, marked: set[str] | frozenset[str], known_emotes: set[str] | frozenset[str]
+) -> bool:
+    """Could ``token`` be an emote when learning from unlabelled chat?
+
+    Natively marked and catalog emotes always count. Otherwise the token must be emote-shaped and
+    must not be an ordinary word: all-caps tokens are only emotes when marked or catalogued,
+    because shouted words (``THE``, ``CHAT``, ``WHY``) are far more common than all-caps emotes
+    and would otherwise learn the mood of shouting. A token the word lexicon rates (also when
+    marked: Twitch marks ``:D`` and ``<3``) or a stopword is read as a word.
+    """
+    words = chat_word_lexicon()
+    low = token.lower()
+    if token in words or low in words:
+        return False  # the word lexicon already rates it (":D", "<3", "WTF", "Love")
+    if token in marked or token in known_emotes:
+        return True
+    if not is_emote_shaped(token) or token.isupper():
+        return False
+    return low not in _stopwords()
+
+
 def learn_emote_lexicon(
     messages: Iterable[tuple[str, Sequence[str]]],
     known_emotes: set[str],
@@ -318,26 +404,27 @@ def learn_emote_lexicon(
 ) -> dict[str, float]:
     """Distant supervision: emote valence from the sentiment of the words around it.
 
-    ``messages`` are (text, natively marked emote codes). Emote identity is case-sensitive: a
-    token is an emote if it was marked natively, is in ``known_emotes`` (catalogs) or is
-    emote-shaped and frequent. For each emote we count how often the rest of its messages reads
-    positive vs negative (VADER +-0.05 cut) and take the log-odds against the corpus rate, shrunk
-    with ``prior`` pseudo-counts. Round 1 uses words and ``seeds`` (default: the hand-written
-    :data:`ml.emote_seeds.SEED_EMOTES`, never overwritten); later rounds also let the emotes
-    learned so far vote, which reaches emote-only messages. Log-odds become valences via the
-    slope that best maps the seeds' own log-odds onto their hand-written valences.
+    ``messages`` are (text, natively marked emote codes). Emote identity is case-sensitive (see
+    :func:`is_emote_candidate`). For each emote we take the mean polarity of the rest of its
+    messages (+1 positive, -1 negative, 0 neutral at VADER's +-0.05 cut) minus the corpus mean,
+    shrunk toward 0 with ``prior`` pseudo-messages. Neutral contexts count: an emote that mostly
+    sits in neutral messages (a greeting, a channel mascot) gets a small valence even if its few
+    sentiment-bearing contexts lean one way; a pos-vs-neg log-odds ignored them and overstated
+    such emotes. Estimates within ``z_min`` standard errors of 0 are dropped. Round 1 uses words
+    and ``seeds`` (default: the hand-written :data:`ml.emote_seeds.SEED_EMOTES`, never
+    overwritten); later rounds also let the emotes learned so far vote, which reaches emote-only
+    messages. Polarity differences become valences via the least-squares slope (through 0) that
+    maps the seeds' own estimates onto their hand-written valences.
     """
-    words = vader_word_lexicon()
+    words = chat_word_lexicon()
     word_model = SentimentModel({}, word_lexicon=words)
     rows: list[tuple[float, list[str]]] = []
     counts: dict[str, int] = defaultdict(int)
+    known = set(known_emotes)
     for text, marked in messages:
         marked_set = set(marked)
         toks = tokenize(text)
-        ems = sorted(
-            {t for t in toks if t in marked_set or t in known_emotes or is_emote_shaped(t)}
-            - {t for t in toks if t.lower() in words}
-        )
+        ems = sorted({t for t in toks if is_emote_candidate(t, marked_set, known)})
         for e in ems:
             counts[e] += 1
         if ems:
@@ -350,7 +437,8 @@ def learn_emote_lexicon(
     for _ in range(rounds):
         pos: dict[str, int] = defaultdict(int)
         neg: dict[str, int] = defaultdict(int)
-        n_pos = n_neg = 0
+        tot: dict[str, int] = defaultdict(int)
+        n_pos = n_neg = n_all = 0
         for wval, ems in rows:
             present = [e for e in ems if e in vocab]
             if not present:
@@ -359,32 +447,40 @@ def learn_emote_lexicon(
             for e in present:
                 v = wval + emo_sum - lexicon.get(e, 0.0)
                 c = v / math.sqrt(v * v + ALPHA)
+                tot[e] += 1
+                n_all += 1
                 if c >= 0.05:
                     pos[e] += 1
                     n_pos += 1
                 elif c <= -0.05:
                     neg[e] += 1
                     n_neg += 1
-        p_pos = n_pos / max(n_pos + n_neg, 1)
-        base = math.log(p_pos / max(1 - p_pos, 1e-9))
-        logodds: dict[str, float] = {}
+        base = (n_pos - n_neg) / max(n_all, 1)
+        diffs: dict[str, float] = {}
         for e in vocab:
-            a, b = pos[e], neg[e]
+            a, b, n = pos[e], neg[e], tot[e]
             if a + b < min_count // 3:
                 continue  # too few sentiment-bearing contexts to say anything
-            lo = math.log((a + prior * p_pos) / (b + prior * (1 - p_pos))) - base
+            mean = (a - b + prior * base) / (n + prior)
+            second = (a + b + prior * abs(base)) / (n + prior)  # E[polarity^2]
+            se = math.sqrt(max(second - mean * mean, 1e-9) / (n + prior))
+            d = mean - base
             # Keep only estimates that clear ~2 standard errors: most emotes are sentiment-free
             # reactions and a noisy small valence still flips a neutral message.
-            if abs(lo) >= z_min * math.sqrt(1 / (a + 1) + 1 / (b + 1)):
-                logodds[e] = lo
-        # Put log-odds on the valence scale with the hand-written anchors: least-squares slope
-        # (through 0) of seed valence on seed log-odds; falls back to matching the spread of the
-        # VADER word lexicon when too few seeds occur in the corpus.
-        pairs = [(logodds[e], v) for e, v in seeds.items() if e in logodds]
+            if abs(d) >= z_min * se:
+                diffs[e] = d
+        # Put polarity differences on the valence scale with the hand-written anchors; falls back
+        # to matching the spread of the VADER word lexicon when too few seeds occur.
+        pairs = [(diffs[e], v) for e, v in seeds.items() if e in diffs]
         if len(pairs) >= 10:
-            scale = sum(lo * v for lo, v in pairs) / max(sum(lo * lo for lo, _ in pairs), 1e-9)
+            scale = sum(d * v for d, v in pairs) / max(sum(d * d for d, _ in pairs), 1e-9)
         else:
-            scale = target_std / max(float(np.std(list(logodds.values()) or [1.0])), 1e-9)
-        learned = {e: max(-4.0, min(4.0, lo * scale)) for e, lo in logodds.items()}
+            scale = target_std / max(float(np.std(list(diffs.values()) or [1.0])), 1e-9)
+        # Reliability shrinkage: the squared correlation between the seeds' co-occurrence
+        # estimates and their hand-written valences is the share of valence the co-occurrence
+        # signal explains (laughter emotes, for one, sit next to words about failure), so learned
+        # valences are scaled by it toward 0. Computed from the seeds alone, never from labels.
+        shrink = _reliability([(d * scale, v) for d, v in pairs]) if len(pairs) >= 10 else 1.0
+        learned = {e: max(-4.0, min(4.0, d * scale * shrink)) for e, d in diffs.items()}
         lexicon = {**learned, **seeds}  # hand-written anchors win over co-occurrence estimates
     return lexicon

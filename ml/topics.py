@@ -18,7 +18,7 @@ streams of a channel (`stream_topic_shift`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, cast
 
@@ -310,3 +310,70 @@ def stream_topic_shift(
             ]
         ],
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Coherence (evaluation)
+# --------------------------------------------------------------------------------------------
+
+
+def npmi_coherence(
+    topics: Sequence[Sequence[str]], documents: Iterable[Iterable[str]], *, top_n: int = 10
+) -> list[float]:
+    """Mean normalised PMI over the pairs of each topic's first `top_n` terms.
+
+    Probabilities are document frequencies in `documents` (each an iterable of tokens, counted
+    once per document). NPMI(a, b) = log(p(a,b) / (p(a) p(b))) / -log p(a,b), in [-1, 1]: 1 when
+    the two terms always appear together, 0 when independent, -1 when never together (a pair
+    whose terms never co-occur counts as -1). Topics with fewer than two terms get NaN.
+    """
+    heads = [list(dict.fromkeys(t))[:top_n] for t in topics]
+    vocab = sorted({w for t in heads for w in t})
+    index = {w: i for i, w in enumerate(vocab)}
+    rows: list[int] = []
+    cols: list[int] = []
+    n_docs = 0
+    for doc in documents:
+        present = {index[w] for w in doc if w in index}
+        rows.extend([n_docs] * len(present))
+        cols.extend(present)
+        n_docs += 1
+    if n_docs == 0 or not vocab:
+        return [float("nan")] * len(heads)
+    from scipy.sparse import csr_matrix
+
+    x = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_docs, len(vocab)))
+    co = np.asarray((x.T @ x).todense(), dtype=np.float64) / n_docs
+    p = np.diag(co).copy()
+    out: list[float] = []
+    for terms in heads:
+        ids = [index[w] for w in terms]
+        if len(ids) < 2:
+            out.append(float("nan"))
+            continue
+        vals: list[float] = []
+        for k, a in enumerate(ids):
+            for b in ids[k + 1 :]:
+                joint = co[a, b]
+                if joint <= 0:
+                    vals.append(-1.0)
+                elif joint >= 1.0:
+                    vals.append(1.0)
+                else:
+                    vals.append(float(np.log(joint / (p[a] * p[b])) / -np.log(joint)))
+        out.append(float(np.mean(vals)))
+    return out
+
+
+def window_documents(prepared: pd.DataFrame, *, minutes: int = 1) -> list[list[str]]:
+    """Pool `prepare_messages` tokens into (channel, stream, `minutes`-window) documents.
+
+    Chat lines are a few words long, so co-occurrence within one line is too sparse for NPMI;
+    a short window of one stream is the usual reference unit for short texts.
+    """
+    if prepared.empty:
+        return []
+    window = prepared["sent_at"].dt.floor(f"{minutes}min")
+    keyed = prepared.assign(_w=window)
+    grouped = keyed.groupby(["channel", "stream_id", "_w"], sort=True)["tokens"]
+    return [[w for toks in group for w in toks] for _, group in grouped]

@@ -1,7 +1,8 @@
 """Rebuild the shipped artifacts in ``ml/models`` deterministically: ``python -m ml.train``.
 
 Sources (licence-checked):
-* sentiment emote lexicon: hand-written seeds + co-occurrence learned from UNLABELLED chat text
+* sentiment emote lexicon: hand-written seeds and chat words + co-occurrence learned from
+  UNLABELLED chat text
   (vod-chat-gql, NormVio surrounding chat, irc-raw-xqcow); no labels of any kind are read.
   Only aggregate per-emote numbers ship, never messages.
 * toxicity: Davidson et al. labels (MIT). Emote list for the normaliser: MIT catalogs + emotes

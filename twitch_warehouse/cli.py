@@ -160,7 +160,7 @@ app.add_typer(ml_app, name="ml")
 
 @ml_app.command("evaluate")
 def ml_evaluate(
-    out: Path = typer.Option(Path("ml-reports"), help="Folder for ml_eval.json and ml_eval.md."),
+    out: Path = typer.Option(Path("ml/reports"), help="Folder for ml_eval.json and ml_eval.md."),
     skip_moderation: bool = typer.Option(False, help="Skip the NormVio moderation evaluation."),
 ) -> None:
     """Measure every model on labelled data (metrics named, datasets and n given)."""

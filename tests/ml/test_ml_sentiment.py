@@ -45,3 +45,57 @@ def test_ranges_and_api() -> None:
     assert labels[0] == "neutral" and labels[1] == "neutral"
     assert set(labels) <= {"negative", "neutral", "positive"}
     assert isinstance(sentiment.MODEL_VERSION, str)
+
+
+def test_chat_slang_overrides_prose_meaning() -> None:
+    words_only = SentimentModel({})
+    assert words_only.score("L") < 0 < words_only.score("W")  # a loss / a win, not "laugh"
+    assert words_only.score("that was so cringe") < 0
+    assert words_only.score("pog") > 0 and words_only.score("kekw") > 0
+    assert words_only.score("ff") == 0.0
+
+
+def test_unknown_sub_emote_takes_its_name_valence() -> None:
+    model = SentimentModel({"LUL": 1.5, "Sadge": -2.0})
+    assert model.score("forsenLUL") > 0
+    assert model.score("xqcSadge") < 0
+    assert model.score("moon2Love") > 0  # name is a chat word
+    assert model.score("iPhone") == 0.0  # capitalised name that means nothing
+    assert model.score("xqcL") == 0.0  # names shorter than 3 characters are not guessed
+
+
+def test_emote_candidates_exclude_shouted_words_and_rated_words() -> None:
+    from ml.sentiment import is_emote_candidate
+
+    assert not is_emote_candidate("THE", set(), set())
+    assert not is_emote_candidate("CHAT", set(), set())
+    assert is_emote_candidate("AYAYA", {"AYAYA"}, set())  # all-caps emote when marked
+    assert is_emote_candidate("forsenE", set(), set())
+    assert not is_emote_candidate("<3", {"<3"}, set())  # the word lexicon rates it
+    assert not is_emote_candidate("Love", set(), {"Love"})
+
+
+def test_learned_lexicon_keeps_seeds_and_shrinks_by_seed_agreement() -> None:
+    """Distant supervision on a toy corpus: seeds win, co-occurrence valences are shrunk by how
+    well the same estimator recovers the seeds."""
+    seeds = {f"Happy{i}": 2.0 for i in range(6)} | {f"Sad{i}": -2.0 for i in range(6)}
+    corpus = []
+    for i in range(6):
+        corpus += [(f"I love this great game Happy{i}", [f"Happy{i}"])] * 40
+        corpus += [(f"this is awful and sad Sad{i}", [f"Sad{i}"])] * 40
+        corpus += [(f"what a game Sad{i}", [f"Sad{i}"])] * 5
+    corpus += [("love it so good wonderful NewJoy", ["NewJoy"])] * 40
+    corpus += [("terrible horrible bad NewGloom", ["NewGloom"])] * 40
+    corpus += [("hello there Mascot", ["Mascot"])] * 200
+    lex = sentiment.learn_emote_lexicon(corpus, set(), min_count=10, seeds=seeds)
+    assert {k: lex[k] for k in seeds} == seeds
+    assert 0 < lex["NewJoy"] <= 2.5 and -2.5 <= lex["NewGloom"] < 0
+    assert "Mascot" not in lex  # only neutral contexts: nothing to learn
+
+
+def test_reliability_is_squared_agreement() -> None:
+    from ml.sentiment import _reliability
+
+    assert _reliability([(1.0, 2.0), (2.0, 4.0), (-1.0, -2.0)]) == pytest.approx(1.0)
+    assert _reliability([(1.0, -2.0), (2.0, -4.0), (-1.0, 2.0)]) == 0.0
+    assert 0 < _reliability([(1.0, 1.0), (2.0, 1.5), (-1.0, 0.5), (0.5, -1.0)]) < 1

@@ -87,3 +87,30 @@ def test_a_feature_with_no_values_is_left_out_instead_of_crashing() -> None:
     predicted = hype.predict(features, model)
     assert len(predicted) == len(features)
     assert predicted["hype_probability"].between(0, 1).all()
+
+
+def test_sub_minute_tail_features_from_messages_are_causal() -> None:
+    rng = np.random.default_rng(0)
+    t0 = pd.Timestamp("2025-01-01T20:00:00Z")
+    seconds = np.sort(rng.uniform(0, 40 * 60, 3000))
+    messages = pd.DataFrame(
+        {
+            "channel": "c",
+            "stream_id": "s",
+            "sent_at": t0 + pd.to_timedelta(seconds, unit="s"),
+            "user_login": [f"u{i % 50}" for i in range(len(seconds))],
+            "emotes": [["LUL"] if i % 3 == 0 else [] for i in range(len(seconds))],
+        }
+    )
+    full = build_features(minute_activity(messages))
+    assert {"tail_rate", "tail_rel_p90", "tail_emote_share"} <= set(full.columns)
+    minute = messages["sent_at"].dt.floor("min")
+    tail = messages[(messages["sent_at"] - minute).dt.total_seconds() >= 40]
+    expected = tail.groupby(minute[tail.index]).size() * 3.0
+    got = full.set_index("minute_start")["tail_rate"]
+    assert np.allclose(got.loc[expected.index].to_numpy(), expected.to_numpy())
+    cut = messages[messages["sent_at"] < t0 + pd.Timedelta("20min")]
+    partial = build_features(minute_activity(cut))
+    merged = partial.merge(full, on="minute_start", suffixes=("_p", "_f"))
+    for col in ("tail_rel_p90", "hot_minutes10", "max5_rel_p90", "rel_p90_lag1"):
+        assert np.allclose(merged[f"{col}_p"], merged[f"{col}_f"]), col

@@ -76,3 +76,52 @@ def test_real_irc_segments(xqc_events: pd.DataFrame, xqc_messages: pd.DataFrame)
     assert seg["user_login"].is_unique
     assert len(seg) == xqc_messages["user_login"].nunique()
     assert seg["segment"].nunique() >= 2
+
+
+def _weeks(shuffle_second: bool) -> pd.DataFrame:
+    """Two weeks of one community; optionally everyone swaps habits in week two."""
+    rng = np.random.default_rng(1)
+    habits = {f"talker{i}": "talker" for i in range(15)}
+    habits |= {f"emoter{i}": "emoter" for i in range(15)}
+    habits |= {f"rare{i}": "rare" for i in range(15)}
+    rows = []
+    for week in range(2):
+        users = list(habits)
+        names = list(habits.values())
+        if shuffle_second and week == 1:
+            names = list(rng.permutation(names))
+        for s in range(3):
+            t0 = pd.Timestamp("2025-01-06T20:00:00Z") + pd.Timedelta(days=7 * week + 2 * s)
+            for user, habit in zip(users, names, strict=True):
+                n = {"talker": 30, "emoter": 12, "rare": 1}[habit]
+                for k in range(n):
+                    at = t0 + pd.Timedelta(seconds=int(rng.integers(0, 7200)))
+                    if habit == "emoter":
+                        rows.append((f"w{week}s{s}", at, user, "LUL LUL LUL", ["LUL"] * 3))
+                    else:
+                        rows.append((f"w{week}s{s}", at, user, f"some words {k} here", []))
+    return pd.DataFrame(
+        rows, columns=["stream_id", "sent_at", "user_login", "text", "emotes"]
+    ).assign(channel="chan", subscriber_months=0)
+
+
+def test_weekly_stability_high_when_habits_persist() -> None:
+    from ml.segments import weekly_stability
+
+    stable = weekly_stability(_weeks(False), n_clusters=3, min_common=10)
+    shuffled = weekly_stability(_weeks(True), n_clusters=3, min_common=10)
+    assert len(stable) == 1 and len(shuffled) == 1
+    assert stable["common_chatters"].iloc[0] == 45
+    assert stable["ari"].iloc[0] > 0.8
+    assert shuffled["ari"].iloc[0] < stable["ari"].iloc[0] - 0.5
+    assert stable["ari"].between(-1, 1).all()
+
+
+def test_silhouette_separates_distinct_habits() -> None:
+    from ml.segments import silhouette
+
+    seg = chatter_segments(_weeks(False), n_clusters=3)
+    score = silhouette(seg)
+    assert 0.3 < score <= 1.0
+    one_segment = seg.assign(segment="casual")
+    assert np.isnan(silhouette(one_segment))

@@ -95,3 +95,41 @@ def test_real_irc_topics(xqc_messages: pd.DataFrame) -> None:
     topics = segment_topics(xqc_messages, segment_minutes=3)
     assert len(topics) > 0
     assert topics["topic_label"].str.len().gt(0).all()
+
+
+def test_npmi_prefers_terms_that_occur_together() -> None:
+    from ml.topics import npmi_coherence
+
+    docs = [["pizza", "cheese", "oven"]] * 20 + [["boss", "sword", "dodge"]] * 20
+    docs += [["pizza"], ["sword"], ["cheese", "boss"]]
+    coherent, mixed, never = npmi_coherence(
+        [["pizza", "cheese", "oven"], ["pizza", "sword", "cheese"], ["oven", "dodge"]], docs
+    )
+    assert 0.5 < coherent <= 1.0
+    assert never == -1.0  # these two terms never share a document
+    assert never < mixed < coherent
+
+
+def test_npmi_independent_terms_near_zero_and_edge_cases() -> None:
+    import math
+
+    from ml.topics import npmi_coherence
+
+    # a in half the docs, b in half, crossed evenly: independent -> NPMI 0.
+    docs = [["a", "b"], ["a"], ["b"], []] * 25
+    (score,) = npmi_coherence([["a", "b"]], docs)
+    assert abs(score) < 1e-9
+    single, unknown = npmi_coherence([["a"], ["zzz", "yyy"]], docs)
+    assert math.isnan(single)
+    assert unknown == -1.0
+    assert all(math.isnan(v) for v in npmi_coherence([["a", "b"]], []))
+
+
+def test_window_documents_pool_by_minute() -> None:
+    from ml.topics import prepare_messages, window_documents
+
+    prepared = prepare_messages(_chat())
+    docs = window_documents(prepared, minutes=1)
+    minutes = prepared["sent_at"].dt.floor("1min").nunique()
+    assert len(docs) == minutes
+    assert sum(len(d) for d in docs) == int(prepared["tokens"].str.len().sum())
