@@ -4,17 +4,26 @@ The window is half-open, [start, end). Everything in it is deleted and re-insert
 transaction, so a rerun gives identical rows and a crash leaves the previous state. Events are
 COPYed (binary) into a temporary table and inserted once per (channel, event_id), keeping the
 richest source when a message came from several. Rejected input goes to `raw.quarantine`.
+
+Large loads parse in two processes: this one reads the landing files, hands batches of lines to
+one worker process (`ingestion.parallel_parse`), parses batches itself while the worker is busy,
+and writes the encoded rows to the COPY in order, so PostgreSQL works while Python parses.
+`load_partition(..., parse_worker=False)` or `INGESTION_PARSE_WORKER=0` keeps it in-process.
+Scripts that call the loader need the usual `if __name__ == "__main__":` guard ('spawn').
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import multiprocessing
+import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -23,6 +32,8 @@ from psycopg.types.json import Jsonb
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import LandingFile, read_lines
 from ingestion.sources import SOURCE_PRIORITY, parser_for
+
+log = logging.getLogger(__name__)
 
 EVENT_COLUMNS = (
     "event_id", "channel", "event_type", "sent_at", "source", "channel_id", "user_id",
@@ -167,31 +178,163 @@ class _Keys:
             self.seen.add(key)
 
 
+class _KeySink(Protocol):
+    def add(self, channel: str, event_id: str) -> None: ...
+
+
+@dataclass
+class _Tally:
+    parsed: int = 0
+    opted_out: int = 0
+
+
+def _accept(
+    items: Iterable[ChatEvent | Reject], hour: datetime, optouts: frozenset[str], keys: _KeySink,
+    reject: Callable[[Reject], None], tally: _Tally,
+) -> Iterator[ChatEvent]:  # fmt: skip
+    """The events of one landing file that are stored; the same in the loader and its worker."""
+    hour_end = hour + timedelta(hours=1)
+    for item in items:
+        if isinstance(item, Reject):
+            reject(item)
+        elif not (hour <= item.sent_at < hour_end):
+            # Each landing file holds one hour; anything else would land in another window.
+            reason = f"sent_at {item.sent_at.isoformat()} outside its landing file's hour"
+            reject(Reject(item.source, item.raw.encode(), reason))
+        elif optouts and _is_opted_out(item, optouts):
+            tally.opted_out += 1
+        else:
+            tally.parsed += 1
+            keys.add(item.channel, item.event_id)
+            yield item
+
+
 def _events(
     files: Iterable[LandingFile], start: datetime, end: datetime, result: LoadResult,
     rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str] = frozenset(),
     keys: _Keys | None = None,
+    lines_of: Callable[[int, LandingFile], Iterable[bytes]] | None = None,
 ) -> Iterator[tuple]:  # fmt: skip
+    """COPY rows of `files`, parsed here; `lines_of(index, file)` gives lines already read."""
     keys = keys if keys is not None else _Keys()
+    for index, landing in enumerate(files):
+        result.files += 1
+        result.files_per_hour[landing.hour] += 1
+        lines = read_lines(landing.path) if lines_of is None else lines_of(index, landing)
+        tally = _Tally()
+
+        def reject(item: Reject, landing: LandingFile = landing) -> None:
+            rejects.append((landing, item))
+
+        items = parser_for(landing.source)(lines)
+        for event in _accept(items, landing.hour, optouts, keys, reject, tally):
+            yield copy_row(event)
+        result.parsed += tally.parsed
+        result.opted_out += tally.opted_out
+
+
+# Past this many landing lines a load parses in a worker process (`ingestion.parallel_parse`)
+# while this process streams the COPY; smaller loads stay in-process (no start-up cost).
+PARSE_WORKER_MIN_LINES = 20_000
+PARSE_WORKER_NAME = "ingestion-parse-worker"
+PARSE_WORKER_ENV = "INGESTION_PARSE_WORKER"  # "0": never a worker, "1": always, else by size
+_BATCH_LINES = 10_000  # lines a batch: parsed here or by the worker as a unit
+_IN_FLIGHT = 2  # batches at the worker at most (and as many parsed here waiting behind them)
+
+
+def _parse_worker_mode(parse_worker: bool | None) -> bool | None:
+    """True/False: forced by the argument or `PARSE_WORKER_ENV`; None: decided by size."""
+    if parse_worker is not None:
+        return parse_worker
+    value = os.environ.get(PARSE_WORKER_ENV, "").strip().lower()
+    if value in {"0", "false", "no", "off"}:
+        return False
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    return None
+
+
+def _line_batches(
+    files: list[LandingFile], batch_lines: int
+) -> Iterator[list[tuple[int, list[bytes], bool]]]:
+    """The files' lines in batches of (file index, lines, file ends here) segments, read here.
+
+    A batch closes at the end of the file that brings it to `batch_lines` lines, so that most
+    batches hold whole files (which the loader may parse itself); a file alone past twice that
+    is cut, its next segments open the next batches. Batches are yielded as soon as they close:
+    reading never runs far ahead.
+    """
+    batch: list[tuple[int, list[bytes], bool]] = []
+    count = 0
+    for index, landing in enumerate(files):
+        lines: list[bytes] = []
+        append = lines.append
+        for line in read_lines(landing.path):
+            append(line)
+            count += 1
+            if count >= 2 * batch_lines:
+                batch.append((index, lines, False))
+                yield batch
+                batch, lines, count = [], [], 0
+                append = lines.append
+        batch.append((index, lines, True))
+        if count >= batch_lines:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
+
+
+def _stream_events(
+    copy: psycopg.Copy, files: list[LandingFile], start: datetime, end: datetime,
+    result: LoadResult, rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str],
+    keys: _Keys, parse_worker: bool | None,
+) -> None:  # fmt: skip
+    """Parse `files` and write their rows to the open binary `copy`, in file and line order."""
+    mode = _parse_worker_mode(parse_worker)
+    if mode is not False:
+        from ingestion import parallel_parse
+
+        if not parallel_parse.worker_allowed() or copy.connection.info.encoding != "utf-8":
+            log.debug("no parse worker here (one core, daemonic process or non-UTF-8 client)")
+            mode = False
+    if mode is False:
+        write_row = copy.write_row
+        for row in _events(files, start, end, result, rejects, optouts, keys):
+            write_row(row)
+        return
+    batches = _line_batches(files, PARSE_WORKER_MIN_LINES if mode is None else _BATCH_LINES)
+    first = next(batches, [])
+    if not first or (
+        mode is None and sum(len(lines) for _, lines, _ in first) < PARSE_WORKER_MIN_LINES
+    ):
+        # Everything is read and it is small: parse it here, from the lines in hand.
+        buffered = {index: lines for index, lines, _ in first}
+        write_row = copy.write_row
+        for row in _events(files, start, end, result, rejects, optouts, keys,
+                           lambda index, _landing: buffered.get(index, ())):  # fmt: skip
+            write_row(row)
+        return
+    from itertools import chain
+
+    from ingestion import parallel_parse
+
+    def apply(batch: parallel_parse.BatchResult) -> None:
+        if batch.data:
+            copy.write(batch.data)
+        result.parsed += batch.parsed
+        result.opted_out += batch.opted_out
+        rejects.extend((files[index], item) for index, item in batch.rejects)
+        for channel, event_id in batch.keys:
+            keys.add(channel, event_id)
+
+    spec = parallel_parse.WorkerSpec([(f.source, f.hour) for f in files], optouts)
+    copy.write(parallel_parse.BINARY_SIGNATURE)  # block mode: whole binary-COPY rows follow
+    parallel_parse.parse_alongside(spec, chain([first], batches), apply, _IN_FLIGHT)
+    copy.write(parallel_parse.BINARY_TRAILER)
     for landing in files:
         result.files += 1
         result.files_per_hour[landing.hour] += 1
-        hour, hour_end = landing.hour, landing.hour + timedelta(hours=1)
-        parsed = 0
-        for item in parser_for(landing.source)(read_lines(landing.path)):
-            if isinstance(item, Reject):
-                rejects.append((landing, item))
-            elif not (hour <= item.sent_at < hour_end):
-                # Each landing file holds one hour; anything else would land in another window.
-                reason = f"sent_at {item.sent_at.isoformat()} outside its landing file's hour"
-                rejects.append((landing, Reject(item.source, item.raw.encode(), reason)))
-            elif optouts and _is_opted_out(item, optouts):
-                result.opted_out += 1
-            else:
-                parsed += 1
-                keys.add(item.channel, item.event_id)
-                yield copy_row(item)
-        result.parsed += parsed
 
 
 def _record_loads(
@@ -226,9 +369,22 @@ def _pg_text(hour: datetime) -> str:
 
 
 def load_partition(
-    conn: psycopg.Connection, start: datetime, end: datetime, files: Iterable[LandingFile]
-) -> LoadResult:
-    """Replace [start, end) of raw.chat_events with the events parsed from `files`."""
+    conn: psycopg.Connection, start: datetime, end: datetime, files: Iterable[LandingFile],
+    *, parse_worker: bool | None = None,
+) -> LoadResult:  # fmt: skip
+    """Replace [start, end) of raw.chat_events with the events parsed from `files`.
+
+    `parse_worker`: parse in a worker process while this one streams the COPY (True), here
+    (False), or by size (None: past `PARSE_WORKER_MIN_LINES` lines; `PARSE_WORKER_ENV` can
+    force either). Both store the same rows.
+    """
+    if multiprocessing.current_process().name == PARSE_WORKER_NAME:
+        # spawn re-runs the calling script in the worker: without the guard it would load again
+        # (and wait on this load's lock forever).
+        raise RuntimeError(
+            "load_partition ran inside its own parse worker: guard the calling script's entry"
+            " point with `if __name__ == '__main__':` (see multiprocessing's 'spawn')"
+        )
     began = time.perf_counter()
     result = LoadResult(start, end)
     rejects: list[tuple[LandingFile, Reject]] = []
@@ -250,9 +406,7 @@ def load_partition(
         keys = _Keys()
         with conn.cursor().copy(copy_sql) as copy:
             copy.set_types(list(COPY_TYPES))
-            write_row = copy.write_row
-            for row in _events(files, start, end, result, rejects, optouts, keys):
-                write_row(row)
+            _stream_events(copy, files, start, end, result, rejects, optouts, keys, parse_worker)
         conn.execute(
             "delete from raw.chat_events where sent_at >= %s and sent_at < %s", (start, end)
         )

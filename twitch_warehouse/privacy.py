@@ -11,7 +11,8 @@ future events (counted as `opted_out`, never stored) and the report build hides 
   renamed into place, so a reader sees the old file or the new one;
 * `raw.chat_events`: rows they wrote **and** moderation rows targeting them (a ban is data about
   the banned person; channel-level moderation counts already built into marts stay as counts);
-* `raw.quarantine` rows whose payload names them, `raw.helix_users` rows with their login;
+* `raw.quarantine` rows whose payload names them, Helix user, channel and video rows with
+  their login;
 * every table in `ml`, `intermediate` and `marts` with a `user_login`, `target_user_login` or
   `login` column, and every such table keyed by `(channel, event_id)` for their messages
   (`ml.message_sentiment`, `ml.message_toxicity`, ...). Staging is views: nothing to delete;
@@ -150,6 +151,12 @@ def _forget_in_database(conn: psycopg.Connection, login: str) -> dict[str, int]:
         ).rowcount
         counts["raw.helix_users"] = conn.execute(
             "delete from raw.helix_users where lower(login) = %s", (login,)
+        ).rowcount
+        counts["raw.helix_channels"] = conn.execute(
+            "delete from raw.helix_channels where lower(broadcaster_login) = %s", (login,)
+        ).rowcount
+        counts["raw.helix_videos"] = conn.execute(
+            "delete from raw.helix_videos where lower(user_login) = %s", (login,)
         ).rowcount
         counts["mentions_kept"] = conn.execute(
             "select count(*) from raw.chat_events where lower(body) ~ %s", (pattern,)

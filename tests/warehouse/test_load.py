@@ -129,3 +129,167 @@ def test_the_dedup_path_and_the_no_duplicate_path_store_the_same_rows(
         assert _snapshot(conn) == fast_rows
     assert fast.loaded == sorted_.loaded == len(fast_rows) > 0
     assert fast.duplicates == sorted_.duplicates == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing in a worker process (`ingestion.parallel_parse`) vs in the loader's process
+# ---------------------------------------------------------------------------------------------
+
+FULL_ROW_SQL = (
+    "select event_id, channel, event_type, sent_at, source, channel_id, user_id, user_login,"
+    " display_name, body, is_action, emotes, badges, badge_info, bits, is_first_message,"
+    " reply_parent_id, source_channel_id, notice_kind, target_user_id, target_user_login,"
+    " target_message_id, duration_seconds, params, raw_payload"
+    " from raw.chat_events order by channel, event_id, sent_at"
+)
+QUARANTINE_SQL = (
+    "select partition_start, source, landing_file, line_no, channel, payload, reason"
+    " from raw.quarantine order by landing_file, line_no, reason"
+)
+
+
+def _messy_landing(root: Path) -> tuple[list[str], str]:
+    """Two hours of chat in four channels plus garbage, an out-of-hour line, a repeat; the
+    login of a chatter to opt out."""
+    chat = ChatGenerator(
+        ["alpha", "beta", "gamma", "delta"], HOUR, 2, seed=11, messages_per_minute=12
+    ).generate()
+    with HourlyWriter(root, "irc") as writer:
+        for channel, sent_at, line in iter_lines_by_hour(chat):
+            writer.write(channel, sent_at, line)
+    lines = chat.lines_by_channel["beta"]
+    files = files_for_window(root, HOUR, NEXT)
+    with files[0].path.open("ab") as fh:  # alpha's hour: garbage, a line of the next hour
+        fh.write(b"not irc at all\n\xff\xfe invalid utf-8\n")
+        fh.write(lines[-1].encode() + b"\n")  # beta's last line: in the second hour
+    with files[-1].path.open("ab") as fh:  # delta's hour repeats a line of beta's
+        fh.write(lines[5].encode() + b"\n@broken\n")
+    login = next(x for x in lines if "PRIVMSG" in x).split(" :", 1)[1].split("!", 1)[0]
+    return lines, login
+
+
+def _load_everything(conn: psycopg.Connection, files: list, **kwargs: object) -> tuple:
+    from dataclasses import asdict
+
+    result = load_partition(conn, HOUR, NEXT, files, **kwargs)  # type: ignore[arg-type]
+    summary = {k: v for k, v in asdict(result).items() if k != "seconds"}
+    state = (
+        summary,
+        conn.execute(FULL_ROW_SQL).fetchall(),
+        conn.execute(QUARANTINE_SQL).fetchall(),
+        conn.execute(
+            "select partition_start, files, events, rejects from raw.partition_loads"
+        ).fetchall(),
+    )
+    conn.commit()  # the next load starts its own transaction
+    return state
+
+
+def test_the_parse_worker_and_in_process_parsing_store_identical_rows(
+    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingestion.load as load_module
+    import ingestion.parallel_parse as parallel_parse
+
+    _, login = _messy_landing(tmp_path)
+    files = files_for_window(tmp_path, HOUR, NEXT)
+    assert all(400 < sum(1 for _ in f.path.open("rb")) < 800 for f in files)
+    here: list[int] = []  # batches of whole files the loader parsed itself, worker busy
+    real_parse = parallel_parse.parse_whole_files
+
+    def spy(batch: list, *args: object) -> parallel_parse.BatchResult:
+        here.append(len(batch))
+        return real_parse(batch, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel_parse, "parse_whole_files", spy)
+    with psycopg.connect(migrated.libpq()) as conn:
+        conn.execute("insert into raw.chatter_optouts (user_login) values (%s)", (login,))
+        conn.commit()
+        single = _load_everything(conn, files, parse_worker=False)
+        # One file a batch: the first ones go to the (starting) worker, the next parse here.
+        monkeypatch.setattr(load_module, "_BATCH_LINES", 400)
+        worker = _load_everything(conn, files, parse_worker=True)
+        assert here
+        # Tiny batches: every file is cut over batches, all parsed by the worker.
+        monkeypatch.setattr(load_module, "_BATCH_LINES", 100)
+        cut = _load_everything(conn, files, parse_worker=True)
+        monkeypatch.setattr(load_module, "_MAX_TRACKED_KEYS", 0)  # the sorted (dedup) path too
+        worker_sorted = _load_everything(conn, files, parse_worker=True)
+    summary, rows, quarantine, _ = single
+    assert summary["loaded"] == len(rows) > 1000
+    assert summary["duplicates"] == 1 and summary["opted_out"] > 0
+    assert summary["rejects"] == 4 == len(quarantine)
+    assert any("outside its landing file's hour" in q[-1] for q in quarantine)
+    assert worker == single
+    assert cut == single
+    assert worker_sorted == single
+
+
+def test_auto_mode_uses_the_worker_only_for_large_loads(
+    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    import ingestion.load as load_module
+    import ingestion.parallel_parse as parallel_parse
+
+    _messy_landing(tmp_path)
+    files = files_for_window(tmp_path, HOUR, NEXT)
+    started: list[bool] = []
+    real_enter = parallel_parse.ParseWorker.__enter__
+
+    def spy(self: parallel_parse.ParseWorker) -> parallel_parse.ParseWorker:
+        started.append(True)
+        return real_enter(self)
+
+    monkeypatch.setattr(parallel_parse.ParseWorker, "__enter__", spy)
+    with psycopg.connect(migrated.libpq()) as conn:
+        small = _load_everything(conn, files)  # ~1.5k lines: below PARSE_WORKER_MIN_LINES
+        assert started == []
+        monkeypatch.setattr(load_module, "PARSE_WORKER_MIN_LINES", 500)
+        monkeypatch.setattr(load_module, "_BATCH_LINES", 500)
+        large = _load_everything(conn, files)
+        assert started == [True]
+        monkeypatch.setenv(load_module.PARSE_WORKER_ENV, "0")  # the setting forces one process
+        forced = _load_everything(conn, files)
+        assert started == [True]
+    assert small == large == forced
+    assert not [p for p in multiprocessing.active_children() if p.name == "ingestion-parse-worker"]
+
+
+def test_a_killed_parse_worker_fails_the_load_and_leaves_the_previous_rows(
+    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+    import os
+    import signal
+
+    import ingestion.load as load_module
+    from ingestion.landing import read_lines
+    from ingestion.parallel_parse import ParseWorkerError
+
+    _messy_landing(tmp_path)
+    files = files_for_window(tmp_path, HOUR, NEXT)
+    with psycopg.connect(migrated.libpq()) as conn:
+        before = _load_everything(conn, files, parse_worker=False)
+        opened: list[Path] = []
+
+        def killing_reader(path: Path):
+            opened.append(path)
+            if len(opened) == 3:  # the worker is parsing the first files: kill it (OOM, ...)
+                for child in multiprocessing.active_children():
+                    if child.name == load_module.PARSE_WORKER_NAME:
+                        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+            yield from read_lines(path)
+
+        monkeypatch.setattr(load_module, "read_lines", killing_reader)
+        monkeypatch.setattr(load_module, "_BATCH_LINES", 100)
+        with pytest.raises(ParseWorkerError, match="died"):
+            load_partition(conn, HOUR, NEXT, files, parse_worker=True)
+        monkeypatch.undo()
+        assert conn.execute(FULL_ROW_SQL).fetchall() == before[1]
+        assert conn.execute(QUARANTINE_SQL).fetchall() == before[2]
+        conn.commit()
+        again = _load_everything(conn, files, parse_worker=True)  # and the retry is clean
+    assert again == before
+    assert not [p for p in multiprocessing.active_children() if p.name == "ingestion-parse-worker"]
