@@ -448,23 +448,30 @@ def _parsed_rows(cfg: BenchConfig, limit: int) -> list[tuple[Any, ...]]:
     ]
 
 
-def _copy_ceiling(cfg: BenchConfig, rows: list[tuple[Any, ...]]) -> float:
+def _copy_binary(conn: Any, schema: str, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Binary COPY of pre-parsed event rows, as the loader encodes them."""
     from psycopg import sql
 
     from ingestion.load import EVENT_COLUMNS, EVENT_TYPES
 
-    cols = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+    statement = sql.SQL("copy {}.{} ({}) from stdin (format binary)").format(
+        sql.Identifier(schema),
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)),
+    )
+    with conn.cursor().copy(statement) as copy:
+        copy.set_types(list(EVENT_TYPES))
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_ceiling(cfg: BenchConfig, rows: list[tuple[Any, ...]]) -> float:
     with _connect(cfg) as conn:
         conn.execute("drop table if exists public.bench_copy")
         conn.execute("create table public.bench_copy (like raw.chat_events including defaults)")
         conn.commit()
         began = time.perf_counter()
-        with conn.cursor().copy(
-            sql.SQL("copy public.bench_copy ({}) from stdin (format binary)").format(cols)
-        ) as copy:
-            copy.set_types(list(EVENT_TYPES))
-            for row in rows:
-                copy.write_row(row)
+        _copy_binary(conn, "public", "bench_copy", rows)
         conn.commit()
         seconds = time.perf_counter() - began
         conn.execute("drop table public.bench_copy")
@@ -476,23 +483,13 @@ def _copy_into_target(cfg: BenchConfig, rows: list[tuple[Any, ...]]) -> float:
     """Binary COPY of the same rows into `raw.chat_events` itself (its partitions, primary key
     and index), in a transaction that is rolled back: the ceiling for the table the loader
     fills, where `_copy_ceiling` is the ceiling for an unindexed heap."""
-    from psycopg import sql
-
-    from ingestion.load import EVENT_COLUMNS, EVENT_TYPES
-
-    cols = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
     with _connect(cfg) as conn:
         conn.execute(
             "delete from raw.chat_events where sent_at >= %s and sent_at < %s",
             (cfg.start, cfg.end),
         )
         began = time.perf_counter()
-        with conn.cursor().copy(
-            sql.SQL("copy raw.chat_events ({}) from stdin (format binary)").format(cols)
-        ) as copy:
-            copy.set_types(list(EVENT_TYPES))
-            for row in rows:
-                copy.write_row(row)
+        _copy_binary(conn, "raw", "chat_events", rows)
         seconds = time.perf_counter() - began
         conn.rollback()
     return seconds

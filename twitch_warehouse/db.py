@@ -119,17 +119,13 @@ def _apply_settings(url: PgUrl) -> bool:
         return restart
 
 
-def _embedded_server(pgdata: Path):
-    return start_embedded(pgdata)
-
-
 def server_url(settings: Settings | None = None, *, start: bool = True) -> PgUrl:
     """The server's URL (database `postgres`), starting the embedded server if needed."""
     settings = settings or get_settings()
     if settings.database_url is not None:
         return PgUrl(settings.database_url.get_secret_value())
     if start:
-        return PgUrl(_embedded_server(settings.pgdata_dir).get_uri())
+        return PgUrl(start_embedded(settings.pgdata_dir).get_uri())
     return PgUrl(
         f"postgresql://postgres:@/postgres?{urlencode({'host': str(settings.pgdata_dir)})}"
     )
@@ -170,7 +166,7 @@ def stop_embedded(settings: Settings | None = None) -> bool:
     settings = settings or get_settings()
     if not (settings.pgdata_dir / "postmaster.pid").exists():
         return False
-    _embedded_server(settings.pgdata_dir).stop()
+    start_embedded(settings.pgdata_dir).stop()
     return True
 
 

@@ -13,8 +13,7 @@ is_emotes_only, emotes, message_id, action}`, where `action` says what the entry
 
 Timestamps are wall-clock `YYYY-MM-DD HH:MM:SS` in `channel_setting.timezone`, always `pst` in
 the published data, and it is the fixed UTC-8 offset (not US Pacific daylight time): the
-Aug-Sep 2022 chat quotes clock bots such as "The time for Poki is 06:06:39 PM PDT" in entries
-stamped 17:06:39.
+Aug-Sep 2022 chat holds clock-bot messages quoting a PDT time one hour after their stamps.
 
 A record holds many events, so the importer splits it (`landing_lines`) into one landing line per
 entry, each wrapped in an envelope with the channel, the timezone and the entry's part; this
