@@ -1,11 +1,15 @@
 """Hype prediction: will the next minute of chat be unusually busy for this stream?
 
 Unit: one (channel, stream_id, 1-minute window). Features use only this and earlier windows of the
-same stream (causal). Label (documented choice): `is_hype_label` = the NEXT minute's message count
-is above the stream's running 90th percentile of minute counts *as known at this minute*
-(expanding quantile over the stream so far). Causal labels mean a live stream gets a label one
-minute later without waiting for the stream to end, and the threshold never uses the future.
-The first `WARMUP_MINUTES` of a stream and its last minute have no label (NaN).
+same stream (causal), and none looks further back than `LOOKBACK_MINUTES`: "the stream's normal"
+is its last three hours, not everything since it began. So the features of any minute are fixed
+by the `FEATURE_HISTORY` before it, and an hour is scored from a bounded read whatever the
+length of the stream or of the history (and identically whichever range it is run in).
+Label (documented choice): `is_hype_label` = the NEXT minute's message count is above the
+stream's running 90th percentile of minute counts over that lookback *as known at this minute*.
+Causal labels mean a live stream gets a label one minute later without waiting for the stream to
+end, and the threshold never uses the future. The first `WARMUP_MINUTES` of a stream and its last
+minute have no label (NaN).
 
 Baseline (what the model must beat): rank windows by the current rate over the stream's running
 90th percentile (`rate_rel_p90`): "chat is busy now, so it will be busy next minute".
@@ -16,6 +20,7 @@ and tested on later ones (`time_split`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, cast
 
 import numpy as np
@@ -25,9 +30,17 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
-MODEL_VERSION = "hype-1.1.0"
+MODEL_VERSION = "hype-1.2.0"
 WARMUP_MINUTES = 10
 HYPE_QUANTILE = 0.9
+LOOKBACK_MINUTES = 180
+# A feature looks back at most LOOKBACK_MINUTES, at statistics that themselves look back as far
+# (minutes since the rate passed its running p90), plus a few lags: this much earlier chat fixes
+# every feature of a minute.
+FEATURE_HISTORY = timedelta(minutes=2 * LOOKBACK_MINUTES + 15)
+# Minute rows a weekly fit reads at most (whole channels, a fixed pseudo-random choice): bounds
+# its memory at a few hundred MB however many channels the warehouse holds.
+TRAINING_MAX_MINUTES = 1_000_000
 
 BASE_FEATURES = [
     "rate",
@@ -170,7 +183,8 @@ def build_features(minutes: pd.DataFrame) -> pd.DataFrame:
     rate = df["messages"].astype(float)
     out = cast(pd.DataFrame, df[["channel", "stream_id", "minute_start"]]).copy()
     out["stream_start"] = g["minute_start"].transform("min")
-    out["minute_index"] = g.cumcount()
+    position = g.cumcount()
+    out["minute_index"] = position.clip(upper=LOOKBACK_MINUTES)
     out["rate"] = rate
     gr = rate.groupby([df["channel"], df["stream_id"]], sort=False)
     out["rate_lag1"] = gr.shift(1).fillna(0)
@@ -194,9 +208,11 @@ def build_features(minutes: pd.DataFrame) -> pd.DataFrame:
         [df["channel"], df["stream_id"]], sort=False
     ).shift(1).fillna(0)
     out["burst_active"] = df["burst_active"].astype(float) if "burst_active" in df else 0.0
-    # Running stream statistics up to and including this minute (known now, never the future).
-    run_median = gr.expanding().median().to_numpy()
-    run_p90 = gr.expanding().quantile(HYPE_QUANTILE).to_numpy()
+    # Running stream statistics over the lookback up to and including this minute (known now,
+    # never the future). Minutes are contiguous per stream, so a count window is a time window.
+    running = gr.rolling(LOOKBACK_MINUTES, min_periods=1)
+    run_median = running.median().to_numpy()
+    run_p90 = running.quantile(HYPE_QUANTILE).to_numpy()
     out["rate_rel_median"] = rate / np.maximum(run_median, 1.0)
     out["rate_rel_p90"] = rate / np.maximum(run_p90, 1.0)
     out["mean5_rel_median"] = out["rate_mean5"] / np.maximum(run_median, 1.0)
@@ -211,11 +227,12 @@ def build_features(minutes: pd.DataFrame) -> pd.DataFrame:
     out["max5_rel_p90"] = out["rate_max5"] / p90_floor
     out["ewm_rel_p90"] = out["rate_ewm"] / p90_floor
     out["median_rel_p90"] = np.maximum(run_median, 1.0) / p90_floor  # stream's burstiness
-    # Minutes since the rate last exceeded the running p90 (hype tends to cluster).
+    # Minutes since the rate last exceeded the running p90 (hype tends to cluster); 999 when not
+    # within the lookback.
     above = (rate > run_p90) & (out["minute_index"] >= WARMUP_MINUTES)
-    minute_index = cast(pd.Series, out["minute_index"])
-    last = minute_index.where(above).groupby([df["channel"], df["stream_id"]]).ffill()
-    out["minutes_since_hype"] = (out["minute_index"] - last).fillna(999.0)
+    last = position.where(above).groupby([df["channel"], df["stream_id"]]).ffill()
+    since = (position - last).astype(float)
+    out["minutes_since_hype"] = since.where(since <= LOOKBACK_MINUTES, 999.0)
     if "tail_messages" in df:
         # Sub-minute freshness: the rate over the minute's last seconds, scaled to a full minute.
         tail = df["tail_messages"].astype(float) * (60.0 / TAIL_SECONDS)

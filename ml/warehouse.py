@@ -214,28 +214,31 @@ def _sessions(minutes: pd.DataFrame) -> pd.Series:
 def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
     """Predict next-minute hype for the window's minutes with a model trained on earlier chat.
 
-    Predictions for a UTC week come from a model fitted on the four weeks before that week: a
-    time split, never trained on what it predicts, and the same whichever range an hour is run
-    in (an hour alone or a long backfill give identical rows). With too little labelled history
-    the baseline score is used (rate over the stream's running 90th percentile), and
-    `model_version` says so.
+    A UTC week is scored by the model fitted on the four weeks before it: a time split, never
+    trained on what it predicts. The model is fitted the first time its week is scored and kept in
+    `ml.hype_models`, so an hour reads only the chat its features need (`hype.FEATURE_HISTORY`),
+    a day at a time; an hour alone and a long backfill give identical rows. With too little
+    labelled history the baseline score is used (rate over the stream's running 90th
+    percentile), and `model_version` says so.
     """
     began = time.perf_counter()
-    frames, versions, positives = [], set(), 0
-    week = _week_start(start)
-    while week < end:
-        chunk_start, chunk_end = max(start, week), min(end, week + timedelta(days=7))
-        frame, version, chunk_positives = _hype_chunk(conn, chunk_start, chunk_end, week)
+    frames, versions, fitted, positives = [_HYPE_EMPTY], set(), 0, 0
+    for chunk_start, chunk_end in _day_chunks(start, end):
+        target = _hype_features(conn, chunk_start, chunk_end)
+        if target.empty:
+            continue
+        stored = _weekly_hype_model(conn, _week_start(chunk_start))
+        fitted += stored.fitted_now
+        positives = max(positives, stored.training_positives)
+        frame = _hype_predictions(target, stored.model)
         frames.append(frame)
-        versions.add(version)
-        positives += chunk_positives
-        week += timedelta(days=7)
+        versions.add(str(frame["model_version"].iloc[0]))
     out = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     with conn.transaction():
         _replace(conn, "ml.hype_predictions", out,
                  "window_start_at >= %s and window_start_at < %s", (start, end))  # fmt: skip
-    return WriteResult(len(out), time.perf_counter() - began, ", ".join(sorted(versions)),
-                       {"predictions": len(out), "training_positives": positives})  # fmt: skip
+    summary = {"predictions": len(out), "training_positives": positives, "models_fitted": fitted}
+    return WriteResult(len(out), time.perf_counter() - began, ", ".join(sorted(versions)), summary)
 
 
 def _week_start(ts: datetime) -> datetime:
@@ -243,12 +246,27 @@ def _week_start(ts: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-def _hype_chunk(
-    conn: psycopg.Connection, start: datetime, end: datetime, week: datetime
-) -> tuple[pd.DataFrame, str, int]:
-    """Predictions for [start, end) inside `week`; trained on the weeks before `week`."""
+def _day_chunks(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at UTC midnights: a backfill holds one day of minutes at a time."""
+    chunks, cursor = [], start
+    while cursor < end:
+        day = cursor.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        chunks.append((cursor, min(end, day + timedelta(days=1))))
+        cursor = chunks[-1][1]
+    return chunks
+
+
+def _hype_features(
+    conn: psycopg.Connection, start: datetime, end: datetime, channels: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """`hype.build_features` for minutes in [start, end) (of `channels`, default all)."""
     from ml import hype
 
+    read_from = start - hype.FEATURE_HISTORY
+    # One minute past the end: the label of the window's last minute is the next minute.
+    read_to = end + timedelta(minutes=1)
+    # A null array means every channel (the planner folds the test away).
+    only = list(channels) if channels is not None else None
     minutes = read_frame(
         conn,
         "select channel, window_start_at as minute_start, message_count as messages,"
@@ -256,45 +274,127 @@ def _hype_chunk(
         " round(coalesce(emote_message_share, 0) * message_count)::int as emote_messages,"
         " mean_sentiment as sentiment"
         " from intermediate.int_chat_window_activity"
-        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s",
-        # One minute past the end: the label of the window's last minute is the next minute.
-        (week - HYPE_HISTORY, end + timedelta(minutes=1)),
+        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s"
+        " and (%s::text[] is null or channel = any(%s::text[]))",
+        (read_from, read_to, only, only),
     )
-    empty = pd.DataFrame(columns=["channel", "window_start_at", "hype_probability",
-                                  "is_hype_label", "model_version"])  # fmt: skip
     if minutes.empty:
-        return empty, hype.MODEL_VERSION, 0
+        return minutes
     for column in ("messages", "chatters", "emote_messages"):
         minutes[column] = minutes[column].astype(int)
     minutes["sentiment"] = minutes["sentiment"].astype(float)
     minutes["minute_start"] = pd.to_datetime(minutes["minute_start"], utc=True)
     minutes["stream_id"] = _sessions(minutes)
     bursts = read_frame(
-        conn, "select channel, started_at, ended_at from ml.emote_bursts"
-        " where ended_at > %s and started_at < %s", (week - HYPE_HISTORY, end),
-    )  # fmt: skip
+        conn,
+        "select channel, started_at, ended_at from ml.emote_bursts"
+        " where ended_at > %s and started_at < %s"
+        " and (%s::text[] is null or channel = any(%s::text[]))",
+        (read_from, end, only, only),
+    )
     per_min = hype._fill_minutes(minutes)
     per_min["burst_active"] = 0
     if not bursts.empty:
         per_min["burst_active"] = hype._active_bursts(per_min, bursts)
     features = hype.build_features(per_min)
     minute = features["minute_start"]
-    history = cast(
-        pd.DataFrame,
-        features[(minute < pd.Timestamp(week)) & features["is_hype_label"].notna()],
+    in_window = (minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))
+    return cast(pd.DataFrame, features[in_window])
+
+
+@dataclass
+class StoredHypeModel:
+    model: Any  # ml.hype.HypeModel, or None: score by the baseline
+    training_positives: int
+    fitted_now: bool
+
+
+def _history_fingerprint(conn: psycopg.Connection, start: datetime, end: datetime) -> str:
+    """What was loaded for [start, end): changes when an hour of it is (re)loaded differently."""
+    row = conn.execute(
+        "select count(*), coalesce(sum(events), 0), coalesce(sum(rejects), 0)"
+        " from raw.partition_loads where partition_start >= %s and partition_start < %s",
+        (start, end),
+    ).fetchone()
+    return ":".join(str(v) for v in row or ())
+
+
+def _training_channels(conn: psycopg.Connection, start: datetime, end: datetime) -> list[str]:
+    """Channels whose minutes fit the training budget, in a fixed pseudo-random order."""
+    from ml import hype
+
+    rows = conn.execute(
+        """
+        with per_channel as (
+            select channel, count(*) as minutes
+            from intermediate.int_chat_window_activity
+            where window_seconds = 60 and window_start_at >= %s and window_start_at < %s
+            group by channel
+        )
+        select channel, sum(minutes) over (order by md5(channel), channel) as running
+        from per_channel
+        """,
+        (start, end),
+    ).fetchall()
+    return [channel for channel, running in rows if running <= hype.TRAINING_MAX_MINUTES]
+
+
+def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeModel:
+    """The model that scores `week`: stored, or fitted on the four weeks before it and stored."""
+    import pickle
+
+    from ml import hype
+
+    history_start = week - HYPE_HISTORY
+    fingerprint = _history_fingerprint(conn, history_start, week)
+    row = conn.execute(
+        "select history_fingerprint, model, training_positives from ml.hype_models"
+        " where week_start_at = %s and model_version = %s",
+        (week, hype.MODEL_VERSION),
+    ).fetchone()
+    if row is not None and row[0] == fingerprint:
+        # Our own table, written by this function: the pickle is as trusted as the code.
+        model = pickle.loads(row[1]) if row[1] is not None else None
+        return StoredHypeModel(model, int(row[2]), fitted_now=False)
+    channels = _training_channels(conn, history_start, week)
+    features = _hype_features(conn, history_start, week, channels)
+    labelled = (
+        cast(pd.DataFrame, features[features["is_hype_label"].notna()])
+        if not features.empty
+        else features
     )
-    target = cast(
-        pd.DataFrame, features[(minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))]
-    )
-    history_label = cast(pd.Series, history["is_hype_label"])
-    if target.empty:
-        return empty, hype.MODEL_VERSION, 0
-    positives = int(history_label.sum()) if not history.empty else 0
-    if positives >= MIN_HYPE_POSITIVES and history_label.nunique() == 2:
-        model = hype.train_hype(history)
-        predicted = hype.predict(target, model)
+    label = cast(pd.Series, labelled["is_hype_label"]) if not labelled.empty else pd.Series()
+    positives = int(label.sum()) if not labelled.empty else 0
+    model = None
+    if positives >= MIN_HYPE_POSITIVES and label.nunique() == 2:
+        model = hype.train_hype(labelled)
+    with conn.transaction():
+        conn.execute(
+            "delete from ml.hype_models where week_start_at = %s and model_version = %s",
+            (week, hype.MODEL_VERSION),
+        )
+        conn.execute(
+            "insert into ml.hype_models (week_start_at, model_version, history_fingerprint,"
+            " training_windows, training_positives, training_channels, model)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            (week, hype.MODEL_VERSION, fingerprint, len(labelled), positives, len(channels),
+             pickle.dumps(model) if model is not None else None),
+        )  # fmt: skip
+    return StoredHypeModel(model, positives, fitted_now=True)
+
+
+_HYPE_EMPTY = pd.DataFrame(
+    columns=["channel", "window_start_at", "hype_probability", "is_hype_label", "model_version"]
+)
+
+
+def _hype_predictions(target: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """Rows of `ml.hype_predictions` for `target` features from `model` (None: the baseline)."""
+    from ml import hype
+
+    if model is not None:
         version = hype.MODEL_VERSION
-        probability = predicted["hype_probability"].to_numpy()
+        probability = hype.predict(target, model)["hype_probability"].to_numpy()
     else:
         version = f"{hype.MODEL_VERSION}-baseline"
         ratio = target["rate_rel_p90"].to_numpy(dtype=float)
@@ -307,7 +407,7 @@ def _hype_chunk(
         .astype("boolean"),
         "model_version": version,
     })  # fmt: skip
-    return cast(pd.DataFrame, out[out["window_start_at"] < pd.Timestamp(end)]), version, positives
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

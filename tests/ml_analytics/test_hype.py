@@ -114,3 +114,27 @@ def test_sub_minute_tail_features_from_messages_are_causal() -> None:
     merged = partial.merge(full, on="minute_start", suffixes=("_p", "_f"))
     for col in ("tail_rel_p90", "hot_minutes10", "max5_rel_p90", "rel_p90_lag1"):
         assert np.allclose(merged[f"{col}_p"], merged[f"{col}_f"]), col
+
+
+def test_features_are_fixed_by_a_bounded_history() -> None:
+    """Reading only `FEATURE_HISTORY` before a minute gives the same features as the whole
+    stream, so an hour of a long stream is scored from a bounded read."""
+    from ml.hype import FEATURE_HISTORY
+
+    minutes = synthetic_hype_minutes(5, n_streams=2, minutes=1_000)
+    full = build_features(minutes)
+    cut = minutes["minute_start"].min() + pd.Timedelta(minutes=800)
+    tail = minutes[minutes["minute_start"] >= cut - FEATURE_HISTORY]
+    partial = build_features(tail)
+    cols = [c for c in full.columns if c != "stream_start"]
+    keys = ["channel", "stream_id", "minute_start"]
+    merged = partial[partial["minute_start"] >= cut][cols].merge(full[cols], on=keys)
+    assert len(merged) == int((full["minute_start"] >= cut).sum()) > 300
+    assert (merged["minute_index_x"] == merged["minute_index_y"]).all()
+    for c in cols[3:]:
+        a, b = merged[f"{c}_x"], merged[f"{c}_y"]
+        assert np.allclose(a.astype(float), b.astype(float), equal_nan=True), c
+    # A shorter read would not do: the running percentile then differs somewhere.
+    short = build_features(minutes[minutes["minute_start"] >= cut - pd.Timedelta(minutes=60)])
+    short_merged = short[short["minute_start"] >= cut][cols].merge(full[cols], on=keys)
+    assert not np.allclose(short_merged["rate_rel_p90_x"], short_merged["rate_rel_p90_y"])

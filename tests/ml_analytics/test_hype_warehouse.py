@@ -1,0 +1,110 @@
+"""Hype prediction through PostgreSQL: weekly models are stored, reused, refitted when their
+history changes, and an hour is scored from a bounded read of recent minutes.
+
+`intermediate.int_chat_window_activity` is created here with the columns the hype writer reads
+(dbt builds the real one; the dbt tests cover that model).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import psycopg
+import pytest
+
+from ml.hype import FEATURE_HISTORY, MODEL_VERSION, synthetic_hype_minutes
+from ml.warehouse import predict_hype_window
+from twitch_warehouse.db import PgUrl
+
+pytestmark = pytest.mark.integration
+
+WEEK = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: the week scored by the stored model
+
+
+def _minutes() -> pd.DataFrame:
+    """Synthetic streams, two a day from four weeks before WEEK to two days into it."""
+    minutes = synthetic_hype_minutes(2, n_streams=60, minutes=400)
+    stream = minutes["stream_id"].str[1:].astype(int)
+    first = minutes.groupby("stream_id")["minute_start"].transform("min")
+    offset = minutes["minute_start"] - first
+    started = pd.Timestamp(WEEK - timedelta(days=28)) + pd.to_timedelta(stream * 12, unit="h")
+    return minutes.assign(minute_start=started + offset)
+
+
+def _load(conn: psycopg.Connection, minutes: pd.DataFrame) -> None:
+    conn.execute("create schema if not exists intermediate")
+    conn.execute(
+        "create table intermediate.int_chat_window_activity (channel text, window_seconds int,"
+        " window_start_at timestamptz, message_count bigint, unique_chatter_count bigint,"
+        " emote_message_share double precision, mean_sentiment double precision)"
+    )
+    with conn.cursor().copy("copy intermediate.int_chat_window_activity from stdin") as copy:
+        for row in minutes.itertuples(index=False):
+            if row.messages > 0:  # the dbt model has rows only for minutes with chat
+                copy.write_row((row.channel, 60, row.minute_start.to_pydatetime(),
+                                int(row.messages), int(row.chatters),
+                                row.emote_messages / row.messages, None))  # fmt: skip
+    conn.commit()
+
+
+def _predictions(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple]:
+    return conn.execute(
+        "select channel, window_start_at, hype_probability, is_hype_label, model_version"
+        " from ml.hype_predictions where window_start_at >= %s and window_start_at < %s"
+        " order by 1, 2",
+        (start, end),
+    ).fetchall()
+
+
+def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
+    migrated: PgUrl,
+) -> None:
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, _minutes())
+        # An hour inside the last stream (stream 59 starts at WEEK + 36 h and lasts 400 minutes).
+        hour = WEEK + timedelta(hours=38)
+        first = predict_hype_window(conn, hour, hour + timedelta(hours=1))
+        conn.commit()
+        assert first.summary["models_fitted"] == 1
+        assert first.model_version == MODEL_VERSION  # a fitted model, not the baseline
+        assert first.rows == 60
+        stored = conn.execute(
+            "select week_start_at, training_positives, model is not null from ml.hype_models"
+        ).fetchall()
+        assert stored == [(WEEK, first.summary["training_positives"], True)]
+        assert first.summary["training_positives"] >= 20
+        alone = _predictions(conn, hour, hour + timedelta(hours=1))
+
+        # A rerun reuses the stored model and writes the same rows.
+        again = predict_hype_window(conn, hour, hour + timedelta(hours=1))
+        conn.commit()
+        assert again.summary["models_fitted"] == 0
+        assert _predictions(conn, hour, hour + timedelta(hours=1)) == alone
+
+        # A backfill of the whole day gives the hour the same rows as the hour alone.
+        day = WEEK + timedelta(days=1)
+        predict_hype_window(conn, day, day + timedelta(days=1))
+        conn.commit()
+        assert _predictions(conn, hour, hour + timedelta(hours=1)) == alone
+
+        # The hour reads nothing older than FEATURE_HISTORY: without that chat, same rows.
+        conn.execute(
+            "delete from intermediate.int_chat_window_activity where window_start_at < %s",
+            (hour - FEATURE_HISTORY,),
+        )
+        predict_hype_window(conn, hour, hour + timedelta(hours=1))
+        conn.commit()
+        assert _predictions(conn, hour, hour + timedelta(hours=1)) == alone
+
+        # History changes (an hour of it reloaded): the week's model is fitted again, now on
+        # what is left (nothing before the hour's lookback), so it falls back to the baseline.
+        conn.execute(
+            "insert into raw.partition_loads (partition_start, files, events, rejects)"
+            " values (%s, 1, 10, 0)",
+            (WEEK - timedelta(days=3),),
+        )
+        refit = predict_hype_window(conn, hour, hour + timedelta(hours=1))
+        conn.commit()
+        assert refit.summary["models_fitted"] == 1
+        assert refit.model_version == f"{MODEL_VERSION}-baseline"
