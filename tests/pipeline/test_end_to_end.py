@@ -64,6 +64,24 @@ def _mart_checksums(conn: psycopg.Connection) -> dict[str, str]:
     return sums
 
 
+_DIRECT_DAY_USAGE = """
+    with day_messages as (
+        select channel, date_trunc('day', sent_at, 'UTC') as day, count(*) as messages
+        from staging.stg_raw__chat_events where event_type = 'message' group by 1, 2
+    )
+    select
+        occ.channel, day_messages.day, occ.emote_code, min(occ.provider), count(*),
+        count(distinct occ.user_login), count(distinct occ.chat_event_key),
+        round((count(distinct occ.chat_event_key)::double precision
+               / day_messages.messages)::numeric, 12)
+    from intermediate.int_emote_occurrences as occ
+    join day_messages
+        on day_messages.channel = occ.channel
+        and day_messages.day = date_trunc('day', occ.sent_at, 'UTC')
+    group by occ.channel, day_messages.day, occ.emote_code, day_messages.messages
+"""
+
+
 @pytest.fixture(scope="module")
 def pipeline_run(module_warehouse_env: PgUrl) -> PgUrl:
     from orchestration.runner import run_catalogs, run_daily, run_hours
@@ -103,6 +121,12 @@ def _marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run: P
             "select count(*) from marts.fct_chat_messages where sentiment_label is not null"
         ).fetchone()[0]  # type: ignore[index]
         channels = dict(conn.execute("select channel, message_count from marts.dim_channels"))
+        # Day rows are summed from hourly pieces; they must equal the day aggregated directly.
+        day_rows = set(conn.execute(
+            "select channel, window_start_at, emote_code, provider, use_count, user_count,"
+            " message_count_with_emote, round(share_of_messages::numeric, 12)"
+            " from marts.fct_emote_usage where window_seconds = 86400"))  # fmt: skip
+        direct_day_rows = set(conn.execute(_DIRECT_DAY_USAGE))
         before = _mart_checksums(conn)
 
     assert counted == dict(per_channel)
@@ -110,6 +134,7 @@ def _marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run: P
     assert windows == dict(per_minute)
     assert scored == sum(per_channel.values())
     assert channels == dict(per_channel)
+    assert len(day_rows) > 10 and day_rows == direct_day_rows
 
     # Re-running one hour (then the daily models) leaves every mart identical.
     instance = dg.DagsterInstance.ephemeral()

@@ -14,7 +14,8 @@
 }}
 
 -- Emote uses per channel, emote and window: minutes of the partition, and the whole UTC days
--- it touches (a day row is rebuilt from every hour of that day loaded so far).
+-- it touches. Day rows are summed from the day's hourly per-chatter rows and 5-minute message
+-- counts, not re-read from the day's occurrences and messages, so a late hour stays cheap.
 with occurrences as (
     select
         channel,
@@ -24,66 +25,62 @@ with occurrences as (
         provider,
         emote_code
     from {{ ref('int_emote_occurrences') }}
-    where {{ in_partition_days('sent_at') }}
+    where {{ in_partition_window('sent_at') }}
 ),
 
-messages as (
+minute_usage as (
     select
         channel,
-        sent_at
-    from {{ ref('stg_raw__chat_events') }}
-    where event_type = 'message' and {{ in_partition_days('sent_at') }}
+        60 as window_seconds,
+        date_bin(interval '1 minute', sent_at, timestamptz '2000-01-01 00:00:00+00')
+            as window_start_at,
+        emote_code,
+        min(provider) as provider,
+        count(*) as use_count,
+        count(distinct user_login) as user_count,
+        count(distinct chat_event_key) as message_count_with_emote
+    from occurrences
+    group by channel, window_seconds, window_start_at, emote_code
 ),
 
-binned as (
+day_usage as (
     select
-        60 as window_seconds,
-        date_bin(
-            interval '1 minute', occurrences.sent_at, timestamptz '2000-01-01 00:00:00+00'
-        ) as window_start_at,
-        occurrences.*
-    from occurrences
-    where {{ in_partition_window('occurrences.sent_at') }}
-    union all
-    select
+        channel,
         86400 as window_seconds,
-        date_trunc('day', occurrences.sent_at, 'UTC') as window_start_at,
-        occurrences.*
-    from occurrences
+        date_trunc('day', hour_start_at, 'UTC') as window_start_at,
+        emote_code,
+        min(provider) as provider,
+        sum(use_count)::bigint as use_count,
+        count(distinct user_login) as user_count,
+        sum(message_count_with_emote)::bigint as message_count_with_emote
+    from {{ ref('int_emote_hourly_chatters') }}
+    where {{ in_partition_days('hour_start_at') }}
+    group by channel, window_seconds, window_start_at, emote_code
+),
+
+usage as (
+    select * from minute_usage
+    union all
+    select * from day_usage
 ),
 
 message_totals as (
     select
         channel,
         60 as window_seconds,
-        date_bin(interval '1 minute', sent_at, timestamptz '2000-01-01 00:00:00+00')
-            as window_start_at,
-        count(*) as message_count
-    from messages
-    where {{ in_partition_window('sent_at') }}
-    group by channel, window_seconds, window_start_at
+        window_start_at,
+        message_count
+    from {{ ref('int_chat_window_activity') }}
+    where window_seconds = 60 and {{ in_partition_window('window_start_at') }}
     union all
     select
         channel,
         86400 as window_seconds,
-        date_trunc('day', sent_at, 'UTC') as window_start_at,
-        count(*) as message_count
-    from messages
-    group by channel, window_seconds, window_start_at
-),
-
-usage as (
-    select
-        channel,
-        window_seconds,
-        window_start_at,
-        emote_code,
-        min(provider) as provider,
-        count(*) as use_count,
-        count(distinct user_login) as user_count,
-        count(distinct chat_event_key) as message_count_with_emote
-    from binned
-    group by channel, window_seconds, window_start_at, emote_code
+        date_trunc('day', window_start_at, 'UTC') as window_start_at,
+        sum(message_count) as message_count
+    from {{ ref('int_chat_window_activity') }}
+    where window_seconds = 300 and {{ in_partition_days('window_start_at') }}
+    group by channel, window_seconds, date_trunc('day', window_start_at, 'UTC')
 ),
 
 window_totals as (
