@@ -10,8 +10,9 @@ import pytest
 
 from ingestion.events import ChatEvent, EventType
 from ingestion.irc import parse_lines
+from twitch_warehouse.settings import get_settings
 
-DATA = Path("/work/shared/data")
+DATA = get_settings().chat_data_dir  # CHAT_DATA_DIR, default ../shared/data
 IRC_XQC = DATA / "irc-raw-xqcow" / "channel.txt.gz"
 VOD_DIR = DATA / "vod-chat-gql"
 
