@@ -2,8 +2,10 @@
 
 The window is half-open, [start, end). Everything in it is deleted and re-inserted inside one
 transaction, so a rerun gives identical rows and a crash leaves the previous state. Events are
-COPYed (binary) into a temporary table and inserted once per (channel, event_id), keeping the
-richest source when a message came from several. Rejected input goes to `raw.quarantine`.
+COPYed (binary) straight into `raw.chat_events`, once per (channel, event_id): when a message
+came from several sources the richest is kept, by deleting the other copies after the COPY, or,
+when two copies share the primary key (same time too) and stop the COPY, by loading again
+through a temporary table. Rejected input goes to `raw.quarantine`.
 
 Large loads parse in two processes: this one reads the landing files, hands batches of lines to
 one worker process (`ingestion.parallel_parse`), parses batches itself while the worker is busy,
@@ -14,19 +16,22 @@ Scripts that call the loader need the usual `if __name__ == "__main__":` guard (
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing
 import os
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import numpy as np
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
 from ingestion.events import ChatEvent, Reject
@@ -157,25 +162,19 @@ def _is_opted_out(event: ChatEvent, optouts: frozenset[str]) -> bool:
 
 # Keys remembered to tell whether a load holds duplicates (~60 bytes each); past this many the
 # loader stops remembering and deduplicates in SQL, as it does whenever a key repeats.
-_MAX_TRACKED_KEYS = 4_000_000
-
-
 @dataclass
 class _Keys:
-    """Hashes of the (channel, event_id) keys streamed so far: repeats mean SQL must dedup."""
+    """Hashes of the (channel, event_id) keys streamed so far (8 bytes each: 48 MB for an
+    all-Twitch hour), to tell afterwards whether any event came twice."""
 
-    seen: set[int] = field(default_factory=set)
-    maybe_duplicates: bool = False
+    hashes: array = field(default_factory=lambda: array("q"))
 
     def add(self, channel: str, event_id: str) -> None:
-        if self.maybe_duplicates:
-            return
-        key = hash((channel, event_id))  # a collision only costs the dedup sort
-        if key in self.seen or len(self.seen) >= _MAX_TRACKED_KEYS:
-            self.maybe_duplicates = True
-            self.seen = set()
-        else:
-            self.seen.add(key)
+        self.hashes.append(hash((channel, event_id)))  # a collision only costs a dedup pass
+
+    def has_repeats(self) -> bool:
+        keys = np.frombuffer(self.hashes, dtype=np.int64)
+        return len(np.unique(keys)) < len(keys)
 
 
 class _KeySink(Protocol):
@@ -286,9 +285,9 @@ def _line_batches(
 
 
 def _stream_events(
-    copy: psycopg.Copy, files: list[LandingFile], start: datetime, end: datetime,
-    result: LoadResult, rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str],
-    keys: _Keys, parse_worker: bool | None,
+    copy: psycopg.Copy, *, files: list[LandingFile], start: datetime, end: datetime,
+    result: LoadResult, rejects: _Rejects, optouts: frozenset[str], keys: _Keys,
+    parse_worker: bool | None,
 ) -> None:  # fmt: skip
     """Parse `files` and write their rows to the open binary `copy`, in file and line order."""
     mode = _parse_worker_mode(parse_worker)
@@ -368,6 +367,75 @@ def _pg_text(hour: datetime) -> str:
     return hour.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
+_COLUMN_LIST = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+# The row kept when an event came from several sources: the richest source, then the earliest.
+_SOURCE_RANK = sql.SQL("coalesce(({})::jsonb ->> source, '99')::int, sent_at").format(
+    sql.Literal(json.dumps(SOURCE_PRIORITY))
+)
+_Rejects = list[tuple[LandingFile, Reject]]
+
+
+class _Stream(Protocol):
+    def __call__(
+        self, copy: psycopg.Copy, *, result: LoadResult, rejects: _Rejects, keys: _Keys
+    ) -> None: ...
+
+
+def _copy_into(
+    conn: psycopg.Connection, table: sql.Composable, start: datetime, end: datetime,
+    stream: _Stream,
+) -> tuple[LoadResult, _Rejects, _Keys]:  # fmt: skip
+    result, rejects, keys = LoadResult(start, end), [], _Keys()
+    copy_sql = sql.SQL("copy {} ({}) from stdin (format binary)").format(table, _COLUMN_LIST)
+    with conn.cursor().copy(copy_sql) as copy:
+        copy.set_types(list(COPY_TYPES))
+        stream(copy, result=result, rejects=rejects, keys=keys)
+    return result, rejects, keys
+
+
+def _copy_direct(
+    conn: psycopg.Connection, start: datetime, end: datetime, stream: _Stream
+) -> tuple[LoadResult, _Rejects]:
+    """COPY straight into `raw.chat_events`; an event that came twice (at different times, or
+    the primary key would have stopped the COPY) then keeps only its best row."""
+    result, rejects, keys = _copy_into(conn, sql.SQL("raw.chat_events"), start, end, stream)
+    result.loaded = result.parsed
+    if keys.has_repeats():
+        result.duplicates = conn.execute(
+            sql.SQL(
+                "delete from raw.chat_events as events using ("
+                " select tableoid, ctid, row_number() over ("
+                "  partition by channel, event_id order by {rank}) as kept_rank"
+                " from raw.chat_events where sent_at >= %s and sent_at < %s) as ranked"
+                " where events.sent_at >= %s and events.sent_at < %s"
+                " and events.tableoid = ranked.tableoid and events.ctid = ranked.ctid"
+                " and ranked.kept_rank > 1"
+            ).format(rank=_SOURCE_RANK),
+            (start, end, start, end),
+        ).rowcount
+        result.loaded -= result.duplicates
+    return result, rejects
+
+
+def _copy_through_staging(
+    conn: psycopg.Connection, start: datetime, end: datetime, stream: _Stream
+) -> tuple[LoadResult, _Rejects]:
+    """COPY into a temporary table, then insert each (channel, event_id) once."""
+    conn.execute(
+        "create temp table incoming (like raw.chat_events including defaults) on commit drop"
+    )
+    result, rejects, _ = _copy_into(conn, sql.Identifier("incoming"), start, end, stream)
+    result.loaded = conn.execute(
+        sql.SQL(
+            "insert into raw.chat_events ({cols})"
+            " select distinct on (channel, event_id) {cols} from incoming"
+            " order by channel, event_id, {rank}"
+        ).format(cols=_COLUMN_LIST, rank=_SOURCE_RANK)
+    ).rowcount
+    result.duplicates = result.parsed - result.loaded
+    return result, rejects
+
+
 def load_partition(
     conn: psycopg.Connection, start: datetime, end: datetime, files: Iterable[LandingFile],
     *, parse_worker: bool | None = None,
@@ -386,8 +454,6 @@ def load_partition(
             " point with `if __name__ == '__main__':` (see multiprocessing's 'spawn')"
         )
     began = time.perf_counter()
-    result = LoadResult(start, end)
-    rejects: list[tuple[LandingFile, Reject]] = []
     files = [f for f in files if start <= f.hour < end]
     # Only days that receive rows get a partition: a sparse multi-year backfill stays cheap.
     days = sorted({f.hour.replace(hour=0) for f in files})
@@ -399,30 +465,18 @@ def load_partition(
         for day in days:
             ensure_day_partitions(conn, day, day + timedelta(days=1))
         conn.execute(
-            "create temp table incoming (like raw.chat_events including defaults) on commit drop"
-        )
-        column_list = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
-        copy_sql = sql.SQL("copy incoming ({}) from stdin (format binary)").format(column_list)
-        keys = _Keys()
-        with conn.cursor().copy(copy_sql) as copy:
-            copy.set_types(list(COPY_TYPES))
-            _stream_events(copy, files, start, end, result, rejects, optouts, keys, parse_worker)
-        conn.execute(
             "delete from raw.chat_events where sent_at >= %s and sent_at < %s", (start, end)
         )
-        if keys.maybe_duplicates:
-            insert = sql.SQL(
-                "insert into raw.chat_events ({cols})"
-                " select distinct on (channel, event_id) {cols} from incoming"
-                " order by channel, event_id,"
-                " coalesce(({priority})::jsonb ->> source, '99')::int, sent_at"
-            ).format(cols=column_list, priority=sql.Literal(json.dumps(SOURCE_PRIORITY)))
-        else:  # every (channel, event_id) once: nothing to choose between, no sort needed
-            insert = sql.SQL("insert into raw.chat_events ({cols}) select {cols} from incoming")
-            insert = insert.format(cols=column_list)
-        inserted = conn.execute(insert).rowcount
-        result.loaded = inserted
-        result.duplicates = result.parsed - inserted
+        stream = functools.partial(
+            _stream_events, files=files, start=start, end=end, optouts=optouts,
+            parse_worker=parse_worker,
+        )  # fmt: skip
+        try:
+            with conn.transaction():  # a savepoint: a key violation undoes only this COPY
+                result, rejects = _copy_direct(conn, start, end, stream)
+        except errors.UniqueViolation:
+            # Two sources gave an event the same key and time: load through a table that chooses.
+            result, rejects = _copy_through_staging(conn, start, end, stream)
         # Rejects of landing files belong to their hour; `import` rejects (never landed) stay.
         conn.execute(
             "delete from raw.quarantine where partition_start >= %s and partition_start < %s"

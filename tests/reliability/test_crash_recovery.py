@@ -100,7 +100,7 @@ def _crashing_load(
     pipe = _wait_for_reader(fifo)  # the loader is blocked on this file, mid-COPY
     with psycopg.connect(url.libpq(), autocommit=True) as conn:
         copying = conn.execute(
-            "select count(*) from pg_stat_activity where query ilike 'copy incoming%'"
+            "select count(*) from pg_stat_activity where query ilike 'copy raw.chat_events%'"
             " and state = 'active'"
         ).fetchone()[0]  # type: ignore[index]
     assert copying == 1 and not errors, errors  # the COPY is in flight when the server dies

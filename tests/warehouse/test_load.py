@@ -114,21 +114,33 @@ def test_copy_rows_match_the_jsonb_rows_of_event_row() -> None:
             assert fast == plain
 
 
-def test_the_dedup_path_and_the_no_duplicate_path_store_the_same_rows(
-    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import ingestion.load as load_module
-
-    _land(tmp_path)
+def test_every_dedup_path_stores_the_same_rows(migrated: PgUrl, tmp_path: Path) -> None:
+    """No repeats: COPY straight into the table. Repeats at another time (a second source that
+    stamped the message 1 ms later): COPY, then drop the worse copies. Repeats at the same time
+    (the primary key stops the COPY): through a staging table. All keep the same rows."""
+    lines = _land(tmp_path)
     files = files_for_window(tmp_path, HOUR, NEXT)
     with psycopg.connect(migrated.libpq()) as conn:
-        fast = load_partition(conn, HOUR, NEXT, files)
-        fast_rows = _snapshot(conn)
-        monkeypatch.setattr(load_module, "_MAX_TRACKED_KEYS", 0)  # always distinct-on in SQL
-        sorted_ = load_partition(conn, HOUR, NEXT, files)
-        assert _snapshot(conn) == fast_rows
-    assert fast.loaded == sorted_.loaded == len(fast_rows) > 0
-    assert fast.duplicates == sorted_.duplicates == 0
+        plain = load_partition(conn, HOUR, NEXT, files)
+        rows = _snapshot(conn)
+    privmsgs = [line for line in lines if " PRIVMSG " in line][:40]
+    later = tmp_path / "later"
+    with HourlyWriter(later, "irc") as writer:
+        for line in privmsgs:
+            ts = int(line.split("tmi-sent-ts=", 1)[1].split(";", 1)[0].split(" ", 1)[0])
+            shifted = line.replace(f"tmi-sent-ts={ts}", f"tmi-sent-ts={ts + 1}")
+            writer.write("alpha" if "#alpha" in line else "beta", HOUR, shifted)
+    with psycopg.connect(migrated.libpq()) as conn:
+        shifted_result = load_partition(
+            conn, HOUR, NEXT, files + files_for_window(later, HOUR, NEXT)
+        )
+        assert _snapshot(conn) == rows
+        same_time = load_partition(conn, HOUR, NEXT, files + files[:1])
+        assert _snapshot(conn) == rows
+    assert plain.loaded == shifted_result.loaded == same_time.loaded == len(rows) > 0
+    assert plain.duplicates == 0
+    assert shifted_result.duplicates == 40
+    assert same_time.duplicates == sum(1 for _ in files[0].path.open("rb")) > 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,8 +225,6 @@ def test_the_parse_worker_and_in_process_parsing_store_identical_rows(
         # Tiny batches: every file is cut over batches, all parsed by the worker.
         monkeypatch.setattr(load_module, "_BATCH_LINES", 100)
         cut = _load_everything(conn, files, parse_worker=True)
-        monkeypatch.setattr(load_module, "_MAX_TRACKED_KEYS", 0)  # the sorted (dedup) path too
-        worker_sorted = _load_everything(conn, files, parse_worker=True)
     summary, rows, quarantine, _ = single
     assert summary["loaded"] == len(rows) > 1000
     assert summary["duplicates"] == 1 and summary["opted_out"] > 0
@@ -222,7 +232,6 @@ def test_the_parse_worker_and_in_process_parsing_store_identical_rows(
     assert any("outside its landing file's hour" in q[-1] for q in quarantine)
     assert worker == single
     assert cut == single
-    assert worker_sorted == single
 
 
 def test_auto_mode_uses_the_worker_only_for_large_loads(
@@ -249,10 +258,12 @@ def test_auto_mode_uses_the_worker_only_for_large_loads(
         monkeypatch.setattr(load_module, "PARSE_WORKER_MIN_LINES", 500)
         monkeypatch.setattr(load_module, "_BATCH_LINES", 500)
         large = _load_everything(conn, files)
-        assert started == [True]
+        # Twice: the line repeated at the same time stops the direct COPY, and the load parses
+        # again into the staging table.
+        assert started == [True, True]
         monkeypatch.setenv(load_module.PARSE_WORKER_ENV, "0")  # the setting forces one process
         forced = _load_everything(conn, files)
-        assert started == [True]
+        assert started == [True, True]
     assert small == large == forced
     assert not [p for p in multiprocessing.active_children() if p.name == "ingestion-parse-worker"]
 
