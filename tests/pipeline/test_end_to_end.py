@@ -22,7 +22,7 @@ from twitch_warehouse.demo import land_generated_chat
 from twitch_warehouse.settings import get_settings
 
 START = datetime(2026, 11, 1, 18, tzinfo=UTC)
-HOURS = 2
+HOURS = 24  # a day's backfill, as one run, across a UTC midnight
 CHANNELS = ["alpha", "beta"]
 SEED = 11
 
@@ -134,15 +134,24 @@ def _marts_match_an_independent_recount_and_reruns_are_identical(pipeline_run: P
     assert windows == dict(per_minute)
     assert scored == sum(per_channel.values())
     assert channels == dict(per_channel)
-    assert len(day_rows) > 10 and day_rows == direct_day_rows
+    assert {row[1] for row in day_rows} == {
+        START.replace(hour=0),
+        START.replace(hour=0) + timedelta(days=1),
+    }
+    assert day_rows == direct_day_rows
 
-    # Re-running one hour (then the daily models) leaves every mart identical.
+    # Re-running one hour, then the whole 24-hour backfill (each time with the daily models),
+    # leaves every mart identical.
     instance = dg.DagsterInstance.ephemeral()
-    run_hours(START + timedelta(hours=1), START + timedelta(hours=2), instance=instance)
-    run_daily(instance=instance)
-    with psycopg.connect(pipeline_run.libpq()) as conn:
-        after = _mart_checksums(conn)
-    assert [t for t in before if before[t] != after.get(t)] == []
+    for rerun_start, rerun_end in [
+        (START + timedelta(hours=7), START + timedelta(hours=8)),
+        (START, START + timedelta(hours=HOURS)),
+    ]:
+        run_hours(rerun_start, rerun_end, instance=instance)
+        run_daily(instance=instance)
+        with psycopg.connect(pipeline_run.libpq()) as conn:
+            after = _mart_checksums(conn)
+        assert [t for t in before if before[t] != after.get(t)] == [], (rerun_start, rerun_end)
 
 
 def _report_site_is_built_published_and_renders_offline() -> None:
