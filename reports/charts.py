@@ -7,21 +7,30 @@ subset of HTML in names and hover text, and escaped entities display as the lite
 
 Trace `meta` drives the filters in site.js: `channel` (a channel, or "*" for an all-channel
 total shown only when no channel is selected) and `window` (30 or 60, the stream timeline).
+
+A figure is plain data, `{"data": [trace, ...], "layout": {...}}`, exactly what plotly.js takes,
+not a `plotly.graph_objects.Figure`: validating every property of every trace in Python cost
+~0.3 s per page, nearly all of the site's build. The tests validate every built figure with
+`plotly.graph_objects` instead, and plotly.js checks them again when it draws.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from markupsafe import Markup
+from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
-from plotly.utils import PlotlyJSONEncoder
+
+Figure = dict[str, Any]  # {"data": [trace, ...], "layout": {...}}, as plotly.js takes it
 
 PALETTE = [
     "#9146FF",
@@ -45,6 +54,27 @@ PROVIDER_COLORS = {"twitch": "#9146FF", "bttv": "#D50014", "ffz": "#2E86DE", "7t
 SEGMENT_ORDER = ["lurker", "casual", "regular", "superfan", "emote_spammer", "troll", "unsegmented"]
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+# Named colorscales are expanded as Plotly's validator did, so the JSON names no plotly.py scale.
+PURPLES = [[float(stop), color] for stop, color in get_colorscale("Purples")]
+
+
+def _grid(**kwargs: Any) -> dict[str, Any]:
+    """The axes (and subplot-title annotations) `make_subplots` lays out for one grid."""
+    layout = make_subplots(**kwargs).to_plotly_json()["layout"]
+    return {k: v for k, v in layout.items() if k != "template"}
+
+
+# The subplot grids the charts use, laid out by Plotly once at import instead of once per chart.
+SECONDARY_Y = _grid(specs=[[{"secondary_y": True}]])
+TIMELINE_ROWS = _grid(
+    rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.5, 0.25, 0.25]
+)
+MODERATION_PANELS = _grid(
+    rows=1,
+    cols=2,
+    subplot_titles=("Actions by type", "Timeout lengths"),
+    horizontal_spacing=0.14,
+)
 
 
 def esc(value: object) -> str:
@@ -62,8 +92,16 @@ def short(value: object, limit: int = 18) -> str:
 
 def utc(values: Iterable[Any]) -> list[str | None]:
     """Timestamps as naive UTC ISO strings: plotly.js does not parse UTC offsets."""
-    stamps = pd.to_datetime(pd.Series(list(values)), utc=True)
-    return [t.strftime("%Y-%m-%dT%H:%M:%S") if not pd.isna(t) else None for t in stamps]
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values))
+    stamps = pd.to_datetime(series, utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]")
+    return [None if t == "NaT" else t for t in np.datetime_as_string(stamps, unit="s").tolist()]
+
+
+def utc_labels(values: Iterable[Any], pattern: str) -> list[str]:
+    """Timestamps formatted in UTC; strftime on plain datetimes is ~6x faster than pandas'."""
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values))
+    stamps = pd.to_datetime(series, utc=True).dt.tz_convert(None)
+    return [t.strftime(pattern) for t in stamps.to_numpy(dtype="datetime64[us]").tolist()]
 
 
 def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
@@ -71,12 +109,18 @@ def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
     if len(df) < 2:
         return df
     rows = df.sort_values(time_col)
-    times = pd.to_datetime(rows[time_col], utc=True)
-    pause = pd.Series(times.diff().shift(-1) > pd.Timedelta(seconds=1.5 * seconds))
-    if not bool(pause.any()):
+    times = pd.to_datetime(rows[time_col], utc=True).dt.tz_convert(None).to_numpy()
+    pause = np.flatnonzero(np.diff(times) > np.timedelta64(int(1.5 * seconds * 1e6), "us"))
+    if not len(pause):
         return rows
-    fillers = pd.DataFrame({time_col: times[pause] + pd.Timedelta(seconds=seconds)})
-    return pd.concat([rows, fillers], ignore_index=True).sort_values(time_col, kind="stable")
+    # Row i keeps label i and the empty row after a pause at row i gets i + 0.5: one reindex
+    # inserts them all (a concat and re-sort of the whole frame cost twice as much).
+    at = np.arange(len(rows), dtype=float)
+    order = np.argsort(np.concatenate([at, pause + 0.5]), kind="stable")
+    filled = np.concatenate([times, times[pause] + np.timedelta64(seconds, "s")])[order]
+    out = rows.set_axis(at).reindex(np.concatenate([at, pause + 0.5])[order])
+    out[time_col] = pd.DatetimeIndex(filled).tz_localize("UTC")
+    return out.reset_index(drop=True)
 
 
 def color_of(index: int) -> str:
@@ -88,79 +132,174 @@ def channel_colors(channels: Sequence[str]) -> dict[str, str]:
 
 
 def _num(values: Iterable[Any]) -> list[float | None]:
-    out: list[float | None] = []
-    for v in values:
-        out.append(None if v is None or pd.isna(v) else float(v))
-    return out
+    """Floats for JSON, None (null) where a value is missing: plotly.js breaks lines there."""
+    try:
+        floats = np.asarray(values if isinstance(values, pd.Series) else list(values), dtype=float)
+    except TypeError:  # pd.NA in an object column: one value at a time
+        return [None if v is None or pd.isna(v) else float(v) for v in values]
+    return [None if v != v else v for v in floats.tolist()]  # NaN (and None) -> None
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures as plain data
+
+
+def _trace(kind: str, **props: Any) -> dict[str, Any]:
+    """One trace; props are plotly.js attributes (nested dicts, not Plotly's `a_b` shorthand)."""
+    return {"type": kind, **props}
+
+
+def _set(**props: Any) -> dict[str, Any]:
+    """Attributes without the unset (None) ones, which Plotly leaves out of a figure."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def _figure(*traces: dict[str, Any], grid: Mapping[str, Any] | None = None) -> Figure:
+    """A figure with `traces`, on a `make_subplots` grid or on one x and one y axis."""
+    layout: dict[str, Any] = {"xaxis": {}, "yaxis": {}} if grid is None else {}
+    if grid is not None:
+        _update(layout, grid)  # a deep copy: the grid is shared by every chart that uses it
+    return {"data": list(traces), "layout": layout}
+
+
+def _update(target: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge `changes` like Plotly's update: dicts merge (copied), None removes a key."""
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping):
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            _update(target[key], cast(Mapping[str, Any], value))
+        else:
+            target[key] = value
+    return target
+
+
+def _axes(fig: Figure, letter: str, **changes: Any) -> None:
+    """Plotly's update_xaxes/update_yaxes: `changes` into every x (or y) axis of the figure."""
+    pattern = re.compile(letter + r"axis\d*")
+    for key, axis in fig["layout"].items():
+        if pattern.fullmatch(key):
+            _update(axis, changes)
 
 
 def _layout(
-    fig: go.Figure,
+    fig: Figure,
     title: str,
     *,
     x_title: str = "",
     y_title: str = "",
     height: int = 360,
     hovermode: str = "x unified",
-) -> go.Figure:
-    fig.update_layout(
-        template=go.layout.Template(),  # no 10 KB template per chart; site.js themes it
-        title={
-            "text": title,
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.985,
-            "yanchor": "top",
-            "yref": "container",
-            "font": {"size": 15},
+) -> Figure:
+    _update(
+        fig["layout"],
+        {
+            "template": {},  # no 10 KB plotly.py template per chart; site.js themes it
+            "title": {
+                "text": title,
+                "x": 0.01,
+                "xanchor": "left",
+                "y": 0.985,
+                "yanchor": "top",
+                "yref": "container",
+                "font": {"size": 15},
+            },
+            "margin": {"l": 56, "r": 16, "t": 78, "b": 44},
+            "height": height,
+            # Legend above the plot, under the title: below it collides with axis titles/sliders.
+            "legend": {
+                "orientation": "h",
+                "y": 1.01,
+                "yanchor": "bottom",
+                "x": 0,
+                "xanchor": "left",
+            },
+            "hovermode": hovermode,
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "font": {"family": FONT, "size": 12},
+            "colorway": PALETTE,
+            "hoverlabel": {"namelength": -1},
         },
-        margin={"l": 56, "r": 16, "t": 78, "b": 44},
-        height=height,
-        # Legend above the plot, under the title: below it collides with axis titles/sliders.
-        legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"},
-        hovermode=hovermode,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "size": 12},
-        colorway=PALETTE,
-        hoverlabel={"namelength": -1},
     )
-    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=True)
-    fig.update_yaxes(title_text=y_title, automargin=True, showgrid=True, rangemode="tozero")
+    _axes(fig, "x", title={"text": x_title}, automargin=True, showgrid=True)
+    _axes(fig, "y", title={"text": y_title}, automargin=True, showgrid=True, rangemode="tozero")
     return fig
 
 
-def render(fig: go.Figure, div_id: str, *, timeseries: bool = False, tall: bool = False) -> Markup:
+def _plain(value: Any) -> Any:
+    """What `json` cannot encode itself, as PlotlyJSONEncoder would: numpy, pandas, dates."""
+    if isinstance(value, np.ndarray | pd.Series | pd.Index):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _nulled(value: Any) -> Any:
+    """A copy with NaN and infinities as None: JSON has no NaN, plotly.js reads null as a gap."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _nulled(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nulled(v) for v in value]
+    try:
+        plain = _plain(value)
+    except TypeError:
+        return value  # json.dumps reports it
+    return _nulled(plain)
+
+
+def to_json(fig: Figure) -> str:
+    """Compact JSON of a figure. The charts build plain lists with None for gaps, so the fast path
+    almost always succeeds; a NaN that slipped through is nulled on a second, slower pass."""
+    try:
+        return json.dumps(fig, separators=(",", ":"), allow_nan=False, default=_plain)
+    except ValueError:  # "Out of range float values are not JSON compliant"
+        return json.dumps(_nulled(fig), separators=(",", ":"), allow_nan=False, default=_plain)
+
+
+def render(fig: Figure, div_id: str, *, timeseries: bool = False, tall: bool = False) -> Markup:
     """A chart placeholder plus its figure as JSON that cannot break out of the script tag."""
-    full = fig.to_plotly_json()
-    spec = {"data": full["data"], "layout": full["layout"]}
-    payload = json.dumps(spec, cls=PlotlyJSONEncoder, separators=(",", ":"))
+    payload = to_json({"data": fig["data"], "layout": fig["layout"]})
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     attrs = ' data-timeseries="1"' if timeseries else ""
     cls = "chart tall" if tall else "chart"
+    label = fig["layout"].get("title", {}).get("text") or div_id
     return Markup(
         f'<div class="{cls}" id="{esc(div_id)}"{attrs} role="img" '
-        f'aria-label="{esc(fig.layout.title.text or div_id)}"></div>'
+        f'aria-label="{esc(label)}"></div>'
         f'<script type="application/json" class="chart-spec" data-for="{esc(div_id)}">'
         f"{payload}</script>"
     )
 
 
-def empty(title: str, message: str = "No data for this period yet") -> go.Figure:
+def empty(title: str, message: str = "No data for this period yet") -> Figure:
     """A titled placeholder, so a page with no rows still renders a (labelled) chart."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=esc(message),
-        showarrow=False,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        font={"size": 14},
-    )
+    fig = _figure()
+    fig["layout"]["annotations"] = [
+        {
+            "font": {"size": 14},
+            "showarrow": False,
+            "text": esc(message),
+            "x": 0.5,
+            "xref": "paper",
+            "y": 0.5,
+            "yref": "paper",
+        }
+    ]
     fig = _layout(fig, title, height=220)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    _axes(fig, "x", visible=False)
+    _axes(fig, "y", visible=False)
     return fig
 
 
@@ -168,39 +307,38 @@ def empty(title: str, message: str = "No data for this period yet") -> go.Figure
 # Overview
 
 
-def message_volume(
-    df: pd.DataFrame, colors: dict[str, str], *, window_minutes: int = 5
-) -> go.Figure:
+def message_volume(df: pd.DataFrame, colors: dict[str, str], *, window_minutes: int = 5) -> Figure:
     """Messages per minute, one trace per channel (meta.channel drives the channel filter)."""
     title = f"Messages per minute ({window_minutes}-minute average)"
     if df.empty:
         return empty(title)
-    fig = go.Figure()
+    fig = _figure()
     for channel, rows in df.groupby("channel", sort=True):
         rows = gaps(rows, "window_start_at", 60 * window_minutes)
         rate = rows["message_count"].astype(float) / window_minutes
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=utc(rows["window_start_at"]),
-                y=rate.round(2).tolist(),
+                y=_num(rate.round(2)),
                 name=f"#{esc(channel)}",
                 mode="lines",
-                line={"width": 1.6, "color": colors.get(str(channel))},
+                line=_set(width=1.6, color=colors.get(str(channel))),
                 meta={"channel": str(channel)},
                 hovertemplate="%{y:.1f} msg/min<extra>%{fullData.name}</extra>",
             )
         )
     fig = _layout(fig, title, x_title="Time (UTC)", y_title="Messages per minute")
-    fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.06})
+    _axes(fig, "x", rangeslider={"visible": True, "thickness": 0.06})
     return fig
 
 
-def activity_heatmap(df: pd.DataFrame) -> go.Figure:
+def activity_heatmap(df: pd.DataFrame) -> Figure:
     """Weekday x hour of day; an all-channel trace plus one per channel for the filter."""
     title = "When chat is active: messages by weekday and hour (UTC)"
     if df.empty:
         return empty(title)
-    fig = go.Figure()
+    fig = _figure()
 
     def grid(rows: pd.DataFrame) -> list[list[float]]:
         z = np.zeros((7, 24))
@@ -210,12 +348,13 @@ def activity_heatmap(df: pd.DataFrame) -> go.Figure:
 
     traces = [("*", df, True)] + [(str(c), rows, False) for c, rows in df.groupby("channel")]
     for channel, rows, visible in traces:
-        fig.add_trace(
-            go.Heatmap(
+        fig["data"].append(
+            _trace(
+                "heatmap",
                 z=grid(rows),
                 x=list(range(24)),
                 y=WEEKDAYS,
-                colorscale="Purples",
+                colorscale=PURPLES,
                 visible=visible,
                 name="all channels" if channel == "*" else f"#{esc(channel)}",
                 meta={"channel": channel, "exclusive": channel != "*"},
@@ -226,18 +365,19 @@ def activity_heatmap(df: pd.DataFrame) -> go.Figure:
             )
         )
     fig = _layout(fig, title, x_title="Hour of day (UTC)", hovermode="closest", height=320)
-    fig.update_yaxes(autorange="reversed", showgrid=False, rangemode=None)
-    fig.update_xaxes(dtick=2, showgrid=False)
+    _axes(fig, "y", autorange="reversed", showgrid=False, rangemode=None)
+    _axes(fig, "x", dtick=2, showgrid=False)
     return fig
 
 
-def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     title = "Top channels by engagement: messages per chatter"
     if df.empty:
         return empty(title)
     rows = df.sort_values("messages_per_chatter", ascending=True, na_position="first")
-    fig = go.Figure(
-        go.Bar(
+    fig = _figure(
+        _trace(
+            "bar",
             x=_num(rows["messages_per_chatter"]),
             y=[f"#{esc(short(c, 24))}" for c in rows["channel"]],
             orientation="h",
@@ -264,7 +404,7 @@ def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
         hovermode="closest",
         height=max(220, 60 + 40 * len(rows)),
     )
-    fig.update_layout(showlegend=False)
+    fig["layout"]["showlegend"] = False
     return fig
 
 
@@ -272,15 +412,15 @@ def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
 # Channel
 
 
-def volume_and_chatters(df: pd.DataFrame, channel: str) -> go.Figure:
+def volume_and_chatters(df: pd.DataFrame, channel: str) -> Figure:
     title = f"#{esc(channel)}: messages and unique chatters per 5 minutes"
     if df.empty:
         return empty(title)
     df = gaps(df, "window_start_at", 300)
     x = utc(df["window_start_at"])
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
+    fig = _figure(
+        _trace(
+            "scatter",
             x=x,
             y=_num(df["message_count"]),
             name="Messages",
@@ -288,27 +428,27 @@ def volume_and_chatters(df: pd.DataFrame, channel: str) -> go.Figure:
             line={"color": PALETTE[0]},
             fill="tozeroy",
             hovertemplate="%{y:,} messages<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
+        ),
+        _trace(
+            "scatter",
             x=x,
             y=_num(df["unique_chatter_count"]),
             name="Unique chatters",
             mode="lines",
             line={"color": PALETTE[1]},
             hovertemplate="%{y:,} chatters<extra></extra>",
-        )
+        ),
     )
     return _layout(fig, title, x_title="Time (UTC)", y_title="Count per 5 minutes")
 
 
-def sentiment_pie(df: pd.DataFrame, channel: str) -> go.Figure:
+def sentiment_pie(df: pd.DataFrame, channel: str) -> Figure:
     title = f"#{esc(channel)}: sentiment of messages"
     if df.empty:
         return empty(title)
-    fig = go.Figure(
-        go.Pie(
+    fig = _figure(
+        _trace(
+            "pie",
             labels=[esc(x) for x in df["sentiment_label"]],
             values=_num(df["message_count"]),
             hole=0.45,
@@ -317,45 +457,49 @@ def sentiment_pie(df: pd.DataFrame, channel: str) -> go.Figure:
             hovertemplate="%{label}: %{value:,} messages (%{percent})<extra></extra>",
         )
     )
-    fig = _layout(fig, title, hovermode="closest", height=340)
-    return fig
+    return _layout(fig, title, hovermode="closest", height=340)
 
 
-def sentiment_trend(df: pd.DataFrame, channel: str) -> go.Figure:
+def sentiment_trend(df: pd.DataFrame, channel: str) -> Figure:
     title = f"#{esc(channel)}: mean sentiment and toxicity per 5 minutes"
     if df.empty:
         return empty(title)
     df = gaps(df, "window_start_at", 300)
     x = utc(df["window_start_at"])
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Scatter(
+    fig = _figure(
+        _trace(
+            "scatter",
             x=x,
             y=_num(df["mean_sentiment"]),
             name="Mean sentiment (-1..1)",
             mode="lines",
             line={"color": SENTIMENT_COLORS["positive"]},
             hovertemplate="sentiment %{y:.2f}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
+        ),
+        _trace(
+            "scatter",
             x=x,
             y=[None if v is None else v * 100 for v in _num(df["toxicity_rate"])],
             name="Toxic messages (%)",
             mode="lines",
             line={"color": SENTIMENT_COLORS["negative"], "dash": "dot"},
             hovertemplate="%{y:.1f}% toxic<extra></extra>",
+            yaxis="y2",
         ),
-        secondary_y=True,
+        grid=SECONDARY_Y,
     )
     fig = _layout(fig, title, x_title="Time (UTC)")
-    fig.update_yaxes(title_text="Mean sentiment", range=[-1, 1], rangemode=None, secondary_y=False)
-    fig.update_yaxes(title_text="Toxic messages (%)", showgrid=False, secondary_y=True)
+    _update(
+        fig["layout"],
+        {
+            "yaxis": {"title": {"text": "Mean sentiment"}, "range": [-1, 1], "rangemode": None},
+            "yaxis2": {"title": {"text": "Toxic messages (%)"}, "showgrid": False},
+        },
+    )
     return fig
 
 
-def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> go.Figure:
+def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> Figure:
     """Horizontal bars of the most used emotes, coloured by provider."""
     if df.empty:
         return empty(title)
@@ -366,10 +510,11 @@ def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> go.Figure:
         .nlargest(limit, columns="use_count")
         .iloc[::-1]
     )
-    fig = go.Figure()
+    fig = _figure()
     for provider, part in rows.groupby("provider", sort=False):
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=_num(part["use_count"]),
                 y=[esc(e) for e in part["emote_code"]],
                 orientation="h",
@@ -381,34 +526,38 @@ def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> go.Figure:
     fig = _layout(
         fig, title, x_title="Uses", hovermode="closest", height=max(260, 80 + 22 * len(rows))
     )
-    fig.update_yaxes(categoryorder="array", categoryarray=[esc(e) for e in rows["emote_code"]])
-    fig.update_layout(barmode="stack")
+    _axes(fig, "y", categoryorder="array", categoryarray=[esc(e) for e in rows["emote_code"]])
+    fig["layout"]["barmode"] = "stack"
     return fig
 
 
-def segments_by_stream(df: pd.DataFrame, channel: str) -> go.Figure:
+def segments_by_stream(df: pd.DataFrame, channel: str) -> Figure:
     title = f"#{esc(channel)}: chatter segments per stream"
     if df.empty:
         return empty(title)
-    starts = sorted(df["started_at"].unique())
-    labels = [pd.Timestamp(s).strftime("%b %d %H:%M") for s in starts]
-    fig = go.Figure()
+    starts = pd.Series(df["started_at"].unique()).sort_values()
+    labels = utc_labels(starts, "%b %d %H:%M")
+    fig = _figure()
     present = [s for s in SEGMENT_ORDER if s in set(df["segment"])]
     present += sorted(set(df["segment"]) - set(present))
     for i, segment in enumerate(present):
-        part = df[df["segment"] == segment].set_index("started_at")["chatter_count"]
-        fig.add_trace(
-            go.Bar(
+        part = df[df["segment"] == segment]
+        count_at = dict(
+            zip(part["started_at"].tolist(), part["chatter_count"].tolist(), strict=True)
+        )
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=labels,
-                y=[float(part.get(s, 0) or 0) for s in starts],
+                y=[float(count_at.get(s, 0) or 0) for s in starts.tolist()],
                 name=esc(segment),
                 marker={"color": color_of(i)},
                 hovertemplate="%{x}: %{y:,} " + esc(segment) + " chatters<extra></extra>",
             )
         )
     fig = _layout(fig, title, x_title="Stream start (UTC)", y_title="Chatters")
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(type="category")
+    fig["layout"]["barmode"] = "stack"
+    _axes(fig, "x", type="category")
     return fig
 
 
@@ -424,11 +573,14 @@ def stream_timeline(
     hype: pd.DataFrame,
     title: str,
     span: tuple[Any, Any] | None = None,
-) -> go.Figure:
-    """Message rate, sentiment and toxicity at 30 s and 1 min (toggle), with event markers."""
-    fig = make_subplots(
-        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.5, 0.25, 0.25]
-    )
+) -> Figure:
+    """Message rate, sentiment and toxicity at 30 s and 1 min (toggle), with event markers.
+
+    Rows share one time axis: row 1 (x/y) rate and event markers, row 2 (x2/y2) sentiment,
+    row 3 (x3/y3) toxicity and moderation actions.
+    """
+    fig = _figure(grid=TIMELINE_ROWS)
+    traces = fig["data"]
     for seconds in (60, 30):
         rows = cast(pd.DataFrame, windows.loc[windows["window_seconds"] == seconds])
         if rows.empty:
@@ -439,10 +591,11 @@ def stream_timeline(
         meta = {"window": seconds}
         visible = seconds == 60
         rate = rows["message_count"].astype(float) * 60.0 / seconds
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            _trace(
+                "scatter",
                 x=x,
-                y=rate.round(1).tolist(),
+                y=_num(rate.round(1)),
                 name=f"Messages/min ({label})",
                 mode="lines",
                 line={"color": PALETTE[0], "width": 1.5},
@@ -450,12 +603,11 @@ def stream_timeline(
                 meta=meta,
                 visible=visible,
                 hovertemplate="%{y:.0f} msg/min<extra></extra>",
-            ),
-            row=1,
-            col=1,
+            )
         )
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            _trace(
+                "scatter",
                 x=x,
                 y=_num(rows["mean_sentiment"]),
                 name=f"Sentiment ({label})",
@@ -464,12 +616,13 @@ def stream_timeline(
                 meta=meta,
                 visible=visible,
                 hovertemplate="sentiment %{y:.2f}<extra></extra>",
-            ),
-            row=2,
-            col=1,
+                xaxis="x2",
+                yaxis="y2",
+            )
         )
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            _trace(
+                "scatter",
                 x=x,
                 y=_num(rows["mean_toxicity"]),
                 name=f"Toxicity ({label})",
@@ -478,16 +631,17 @@ def stream_timeline(
                 meta=meta,
                 visible=visible,
                 hovertemplate="toxicity %{y:.2f}<extra></extra>",
-            ),
-            row=3,
-            col=1,
+                xaxis="x3",
+                yaxis="y3",
+            )
         )
         notices = rows[(rows["subscription_count"] > 0) | (rows["raid_count"] > 0)]
         if not notices.empty:
-            fig.add_trace(
-                go.Scatter(
+            traces.append(
+                _trace(
+                    "scatter",
                     x=utc(notices["window_start_at"]),
-                    y=(notices["message_count"].astype(float) * 60.0 / seconds).round(1).tolist(),
+                    y=_num((notices["message_count"].astype(float) * 60.0 / seconds).round(1)),
                     name=f"Subs / raids ({label})",
                     mode="markers",
                     meta=meta,
@@ -497,13 +651,12 @@ def stream_timeline(
                         notices[["subscription_count", "raid_count"]], dtype=int
                     ).tolist(),
                     hovertemplate="%{customdata[0]} subs, %{customdata[1]} raids<extra></extra>",
-                ),
-                row=1,
-                col=1,
+                )
             )
     if not bursts.empty:
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            _trace(
+                "scatter",
                 x=utc(bursts["peak_at"]),
                 y=_num(bursts["peak_messages_per_minute"]),
                 name="Emote burst",
@@ -518,27 +671,25 @@ def stream_timeline(
                     "burst %{text}: %{customdata[0]} uses at peak, score "
                     "%{customdata[1]}<extra></extra>"
                 ),
-            ),
-            row=1,
-            col=1,
+            )
         )
     if not hype.empty:
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            _trace(
+                "scatter",
                 x=utc(hype["predicted_minute_start_at"]),
                 y=[0.0] * len(hype),
                 name="Predicted hype minute",
                 mode="markers",
                 marker={"symbol": "triangle-up", "size": 11, "color": PALETTE[6]},
-                customdata=(hype["hype_probability"].astype(float) * 100).round(0).tolist(),
+                customdata=_num((hype["hype_probability"].astype(float) * 100).round(0)),
                 hovertemplate="predicted hype (%{customdata:.0f}%)<extra></extra>",
-            ),
-            row=1,
-            col=1,
+            )
         )
     if not moderation.empty:
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            _trace(
+                "scatter",
                 x=utc(moderation["moderated_at"]),
                 y=[1.0] * len(moderation),
                 name="Moderation action",
@@ -547,17 +698,22 @@ def stream_timeline(
                 text=[esc(a) for a in moderation["action_type"]],
                 customdata=moderation["duration_seconds"].fillna(0).astype(int).tolist(),
                 hovertemplate="%{text} (%{customdata}s)<extra></extra>",
-            ),
-            row=3,
-            col=1,
+                xaxis="x3",
+                yaxis="y3",
+            )
         )
     fig = _layout(fig, title, height=560)
     if span is not None:  # markers would otherwise pad the axis beyond the stream
-        fig.update_xaxes(range=utc(span))
-    fig.update_xaxes(title_text="Time (UTC)", row=3, col=1)
-    fig.update_yaxes(title_text="Msg/min", row=1, col=1)
-    fig.update_yaxes(title_text="Sentiment", range=[-1, 1], rangemode=None, row=2, col=1)
-    fig.update_yaxes(title_text="Toxicity", range=[0, 1.05], rangemode=None, row=3, col=1)
+        _axes(fig, "x", range=utc(span))
+    _update(
+        fig["layout"],
+        {
+            "xaxis3": {"title": {"text": "Time (UTC)"}},
+            "yaxis": {"title": {"text": "Msg/min"}},
+            "yaxis2": {"title": {"text": "Sentiment"}, "range": [-1, 1], "rangemode": None},
+            "yaxis3": {"title": {"text": "Toxicity"}, "range": [0, 1.05], "rangemode": None},
+        },
+    )
     return fig
 
 
@@ -566,14 +722,14 @@ def stream_shape(
     usual: Sequence[float] | None,
     channel: str,
     pattern: str | None,
-) -> go.Figure:
+) -> Figure:
     title = f"Shape of this stream ({esc(pattern or 'unclassified')}) vs #{esc(channel)}'s usual"
     if not stream_deciles:
         return empty(title)
     x = [f"{i * 10}–{(i + 1) * 10}%" for i in range(len(stream_deciles))]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
+    fig = _figure(
+        _trace(
+            "bar",
             x=x,
             y=[v * 100 for v in stream_deciles],
             name="This stream",
@@ -582,8 +738,9 @@ def stream_shape(
         )
     )
     if usual:
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=x,
                 y=[v * 100 for v in usual],
                 name="Channel's usual",
@@ -597,29 +754,30 @@ def stream_shape(
     )
 
 
-def stream_topics(df: pd.DataFrame) -> go.Figure:
+def stream_topics(df: pd.DataFrame) -> Figure:
     title = "Topics through the stream (weight of each segment's top topics)"
     if df.empty:
         return empty(title, "No topics were modelled for this stream")
-    fig = go.Figure()
+    fig = _figure()
     for rank, part in df.groupby("topic_rank", sort=True):
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=utc(part["segment_start_at"]),
                 y=_num(part["topic_weight"]),
                 name=f"Topic #{rank}",
-                text=[esc(t) for t in part["topic_label"]],  # type: ignore[arg-type]
+                text=[esc(t) for t in part["topic_label"]],
                 textposition="inside",
                 insidetextanchor="middle",
                 marker={"color": color_of(int(rank) - 1)},  # type: ignore[arg-type]
-                customdata=(part["shift_from_previous"].fillna(0).astype(float).round(2)).tolist(),
+                customdata=_num(part["shift_from_previous"].fillna(0).astype(float).round(2)),
                 hovertemplate="%{text}: weight %{y:.2f} (shift %{customdata})<extra></extra>",
             )
         )
     fig = _layout(
         fig, title, x_title="Segment start (UTC)", y_title="Topic weight", hovermode="closest"
     )
-    fig.update_layout(barmode="stack")
+    fig["layout"]["barmode"] = "stack"
     return fig
 
 
@@ -629,7 +787,7 @@ def stream_topics(df: pd.DataFrame) -> go.Figure:
 
 def provider_leaderboard(
     df: pd.DataFrame, provider: str, colors: dict[str, str], *, limit: int = 10
-) -> go.Figure:
+) -> Figure:
     """Top emotes of one provider; bars stacked by channel so the channel filter applies."""
     title = f"Top {provider.upper() if provider != 'twitch' else 'Twitch'} emotes"
     rows = cast(pd.DataFrame, df.loc[df["provider"] == provider])
@@ -638,15 +796,16 @@ def provider_leaderboard(
     totals = cast(pd.Series, rows.groupby("emote_code")["use_count"].sum())
     order = totals.nlargest(limit).index.tolist()
     rows = cast(pd.DataFrame, rows.loc[rows["emote_code"].isin(order)])
-    fig = go.Figure()
+    fig = _figure()
     for channel, part in rows.groupby("channel", sort=True):
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=_num(part["use_count"]),
                 y=[esc(e) for e in part["emote_code"]],
                 orientation="h",
                 name=f"#{esc(channel)}",
-                marker={"color": colors.get(str(channel))},
+                marker=_set(color=colors.get(str(channel))),
                 meta={"channel": str(channel)},
                 hovertemplate="%{y}: %{x:,} uses<extra>%{fullData.name}</extra>",
             )
@@ -654,21 +813,22 @@ def provider_leaderboard(
     fig = _layout(
         fig, title, x_title="Uses", hovermode="closest", height=max(240, 90 + 24 * len(order))
     )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(categoryorder="array", categoryarray=[esc(e) for e in order[::-1]])
+    fig["layout"]["barmode"] = "stack"
+    _axes(fig, "y", categoryorder="array", categoryarray=[esc(e) for e in order[::-1]])
     return fig
 
 
-def emote_timeline(df: pd.DataFrame) -> go.Figure:
+def emote_timeline(df: pd.DataFrame) -> Figure:
     title = "Emote uses per 5 minutes (each channel's six most used)"
     if df.empty:
         return empty(title)
-    fig = go.Figure()
+    fig = _figure()
     for i, (key, part) in enumerate(df.groupby(["channel", "emote_code"])):
         channel, emote = cast(tuple[str, str], key)
         part = gaps(part, "bucket_at", 300)
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=utc(part["bucket_at"]),
                 y=_num(part["use_count"]),
                 name=f"{esc(emote)} · #{esc(channel)}",
@@ -681,27 +841,28 @@ def emote_timeline(df: pd.DataFrame) -> go.Figure:
     return _layout(fig, title, x_title="Time (UTC)", y_title="Uses per 5 minutes", height=400)
 
 
-def burst_scatter(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def burst_scatter(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     title = "Emote bursts: strength over time (size = uses at peak)"
     if df.empty:
         return empty(title, "No emote bursts detected")
-    fig = go.Figure()
+    fig = _figure()
     for channel, part in df.groupby("channel", sort=True):
         size = part["peak_uses"].astype(float)
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=utc(part["peak_at"]),
                 y=_num(part["burst_score"]),
                 mode="markers",
                 name=f"#{esc(channel)}",
                 meta={"channel": str(channel)},
                 text=[esc(e) for e in part["emote_code"]],
-                marker={
-                    "size": (6 + 24 * np.sqrt(size / max(size.max(), 1))).tolist(),
-                    "color": colors.get(str(channel)),
-                    "opacity": 0.75,
-                    "line": {"width": 1, "color": "rgba(0,0,0,.3)"},
-                },
+                marker=_set(
+                    size=_num(6 + 24 * np.sqrt(size / max(size.max(), 1))),
+                    color=colors.get(str(channel)),
+                    opacity=0.75,
+                    line={"width": 1, "color": "rgba(0,0,0,.3)"},
+                ),
                 customdata=np.column_stack(
                     [
                         part["peak_uses"].astype(int),
@@ -720,15 +881,14 @@ def burst_scatter(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
                 ),
             )
         )
-    fig = _layout(fig, title, x_title="Peak (UTC)", y_title="Burst score", hovermode="closest")
-    return fig
+    return _layout(fig, title, x_title="Peak (UTC)", y_title="Burst score", hovermode="closest")
 
 
 # ---------------------------------------------------------------------------------------------
 # Community
 
 
-def segment_distribution(df: pd.DataFrame) -> go.Figure:
+def segment_distribution(df: pd.DataFrame) -> Figure:
     title = "Chatter segments per channel (share of chatters)"
     if df.empty:
         return empty(title)
@@ -737,15 +897,16 @@ def segment_distribution(df: pd.DataFrame) -> go.Figure:
     present += sorted(set(df["segment"]) - set(present))
     channels = sorted(str(c) for c in totals.index)
     total_of = {str(k): float(v) for k, v in totals.items()}
-    fig = go.Figure()
+    fig = _figure()
     for i, segment in enumerate(present):
         part = cast(pd.DataFrame, df.loc[df["segment"] == segment])
         by_channel = {
             str(k): float(v) for k, v in zip(part["channel"], part["chatter_count"], strict=True)
         }
         counts = [by_channel.get(c, 0.0) for c in channels]
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 y=[f"#{esc(short(c, 24))}" for c in channels],
                 x=[100 * n / max(total_of[c], 1) for n, c in zip(counts, channels, strict=True)],
                 customdata=counts,
@@ -764,38 +925,34 @@ def segment_distribution(df: pd.DataFrame) -> go.Figure:
         hovermode="closest",
         height=max(240, 110 + 40 * len(channels)),
     )
-    fig.update_layout(barmode="stack")
+    fig["layout"]["barmode"] = "stack"
     return fig
 
 
-def retention(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def retention(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     """Per stream: new, returning from the previous stream, returning from earlier; churn line."""
     title = "Loyalty and churn across streams"
     if df.empty:
         return empty(title)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = [
-        f"#{esc(short(r['channel']))} {pd.Timestamp(r['started_at']).strftime('%b %d %H:%M')}"
-        for r in df.to_dict(orient="records")
-    ]
-    channels = [str(c) for c in df["channel"]]
+    fig = _figure(grid=SECONDARY_Y)
     parts = [
         ("new_count", "New to the channel", PALETTE[2]),
         ("from_previous_count", "Back from the previous stream", PALETTE[0]),
         ("from_earlier_count", "Back from an earlier stream", PALETTE[4]),
     ]
-    for channel in sorted(set(channels)):
-        mask = [c == channel for c in channels]
-        xs = [v for v, m in zip(x, mask, strict=True) if m]
-        rows = df[df["channel"] == channel]
+    first = min(str(c) for c in df["channel"])  # its traces carry the legend entries
+    for key, rows in df.groupby("channel", sort=True):
+        channel = str(key)
+        xs = [f"#{esc(short(channel))} {t}" for t in utc_labels(rows["started_at"], "%b %d %H:%M")]
         for column, label, color in parts:
-            fig.add_trace(
-                go.Bar(
+            fig["data"].append(
+                _trace(
+                    "bar",
                     x=xs,
                     y=_num(rows[column]),
                     name=label,
                     legendgroup=column,
-                    showlegend=channel == sorted(set(channels))[0],
+                    showlegend=channel == first,
                     marker={"color": color},
                     meta={"channel": channel},
                     hovertemplate="%{y:,} " + label.lower() + "<extra></extra>",
@@ -803,59 +960,70 @@ def retention(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
             )
         prev = rows["previous_chatter_count"].astype(float)
         churn = (100 * rows["churned_count"].astype(float) / prev.where(prev > 0)).round(1)  # pyright: ignore[reportAttributeAccessIssue]
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=xs,
                 y=_num(churn),
                 name="Churn: previous stream's chatters who did not return",
                 legendgroup="churn",
-                showlegend=channel == sorted(set(channels))[0],
+                showlegend=channel == first,
                 mode="lines+markers",
                 line={"color": colors.get(channel, PALETTE[3]), "dash": "dot"},
                 meta={"channel": channel},
                 hovertemplate="%{y:.1f}% churned<extra></extra>",
-            ),
-            secondary_y=True,
+                yaxis="y2",
+            )
         )
     fig = _layout(fig, title, x_title="Stream", height=420)
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="Chatters", secondary_y=False)
-    fig.update_yaxes(
-        title_text="Churn (%)", range=[0, 100], rangemode=None, showgrid=False, secondary_y=True
+    fig["layout"]["barmode"] = "stack"
+    _axes(fig, "x", type="category")
+    _update(
+        fig["layout"],
+        {
+            "yaxis": {"title": {"text": "Chatters"}},
+            "yaxis2": {
+                "title": {"text": "Churn (%)"},
+                "range": [0, 100],
+                "rangemode": None,
+                "showgrid": False,
+            },
+        },
     )
     return fig
 
 
-def new_vs_returning(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def new_vs_returning(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     title = "New vs returning chatters per 5 minutes"
     if df.empty:
         return empty(title)
-    fig = go.Figure()
+    fig = _figure()
     for channel, rows in df.groupby("channel", sort=True):
         rows = gaps(rows, "window_start_at", 300)
         x = utc(rows["window_start_at"])
         new = rows["new_chatter_count"].astype(float)
         returning = (rows["unique_chatter_count"].astype(float) - new).clip(lower=0)
         color = colors.get(str(channel))
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=x,
-                y=returning.tolist(),
+                y=_num(returning),
                 name=f"#{esc(channel)} returning",
                 mode="lines",
-                line={"color": color},
+                line=_set(color=color),
                 meta={"channel": str(channel)},
                 hovertemplate="%{y:,} returning<extra>%{fullData.name}</extra>",
             )
         )
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=x,
-                y=new.tolist(),
+                y=_num(new),
                 name=f"#{esc(channel)} new",
                 mode="lines",
-                line={"color": color, "dash": "dot"},
+                line=_set(color=color, dash="dot"),
                 meta={"channel": str(channel)},
                 hovertemplate="%{y:,} new<extra>%{fullData.name}</extra>",
             )
@@ -867,20 +1035,21 @@ def new_vs_returning(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
 # Moderation and toxicity
 
 
-def toxicity_trend(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def toxicity_trend(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     title = "Toxic messages per 5 minutes (% of messages)"
     if df.empty:
         return empty(title)
-    fig = go.Figure()
+    fig = _figure()
     for channel, rows in df.groupby("channel", sort=True):
         rows = gaps(rows, "window_start_at", 300)
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=utc(rows["window_start_at"]),
-                y=(rows["toxicity_rate"].astype(float) * 100).round(2).tolist(),
+                y=_num((rows["toxicity_rate"].astype(float) * 100).round(2)),
                 name=f"#{esc(channel)}",
                 mode="lines",
-                line={"color": colors.get(str(channel))},
+                line=_set(color=colors.get(str(channel))),
                 meta={"channel": str(channel)},
                 hovertemplate="%{y:.1f}% toxic<extra>%{fullData.name}</extra>",
             )
@@ -888,55 +1057,62 @@ def toxicity_trend(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     return _layout(fig, title, x_title="Time (UTC)", y_title="Toxic messages (%)")
 
 
-def moderation_vs_toxicity(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def moderation_vs_toxicity(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     title = "Moderation actions against chat toxicity (per 5 minutes)"
     if df.empty:
         return empty(title)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = _figure(grid=SECONDARY_Y)
     for channel, rows in df.groupby("channel", sort=True):
         rows = gaps(rows, "window_start_at", 300)
         x = utc(rows["window_start_at"])
         color = colors.get(str(channel))
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=x,
                 y=_num(rows["moderation_action_count"]),
                 name=f"#{esc(channel)} actions",
-                marker={"color": color},
+                marker=_set(color=color),
                 opacity=0.55,
                 meta={"channel": str(channel)},
                 hovertemplate="%{y} moderation actions<extra>%{fullData.name}</extra>",
             )
         )
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=x,
                 y=_num(rows["mean_toxicity"]),
                 name=f"#{esc(channel)} mean toxicity",
                 mode="lines",
-                line={"color": color, "width": 1.4},
+                line=_set(color=color, width=1.4),
                 meta={"channel": str(channel)},
                 hovertemplate="mean toxicity %{y:.2f}<extra>%{fullData.name}</extra>",
-            ),
-            secondary_y=True,
+                yaxis="y2",
+            )
         )
     fig = _layout(fig, title, x_title="Time (UTC)")
-    fig.update_yaxes(title_text="Moderation actions", secondary_y=False)
-    fig.update_yaxes(title_text="Mean toxicity (0..1)", showgrid=False, secondary_y=True)
+    _update(
+        fig["layout"],
+        {
+            "yaxis": {"title": {"text": "Moderation actions"}},
+            "yaxis2": {"title": {"text": "Mean toxicity (0..1)"}, "showgrid": False},
+        },
+    )
     return fig
 
 
-def moderation_effect(df: pd.DataFrame) -> go.Figure:
+def moderation_effect(df: pd.DataFrame) -> Figure:
     """Chat toxicity in the 5 minutes before vs after each action: below the diagonal = calmer."""
     title = "Did chat calm down? Toxicity 5 min before vs after each action"
     rows = df.dropna(subset=["chat_toxicity_before_5m", "chat_toxicity_after_5m"])
     if rows.empty:
         return empty(title, "No moderation actions with toxicity before and after")
-    fig = go.Figure()
     both = [*_num(rows["chat_toxicity_before_5m"]), *_num(rows["chat_toxicity_after_5m"])]
     top = max([v for v in both if v is not None] + [0.05]) * 1.1
-    fig.add_trace(
-        go.Scatter(
+    fig = _figure(
+        _trace(
+            "scatter",
             x=[0, top],
             y=[0, top],
             mode="lines",
@@ -946,8 +1122,9 @@ def moderation_effect(df: pd.DataFrame) -> go.Figure:
         )
     )
     for i, (action, part) in enumerate(rows.groupby("action_type", sort=True)):
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=_num(part["chat_toxicity_before_5m"]),
                 y=_num(part["chat_toxicity_after_5m"]),
                 mode="markers",
@@ -960,64 +1137,60 @@ def moderation_effect(df: pd.DataFrame) -> go.Figure:
                 ),
             )
         )
-    fig = _layout(
+    return _layout(
         fig,
         title,
         x_title="Mean chat toxicity, 5 min before",
         y_title="Mean chat toxicity, 5 min after",
         hovermode="closest",
     )
-    return fig
 
 
-def moderation_categories(df: pd.DataFrame) -> go.Figure:
-    """Action types per channel, and timeout lengths."""
+def moderation_categories(df: pd.DataFrame) -> Figure:
+    """Action types per channel (left, x/y), and timeout lengths (right, x2/y2)."""
     title = "Moderation actions by type and timeout length"
     if df.empty:
         return empty(title, "No moderation actions")
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("Actions by type", "Timeout lengths"),
-        horizontal_spacing=0.14,
-    )
+    fig = _figure(grid=MODERATION_PANELS)
     counts = (
         cast(pd.Series, df.groupby(["channel", "action_type"]).size()).rename("n").reset_index()
     )
     for i, (action, part) in enumerate(counts.groupby("action_type", sort=True)):
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=[f"#{esc(c)}" for c in part["channel"]],
                 y=_num(part["n"]),
                 name=esc(action),
                 marker={"color": color_of(i + 3)},
                 legendgroup="type",
                 hovertemplate="%{x}: %{y} " + esc(action) + "<extra></extra>",
-            ),
-            row=1,
-            col=1,
+            )
         )
     bins = [0, 60, 600, 3600, 86400, float("inf")]
     labels = ["≤1 min", "1–10 min", "10–60 min", "1–24 h", ">1 day"]
     durations = df.loc[df["action_type"] == "timeout", "duration_seconds"].dropna().astype(float)
     cut = pd.cut(durations, bins=bins, labels=labels, include_lowest=True)
     hist = pd.Series(cut).value_counts().reindex(labels, fill_value=0)
-    fig.add_trace(
-        go.Bar(
+    fig["data"].append(
+        _trace(
+            "bar",
             x=labels,
-            y=hist.astype(float).tolist(),
+            y=_num(hist),
             name="Timeouts",
             marker={"color": PALETTE[4]},
             showlegend=False,
             hovertemplate="%{x}: %{y} timeouts<extra></extra>",
-        ),
-        row=1,
-        col=2,
+            xaxis="x2",
+            yaxis="y2",
+        )
     )
     fig = _layout(fig, title, hovermode="closest", height=360)
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="Actions", row=1, col=1)
-    fig.update_yaxes(title_text="Timeouts", row=1, col=2)
+    fig["layout"]["barmode"] = "stack"
+    _update(
+        fig["layout"],
+        {"yaxis": {"title": {"text": "Actions"}}, "yaxis2": {"title": {"text": "Timeouts"}}},
+    )
     return fig
 
 
@@ -1033,7 +1206,7 @@ def similarity_matrix(
     *,
     unit: str = "",
     diagonal: float | None = 1.0,
-) -> go.Figure:
+) -> Figure:
     if df.empty or len(channels) < 2:
         return empty(title, "Needs at least two channels")
     index = {c: i for i, c in enumerate(channels)}
@@ -1047,14 +1220,14 @@ def similarity_matrix(
             continue
         z[a][b] = z[b][a] = float(value)
     labels = [f"#{esc(c)}" for c in channels]
-    fig = go.Figure(
-        go.Heatmap(
+    fig = _figure(
+        _trace(
+            "heatmap",
             z=z,
             x=labels,
             y=labels,
-            colorscale="Purples",
-            zmin=0,
-            zmax=None if diagonal is None else 1,
+            colorscale=PURPLES,
+            **_set(zmin=0, zmax=None if diagonal is None else 1),
             xgap=2,
             ygap=2,
             text=[
@@ -1070,12 +1243,12 @@ def similarity_matrix(
         )
     )
     fig = _layout(fig, title, hovermode="closest", height=max(300, 140 + 60 * len(channels)))
-    fig.update_yaxes(autorange="reversed", showgrid=False, rangemode=None)
-    fig.update_xaxes(showgrid=False)
+    _axes(fig, "y", autorange="reversed", showgrid=False, rangemode=None)
+    _axes(fig, "x", showgrid=False)
     return fig
 
 
-def signature_radar(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def signature_radar(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     """Signatures side by side, each metric scaled to the largest channel's value."""
     title = "Chat signatures side by side (1 = the highest channel)"
     if df.empty:
@@ -1093,59 +1266,66 @@ def signature_radar(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     data["messages_per_chatter"] = data["message_count"].astype(float) / data[
         "chatter_count"
     ].astype(float).where(data["chatter_count"] > 0)
-    fig = go.Figure()
+    # Each metric's highest value across channels: the radar's 1.
+    tops = {
+        column: max((v for v in _num(data[column]) if v is not None), default=0.0)
+        for column, _, _ in metrics
+    }
+    labels = [m[1] for m in metrics]
+    fig = _figure()
     for r in data.to_dict(orient="records"):
         values, hover = [], []
         for column, label, fmt in metrics:
             raw = _num([r[column]])[0]
-            top = max((v for v in _num(data[column]) if v is not None), default=0.0)
+            top = tops[column]
             values.append(raw / top if raw is not None and top else 0.0)
             shown = fmt.format(raw) if raw is not None else "n/a"
-            ok = raw is not None
-            if column == "sentiment01" and ok:
+            if column == "sentiment01" and raw is not None:
                 shown = f"{float(r['mean_sentiment']):.2f} (-1..1)"
             hover.append(f"{label}: {shown}")
-        labels = [m[1] for m in metrics]
-        fig.add_trace(
-            go.Scatterpolar(
+        fig["data"].append(
+            _trace(
+                "scatterpolar",
                 r=[*values, values[0]],
                 theta=[*labels, labels[0]],
                 name=f"#{esc(r['channel'])}",
                 fill="toself",
                 opacity=0.6,
-                line={"color": colors.get(str(r["channel"]))},
+                line=_set(color=colors.get(str(r["channel"]))),
                 meta={"channel": str(r["channel"])},
                 text=[*hover, hover[0]],
                 hovertemplate="%{text}<extra>%{fullData.name}</extra>",
             )
         )
     fig = _layout(fig, title, hovermode="closest", height=420)
-    fig.update_layout(
-        polar={"radialaxis": {"range": [0, 1], "showticklabels": False}, "bgcolor": "rgba(0,0,0,0)"}
-    )
+    fig["layout"]["polar"] = {
+        "radialaxis": {"range": [0, 1], "showticklabels": False},
+        "bgcolor": "rgba(0,0,0,0)",
+    }
     return fig
 
 
-def activity_by_hour(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def activity_by_hour(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     title = "Share of each channel's messages by hour of day (UTC)"
     if df.empty:
         return empty(title)
-    fig = go.Figure()
+    fig = _figure()
     for r in df.to_dict(orient="records"):
         values = _num(_json_list(r["activity_by_hour"]))
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            _trace(
+                "scatter",
                 x=list(range(len(values))),
                 y=[None if v is None else v * 100 for v in values],
                 name=f"#{esc(r['channel'])}",
                 mode="lines+markers",
-                line={"color": colors.get(str(r["channel"])), "shape": "spline"},
+                line=_set(color=colors.get(str(r["channel"])), shape="spline"),
                 meta={"channel": str(r["channel"])},
                 hovertemplate="%{x}:00 UTC: %{y:.1f}%<extra>%{fullData.name}</extra>",
             )
         )
     fig = _layout(fig, title, x_title="Hour of day (UTC)", y_title="Share of messages (%)")
-    fig.update_xaxes(dtick=2, range=[-0.5, 23.5])
+    _axes(fig, "x", dtick=2, range=[-0.5, 23.5])
     return fig
 
 
@@ -1157,7 +1337,7 @@ def _json_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def hours_loaded(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def hours_loaded(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     """Messages per hourly partition and channel: which hours reached the marts."""
     title = "Chat loaded per hourly partition"
     if df.empty:
@@ -1167,19 +1347,20 @@ def hours_loaded(df: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     per_hour = cast(
         pd.DataFrame, hours.groupby(["channel", "hour"], as_index=False)["message_count"].sum()
     )
-    fig = go.Figure()
+    fig = _figure()
     for channel, rows in per_hour.groupby("channel", sort=True):
-        fig.add_trace(
-            go.Bar(
+        fig["data"].append(
+            _trace(
+                "bar",
                 x=utc(rows["hour"]),
                 y=_num(rows["message_count"]),
                 name=f"#{esc(channel)}",
-                marker={"color": colors.get(str(channel))},
+                marker=_set(color=colors.get(str(channel))),
                 meta={"channel": str(channel)},
                 hovertemplate="%{x|%Y-%m-%d %H}:00 UTC: %{y:,} messages"
                 "<extra>%{fullData.name}</extra>",
             )
         )
     fig = _layout(fig, title, x_title="Hour (UTC)", y_title="Messages", hovermode="closest")
-    fig.update_layout(barmode="stack")
+    fig["layout"]["barmode"] = "stack"
     return fig

@@ -20,4 +20,8 @@ def col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return cast(list[dict[str, Any]], df.to_dict(orient="records"))
+    """`df.to_dict(orient="records")`, the same values and types, built column-wise: pandas'
+    version boxes every cell one at a time and took seconds over a channel's stream history."""
+    columns = [str(c) for c in df.columns]
+    values = (df.iloc[:, i].tolist() for i in range(len(columns)))
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]

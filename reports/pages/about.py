@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records
 from reports.site import Site
 
 
@@ -13,8 +14,8 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         "data.html",
         title="About the data",
         filters={"channel": False, "dates": False},
-        freshness=data.freshness.to_dict("records"),
-        mart_rows=data.mart_rows.to_dict("records"),
+        freshness=records(data.freshness),
+        mart_rows=records(data.mart_rows),
         hours_loaded=int(max(float(h or 0) for h in data.freshness["hours_loaded"]))
         if len(data.freshness)
         else 0,

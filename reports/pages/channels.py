@@ -21,14 +21,19 @@ def _deciles(value: Any) -> list[float]:
 
 
 class ByKey:
-    """A frame split once by a key column: each lookup is a dict hit, not a scan of the frame."""
+    """A frame indexed once by a key column: a lookup takes its rows by position, no scan.
+
+    Only the row positions are kept per key; frames are cut for the keys that are looked up
+    (streams with a page), not for the whole history.
+    """
 
     def __init__(self, df: pd.DataFrame, key: str) -> None:
-        self._groups: dict[Any, pd.DataFrame] = {k: g for k, g in df.groupby(key, sort=False)}
-        self._empty: pd.DataFrame = df.iloc[0:0]
+        self._df = df
+        self._positions: dict[Any, Any] = df.groupby(key, sort=False).indices
 
     def __getitem__(self, value: Any) -> pd.DataFrame:
-        return self._groups.get(value, self._empty)
+        positions = self._positions.get(value)
+        return self._df.iloc[0:0] if positions is None else self._df.iloc[positions]
 
 
 @dataclass
@@ -54,19 +59,42 @@ class StreamData:
         )
 
 
+@dataclass
+class ChannelData:
+    """The report's per-channel frames, split once for every channel page (a scan per page of
+    every frame grows with channels squared)."""
+
+    windows: ByKey
+    emote_totals: ByKey
+    sentiment: ByKey
+    stream_segments: ByKey
+    top_chatters: ByKey
+    streams: ByKey
+
+    @classmethod
+    def split(cls, data: ReportData, streams: pd.DataFrame) -> ChannelData:
+        return cls(
+            windows=ByKey(data.windows, "channel"),
+            emote_totals=ByKey(data.emote_totals, "channel"),
+            sentiment=ByKey(data.sentiment, "channel"),
+            stream_segments=ByKey(data.stream_segments, "channel"),
+            top_chatters=ByKey(data.top_chatters, "channel"),
+            streams=ByKey(streams, "channel"),
+        )
+
+
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
     streams = data.streams.copy()
     streams["href"] = [site.stream_pages.get(str(sid)) for sid in streams["stream_id"]]
     per_stream = StreamData.split(data)
-    by_channel = ByKey(streams, "channel")
+    per_channel = ChannelData.split(data, streams)
     for info in records(data.channels):
         channel = str(info["channel"])
-        own = by_channel[channel]
-        _channel_page(site, data, channel, info, own)
+        own = per_channel.streams[channel]
+        _channel_page(site, per_channel, channel, info, own)
         usual = _usual_shape(own)
-        for stream in records(own):
-            if isinstance(stream["href"], str):
-                _stream_page(site, per_stream, stream, usual, colors)
+        for stream in records(rows(own, own["href"].notna())):  # the streams that get a page
+            _stream_page(site, per_stream, stream, usual, colors)
 
 
 def _usual_shape(streams: pd.DataFrame) -> list[float]:
@@ -77,10 +105,10 @@ def _usual_shape(streams: pd.DataFrame) -> list[float]:
 
 
 def _channel_page(
-    site: Site, data: ReportData, channel: str, info: dict[str, Any], streams: pd.DataFrame
+    site: Site, data: ChannelData, channel: str, info: dict[str, Any], streams: pd.DataFrame
 ) -> None:
-    windows = where(data.windows, "channel", channel)
-    emotes = where(data.emote_totals, "channel", channel)
+    windows = data.windows[channel]
+    emotes = data.emote_totals[channel]
     stream_rows = records(streams.sort_values("started_at", ascending=False))
     for row in stream_rows:
         row["href"] = "../" + row["href"] if isinstance(row["href"], str) else None
@@ -91,13 +119,13 @@ def _channel_page(
         channel=channel,
         info=info,
         stream_rows=stream_rows,
-        top_chatters=records(where(data.top_chatters, "channel", channel)),
+        top_chatters=records(data.top_chatters[channel]),
         filters={"channel": False, "dates": True},
         activity_chart=charts.render(
             charts.volume_and_chatters(windows, channel), "activity", timeseries=True
         ),
         sentiment_chart=charts.render(
-            charts.sentiment_pie(where(data.sentiment, "channel", channel), channel),
+            charts.sentiment_pie(data.sentiment[channel], channel),
             "sentiment",
         ),
         trend_chart=charts.render(
@@ -108,7 +136,7 @@ def _channel_page(
             "top-emotes",
         ),
         segments_chart=charts.render(
-            charts.segments_by_stream(where(data.stream_segments, "channel", channel), channel),
+            charts.segments_by_stream(data.stream_segments[channel], channel),
             "segments",
         ),
     )

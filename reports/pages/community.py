@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records
 from reports.site import Site
 
 
@@ -13,7 +14,7 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         "community.html",
         title="Community",
         filters={"channel": True, "dates": True},
-        retention_rows=data.retention.sort_values(["channel", "started_at"]).to_dict("records"),
+        retention_rows=records(data.retention.sort_values(["channel", "started_at"])),
         segments_chart=charts.render(
             charts.segment_distribution(data.chatter_segments), "segment-distribution"
         ),

@@ -7,6 +7,7 @@ from typing import Any
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records
 from reports.site import Site
 
 
@@ -18,7 +19,7 @@ def _top(value: Any, n: int = 5) -> list[dict[str, Any]]:
 
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
     channels = sorted(str(c) for c in data.channels["channel"])
-    signatures = data.signatures.to_dict("records")
+    signatures = records(data.signatures)
     for row in signatures:
         row["top"] = _top(row["top_emotes"])
     site.write(
@@ -27,7 +28,7 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         title="Channel comparison",
         filters={"channel": False, "dates": False},
         signatures=signatures,
-        pairs=data.similarity.sort_values("overall_similarity", ascending=False).to_dict("records"),
+        pairs=records(data.similarity.sort_values("overall_similarity", ascending=False)),
         similarity_chart=charts.render(
             charts.similarity_matrix(
                 data.similarity,

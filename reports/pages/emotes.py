@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records
 from reports.site import Site
 
 PROVIDERS = ("twitch", "bttv", "ffz", "7tv")
 
 
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
-    bursts = data.bursts.sort_values("burst_score", ascending=False).to_dict("records")
+    bursts = records(data.bursts.sort_values("burst_score", ascending=False))
     for row in bursts:
         row["href"] = site.stream_pages.get(str(row["stream_id"]))
     boards = [

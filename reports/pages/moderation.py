@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records
 from reports.site import Site
 
 
@@ -21,7 +22,7 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
                 "median_duration": part["duration_seconds"].dropna().median(),
             }
         )
-    recent = events.sort_values("moderated_at", ascending=False).head(40).to_dict("records")
+    recent = records(events.sort_values("moderated_at", ascending=False).head(40))
     site.write(
         "moderation.html",
         "moderation.html",

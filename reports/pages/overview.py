@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
+from reports.frames import records
 from reports.site import Site, channel_slug
 
 
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
-    channels = data.channels.to_dict("records")
+    channels = records(data.channels)
     for row in channels:
         row["href"] = f"channels/{channel_slug(str(row['channel']))}.html"
     site.write(

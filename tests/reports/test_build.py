@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import jinja2
+import plotly.graph_objects as go
 import psycopg
 import pytest
 
@@ -48,6 +51,28 @@ def test_every_page_type_is_built(built_site: Path, report_warehouse: ReportWare
     assert "fct_chat_messages" in catalog  # dbt docs with the marts' models
     for page, html in _report_html(built_site).items():
         assert "catalog/index.html" in html, f"{page} does not link the catalog"
+
+
+def test_every_chart_is_a_valid_plotly_figure_with_its_data(
+    built_site: Path, report_warehouse: ReportWarehouse
+) -> None:
+    """Charts are built as plain dicts (no Plotly validation while building): validate them here."""
+    spec = re.compile(r'<script type="application/json" class="chart-spec"[^>]*>(.*?)</script>')
+    drawn = 0
+    for page, html in _report_html(built_site).items():
+        for payload in spec.findall(html):
+            figure = json.loads(payload)
+            go.Figure(figure)  # raises on any attribute or value Plotly does not accept
+            for trace in figure["data"]:
+                if "x" in trace and "y" in trace and trace["type"] != "heatmap":
+                    assert len(trace["x"]) == len(trace["y"]) > 0, (page.name, trace["name"])
+            drawn += 1
+    assert drawn >= 40
+    overview = _report_html(built_site)[built_site / "index.html"]
+    volume = json.loads(spec.findall(overview)[0])
+    channels = report_warehouse.facts["channels"]
+    assert sorted(t["meta"]["channel"] for t in volume["data"]) == sorted(channels)
+    assert all(any(isinstance(v, float) for v in t["y"]) for t in volume["data"])
 
 
 def test_no_raw_login_when_pseudonymized(

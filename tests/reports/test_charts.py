@@ -1,0 +1,171 @@
+"""The chart figures as data: traces, lengths, axes, gaps as null, and the JSON they ship as.
+
+Figures are plain dicts (see reports/charts.py), so these tests also run each one through
+`plotly.graph_objects.Figure`, which rejects any attribute plotly does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from reports import charts
+
+START = datetime(2026, 11, 2, 18, tzinfo=UTC)
+
+
+def _spec(markup: str) -> dict:
+    """The figure a rendered chart ships, parsed back from its script tag."""
+    found = re.search(r'<script type="application/json"[^>]*>(.*)</script>', markup, re.S)
+    assert found, markup
+    return json.loads(found.group(1))
+
+
+def _valid(fig: charts.Figure) -> go.Figure:
+    return go.Figure(fig)  # raises on an attribute or value plotly does not accept
+
+
+def _windows(channel: str, minutes: list[int], counts: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "channel": channel,
+            "window_start_at": [START + timedelta(minutes=m) for m in minutes],
+            "message_count": counts,
+            "unique_chatter_count": [c / 2 for c in counts],
+            "new_chatter_count": [1.0] * len(counts),
+            "mean_sentiment": [0.1] * len(counts),
+            "toxicity_rate": [0.02] * len(counts),
+            "mean_toxicity": [0.05] * len(counts),
+            "moderation_action_count": [0.0] * len(counts),
+        }
+    )
+
+
+def test_one_trace_per_channel_with_a_null_gap_off_stream() -> None:
+    windows = pd.concat(
+        [
+            _windows("alpha", [0, 5, 10, 60, 65], [50, 60, 70, 80, 90]),  # a 50-minute pause
+            _windows("beta", [0, 5], [10, 20]),
+        ]
+    )
+    fig = charts.message_volume(windows, charts.channel_colors(["alpha", "beta"]))
+    _valid(fig)
+    alpha, beta = fig["data"]
+    assert [t["meta"]["channel"] for t in fig["data"]] == ["alpha", "beta"]
+    assert len(alpha["x"]) == len(alpha["y"]) == 6  # five windows and the gap's filler row
+    assert alpha["y"][3] is None and alpha["x"][3] == "2026-11-02T18:15:00"
+    assert alpha["y"][:3] == [10.0, 12.0, 14.0]  # messages per minute over 5-minute windows
+    assert len(beta["x"]) == len(beta["y"]) == 2
+    spec = _spec(charts.render(fig, "volume", timeseries=True))
+    assert spec["data"][0]["y"][3] is None  # null in the JSON, which has no NaN
+    assert spec["layout"]["xaxis"]["rangeslider"]["visible"] is True
+    assert spec["layout"]["title"]["text"].startswith("Messages per minute")
+
+
+def test_secondary_axis_traces_and_axis_titles() -> None:
+    windows = _windows("alpha", [0, 5, 10], [5, 6, 7])
+    fig = charts.sentiment_trend(windows, "alpha")
+    _valid(fig)
+    assert [t.get("yaxis", "y") for t in fig["data"]] == ["y", "y2"]
+    assert fig["data"][1]["y"] == pytest.approx([2.0, 2.0, 2.0])  # toxicity in percent
+    layout = fig["layout"]
+    assert layout["yaxis2"]["overlaying"] == "y" and layout["yaxis2"]["side"] == "right"
+    assert layout["yaxis"]["range"] == [-1, 1] and "rangemode" not in layout["yaxis"]
+    assert layout["yaxis2"]["title"]["text"] == "Toxic messages (%)"
+    assert layout["xaxis"]["title"]["text"] == "Time (UTC)"
+
+
+def test_stream_timeline_rows_windows_and_markers() -> None:
+    windows = pd.concat(
+        [
+            _windows("alpha", [0, 1, 2], [60, 30, 90]).assign(window_seconds=60),
+            _windows("alpha", [0, 0.5, 1], [30, 15, 45]).assign(window_seconds=30),
+        ]
+    ).assign(subscription_count=[0, 1, 0, 0, 0, 0], raid_count=0)
+    moderation = pd.DataFrame(
+        {
+            "moderated_at": [START + timedelta(minutes=1)],
+            "action_type": ["timeout"],
+            "duration_seconds": [np.nan],
+        }
+    )
+    empty = pd.DataFrame()
+    fig = charts.stream_timeline(
+        windows,
+        bursts=empty,
+        moderation=moderation,
+        hype=empty,
+        title="timeline",
+        span=(START, START + timedelta(hours=1)),
+    )
+    _valid(fig)
+    names = [t["name"] for t in fig["data"]]
+    assert names == [
+        "Messages/min (1 min)",
+        "Sentiment (1 min)",
+        "Toxicity (1 min)",
+        "Subs / raids (1 min)",
+        "Messages/min (30 s)",
+        "Sentiment (30 s)",
+        "Toxicity (30 s)",
+        "Moderation action",
+    ]
+    assert [t.get("meta", {}).get("window") for t in fig["data"]] == [60] * 4 + [30] * 3 + [None]
+    assert [t["visible"] for t in fig["data"][:7]] == [True] * 4 + [False] * 3
+    assert fig["data"][0]["y"] == [60.0, 30.0, 90.0]
+    assert fig["data"][4]["y"] == [60.0, 30.0, 90.0]  # 30-second counts per minute
+    rows = ["y", "y2", "y3", "y", "y", "y2", "y3", "y3"]
+    assert [t.get("yaxis", "y") for t in fig["data"]] == rows
+    assert [t.get("xaxis", "x") for t in fig["data"]] == [y.replace("y", "x") for y in rows]
+    assert fig["data"][-1]["customdata"] == [0]  # a timeout without a duration
+    layout = fig["layout"]
+    for axis in ("xaxis", "xaxis2", "xaxis3"):
+        assert layout[axis]["range"] == ["2026-11-02T18:00:00", "2026-11-02T19:00:00"]
+    assert layout["xaxis3"]["title"]["text"] == "Time (UTC)"
+    assert layout["yaxis3"]["range"] == [0, 1.05]
+
+
+def test_empty_data_gives_a_titled_placeholder() -> None:
+    fig = charts.stream_topics(pd.DataFrame())
+    _valid(fig)
+    assert fig["data"] == []
+    assert fig["layout"]["annotations"][0]["text"] == "No topics were modelled for this stream"
+    assert fig["layout"]["xaxis"]["visible"] is False
+    markup = charts.render(fig, "topics")
+    assert 'aria-label="Topics through the stream' in markup
+
+
+def test_json_nulls_nan_and_encodes_numpy_pandas_and_dates() -> None:
+    fig = {
+        "data": [
+            {
+                "type": "scatter",
+                "x": [pd.Timestamp("2026-11-02T18:00:00"), datetime(2026, 11, 2, 18, 5), pd.NaT],
+                "y": np.array([1.5, np.nan, 3.0]),
+                "customdata": [np.int64(4), float("nan"), float("inf")],
+            }
+        ],
+        "layout": {"title": {"text": "t"}},
+    }
+    data = json.loads(charts.to_json(fig))["data"][0]
+    assert data["x"] == ["2026-11-02T18:00:00", "2026-11-02T18:05:00", None]
+    assert data["y"] == [1.5, None, 3.0]
+    assert data["customdata"] == [4, None, None]
+
+
+def test_render_keeps_the_json_inside_its_script_tag() -> None:
+    hostile = "</script><script>alert(1)</script>"
+    fig = charts.top_emotes(
+        pd.DataFrame({"emote_code": [hostile], "provider": ["bttv"], "use_count": [3]}), "emotes"
+    )
+    markup = str(charts.render(fig, "top-emotes"))
+    assert markup.count("</script>") == 1
+    assert "<script>alert" not in markup
+    spec = _spec(markup)
+    assert spec["data"][0]["y"] == [charts.esc(hostile)]  # escaped for Plotly's pseudo-HTML
