@@ -7,9 +7,14 @@ The models themselves live in the other `ml` modules and know nothing about Post
 
 from __future__ import annotations
 
+import collections
+import itertools
 import json
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString, TypedDict, cast
@@ -83,6 +88,49 @@ def _analyze(conn: psycopg.Connection, table: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+# Past one batch, batches are scored in worker processes while this one reads and writes: the
+# scorers are pure Python/NumPy and hold one core each. `ML_SCORE_WORKERS=0` scores in-process.
+SCORE_WORKERS_ENV = "ML_SCORE_WORKERS"
+DEFAULT_SCORE_WORKERS = 2
+
+Scorer = Callable[[list[str]], list[tuple[Any, ...]]]
+Rows = list[tuple[Any, ...]]
+
+
+def _score_workers() -> int:
+    """Worker processes for scoring: none on one core or inside a daemonic process (which may
+    not start children, as in some executors' pools)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if multiprocessing.current_process().daemon or (cores or 1) < 2:
+        return 0
+    return max(0, int(os.environ.get(SCORE_WORKERS_ENV, DEFAULT_SCORE_WORKERS)))
+
+
+def _scored_batches(batches: Iterator[Rows], score: Scorer) -> Iterator[tuple[Rows, Rows]]:
+    """(rows, scores) per batch, in order. From the second batch on, scoring moves to a pool of
+    spawned processes (spawn: the caller may run threads, which fork would copy mid-lock)."""
+    first = next(batches, None)
+    if first is None:
+        return
+    second = next(batches, None)
+    workers = _score_workers()
+    if second is None or workers == 0:
+        for rows in itertools.chain([first] if second is None else [first, second], batches):
+            yield rows, score([r[3] for r in rows])
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: collections.deque[tuple[Rows, Future[Rows]]] = collections.deque()
+        for rows in itertools.chain([first, second], batches):
+            pending.append((rows, pool.submit(score, [r[3] for r in rows])))
+            if len(pending) > workers:  # one batch waiting per worker: memory stays bounded
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
 def score_messages_window(
     conn: psycopg.Connection,
     start: datetime,
@@ -90,12 +138,16 @@ def score_messages_window(
     *,
     table: str,
     columns: Sequence[str],
-    score: Callable[[list[str]], list[tuple[Any, ...]]],
+    score: Scorer,
     model_version: str,
 ) -> WriteResult:
-    """Stream the window's messages from staging in batches, score, replace the window."""
+    """Stream the window's messages from staging in batches, score, replace the window.
+
+    `score` must be a module-level function: large windows score in worker processes.
+    """
     began = time.perf_counter()
     result = WriteResult(model_version=model_version)
+    names = ["channel", "event_id", "sent_at", *columns, "model_version"]
     with conn.transaction():
         _delete(conn, table, "sent_at >= %s and sent_at < %s", (start, end))
         with conn.cursor(name=f"read_{table.replace('.', '_')}") as read:
@@ -106,12 +158,11 @@ def score_messages_window(
                 " where event_type = 'message' and sent_at >= %s and sent_at < %s",
                 (start, end),
             )
-            while rows := read.fetchmany(BATCH_SIZE):
-                scored = score([r[3] for r in rows])
+            batches = iter(lambda: read.fetchmany(BATCH_SIZE), [])
+            for rows, scored in _scored_batches(batches, score):
                 out = (
                     (r[0], r[1], r[2], *s, model_version) for r, s in zip(rows, scored, strict=True)
                 )
-                names = ["channel", "event_id", "sent_at", *columns, "model_version"]
                 _copy_rows(conn, table, names, out)
                 result.rows += len(rows)
         _analyze(conn, table)
@@ -119,16 +170,28 @@ def score_messages_window(
     return result
 
 
+def sentiment_rows(texts: list[str]) -> Rows:
+    """(score, label) per text: the row values of `ml.message_sentiment`."""
+    from ml import sentiment
+
+    scores, labels = sentiment.score_texts(texts)
+    return [(float(s), label) for s, label in zip(scores, labels, strict=True)]
+
+
+def toxicity_rows(texts: list[str]) -> Rows:
+    """(probability, is_toxic) per text: the row values of `ml.message_toxicity`."""
+    from ml import toxicity
+
+    threshold = float(getattr(toxicity, "DECISION_THRESHOLD", 0.5))
+    return [(float(p), bool(p >= threshold)) for p in toxicity.score_texts(texts)]
+
+
 def score_sentiment_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
     from ml import sentiment
 
-    def score(texts: list[str]) -> list[tuple[Any, ...]]:
-        scores, labels = sentiment.score_texts(texts)
-        return [(float(s), label) for s, label in zip(scores, labels, strict=True)]
-
     return score_messages_window(
         conn, start, end, table="ml.message_sentiment",
-        columns=["sentiment_score", "sentiment_label"], score=score,
+        columns=["sentiment_score", "sentiment_label"], score=sentiment_rows,
         model_version=sentiment.MODEL_VERSION,
     )  # fmt: skip
 
@@ -136,15 +199,9 @@ def score_sentiment_window(conn: psycopg.Connection, start: datetime, end: datet
 def score_toxicity_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
     from ml import toxicity
 
-    threshold = float(getattr(toxicity, "DECISION_THRESHOLD", 0.5))
-
-    def score(texts: list[str]) -> list[tuple[Any, ...]]:
-        probabilities = toxicity.score_texts(texts)
-        return [(float(p), bool(p >= threshold)) for p in probabilities]
-
     return score_messages_window(
         conn, start, end, table="ml.message_toxicity",
-        columns=["toxicity_probability", "is_toxic"], score=score,
+        columns=["toxicity_probability", "is_toxic"], score=toxicity_rows,
         model_version=toxicity.MODEL_VERSION,
     )  # fmt: skip
 

@@ -35,6 +35,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -981,6 +982,25 @@ def _git_commit() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def _spin(iterations: int) -> float:
+    began = time.perf_counter()
+    total = 0
+    for i in range(iterations):
+        total += i * i
+    return time.perf_counter() - began
+
+
+def _parallel_cpu_ratio(iterations: int = 5_000_000) -> float:
+    """Seconds of a CPU-bound loop run in two processes at once over the loop alone: ~1.0 when
+    two cores are really free, ~2.0 when the host gives one core's worth (VMs vary by load)."""
+    alone = _spin(iterations)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_spin, 1).result()  # both workers started before timing
+        pool.submit(_spin, 1).result()
+        both = max(pool.map(_spin, [iterations, iterations]))
+    return round(both / max(alone, 1e-9), 2)
+
+
 def _environment(pg_url: str) -> dict[str, Any]:
     import psycopg
 
@@ -1004,6 +1024,7 @@ def _environment(pg_url: str) -> dict[str, Any]:
         "git_commit": _git_commit(),
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "parallel_cpu_ratio": _parallel_cpu_ratio(),
     }
 
 
@@ -1148,7 +1169,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{report['config']['channels']:,} channels (quick={report['config']['quick']}); "
         f"total {report['total_wall_s']} s. Load average at start "
         f"{env.get('load_average_at_start')}, at end {report.get('load_average_at_end')} "
-        "(other work on the machine inflates every timing).",
+        "(other work on the machine inflates every timing); two CPU-bound processes ran "
+        f"{env.get('parallel_cpu_ratio')}x as long as one (1.0: two free cores).",
         "",
         "| stage | items | wall s | per s | peak RSS MB | ratios | 6 M msgs: s (x10 min) |",
         "|---|---:|---:|---:|---:|---|---:|",
