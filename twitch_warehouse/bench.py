@@ -805,6 +805,8 @@ def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
                 "items": len(texts),
                 "wall_s": round(seconds, 3),
                 "model_load_s": round(load_s, 3),
+                # ru_maxrss only grows: the scorer that raised it is the stage's peak.
+                "peak_rss_mb_after": _peak_rss_mb(),
                 "throughput": round(len(texts) / seconds, 1),
             }
         for name, fn in (("bursts", detect_bursts_window), ("hype", predict_hype_window)):
@@ -833,6 +835,7 @@ def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
                 "rows": written.rows,
                 "throughput": round(messages / seconds, 1),
                 **first,
+                "peak_rss_mb_after": _peak_rss_mb(),
             }
     ok = {name: t for name, t in timings.items() if "error" not in t}
     total = sum(t["wall_s"] for t in ok.values())

@@ -2,6 +2,9 @@
 
 -- How alike two channels' chats are: emote mix (cosine over emote shares), chatter overlap
 -- (Jaccard), activity shape (cosine over hour-of-day profiles) and style distances.
+-- Each measure is summed over what two channels share (an emote, a chatter, an hour), joined
+-- item to item, so its cost follows the shared items rather than every pair times every item
+-- of a channel; pairs that share nothing get 0.
 with signatures as (
     select * from {{ ref('fct_channel_signatures') }}
 ),
@@ -32,18 +35,14 @@ emote_norms as (
     group by channel
 ),
 
-emote_similarity as (
+emote_dot as (
     select
-        pairs.channel_a,
-        pairs.channel_b,
-        sum(a.uses * b.uses)
-        / nullif(max(norm_a.norm) * max(norm_b.norm), 0) as emote_mix_similarity
-    from pairs
-    inner join emote_vectors as a on pairs.channel_a = a.channel
-    inner join emote_vectors as b on pairs.channel_b = b.channel and a.emote_code = b.emote_code
-    inner join emote_norms as norm_a on pairs.channel_a = norm_a.channel
-    inner join emote_norms as norm_b on pairs.channel_b = norm_b.channel
-    group by pairs.channel_a, pairs.channel_b
+        a.channel as channel_a,
+        b.channel as channel_b,
+        sum(a.uses * b.uses) as dot
+    from emote_vectors as a
+    inner join emote_vectors as b on a.emote_code = b.emote_code and a.channel < b.channel
+    group by a.channel, b.channel
 ),
 
 chatters as (
@@ -56,58 +55,69 @@ chatters as (
 
 overlap as (
     select
-        pairs.channel_a,
-        pairs.channel_b,
+        a.channel as channel_a,
+        b.channel as channel_b,
         count(*) as shared_chatter_count
-    from pairs
-    inner join chatters as a on pairs.channel_a = a.channel
-    inner join chatters as b on pairs.channel_b = b.channel and a.user_login = b.user_login
-    group by pairs.channel_a, pairs.channel_b
+    from chatters as a
+    inner join chatters as b on a.user_login = b.user_login and a.channel < b.channel
+    group by a.channel, b.channel
 ),
 
-shape as (
+hour_shares as (
     select
-        pairs.channel_a,
-        pairs.channel_b,
-        sum(ha.share * hb.share)
-        / nullif(sqrt(sum(ha.share * ha.share)) * sqrt(sum(hb.share * hb.share)), 0)
-            as activity_shape_similarity
-    from pairs
-    inner join signatures as sa on pairs.channel_a = sa.channel
-    inner join signatures as sb on pairs.channel_b = sb.channel
+        signatures.channel,
+        hours.hour_index,
+        hours.share_text::double precision as share
+    from signatures
     cross join
-        lateral jsonb_array_elements_text(sa.activity_by_hour) with ordinality
-            as ha_raw (share_text, hour_index)
-    cross join lateral (select ha_raw.share_text::double precision as share) as ha
-    inner join
-        lateral jsonb_array_elements_text(sb.activity_by_hour) with ordinality
-            as hb_raw (share_text, hour_index)
-        on ha_raw.hour_index = hb_raw.hour_index
-    cross join lateral (select hb_raw.share_text::double precision as share) as hb
-    group by pairs.channel_a, pairs.channel_b
+        lateral jsonb_array_elements_text(signatures.activity_by_hour) with ordinality
+            as hours (share_text, hour_index)
+),
+
+hour_norms as (
+    select
+        channel,
+        sqrt(sum(share * share)) as norm
+    from hour_shares
+    group by channel
+),
+
+hour_dot as (
+    select
+        a.channel as channel_a,
+        b.channel as channel_b,
+        sum(a.share * b.share) as dot
+    from hour_shares as a
+    inner join hour_shares as b on a.hour_index = b.hour_index and a.channel < b.channel
+    group by a.channel, b.channel
 ),
 
 scored as (
     select
         pairs.channel_a,
         pairs.channel_b,
-        coalesce(emote_similarity.emote_mix_similarity, 0) as emote_mix_similarity,
+        coalesce(emote_dot.dot / nullif(emote_norm_a.norm * emote_norm_b.norm, 0), 0)
+            as emote_mix_similarity,
         coalesce(overlap.shared_chatter_count, 0) as shared_chatter_count,
         coalesce(overlap.shared_chatter_count, 0)::double precision
         / nullif(sa.chatter_count + sb.chatter_count - coalesce(overlap.shared_chatter_count, 0), 0)
             as chatter_overlap_jaccard,
-        coalesce(shape.activity_shape_similarity, 0) as activity_shape_similarity,
+        coalesce(hour_dot.dot / nullif(hour_norm_a.norm * hour_norm_b.norm, 0), 0)
+            as activity_shape_similarity,
         abs(sa.mean_message_length - sb.mean_message_length) as message_length_difference,
         abs(sa.mean_sentiment - sb.mean_sentiment) as sentiment_difference
     from pairs
     inner join signatures as sa on pairs.channel_a = sa.channel
     inner join signatures as sb on pairs.channel_b = sb.channel
-    left join emote_similarity
-        on
-            pairs.channel_a = emote_similarity.channel_a
-            and pairs.channel_b = emote_similarity.channel_b
+    left join emote_dot
+        on pairs.channel_a = emote_dot.channel_a and pairs.channel_b = emote_dot.channel_b
+    left join emote_norms as emote_norm_a on pairs.channel_a = emote_norm_a.channel
+    left join emote_norms as emote_norm_b on pairs.channel_b = emote_norm_b.channel
     left join overlap on pairs.channel_a = overlap.channel_a and pairs.channel_b = overlap.channel_b
-    left join shape on pairs.channel_a = shape.channel_a and pairs.channel_b = shape.channel_b
+    left join hour_dot
+        on pairs.channel_a = hour_dot.channel_a and pairs.channel_b = hour_dot.channel_b
+    left join hour_norms as hour_norm_a on pairs.channel_a = hour_norm_a.channel
+    left join hour_norms as hour_norm_b on pairs.channel_b = hour_norm_b.channel
 )
 
 select
