@@ -314,9 +314,14 @@ def _day_chunks(start: datetime, end: datetime) -> list[tuple[datetime, datetime
 
 
 def _hype_features(
-    conn: psycopg.Connection, start: datetime, end: datetime, channels: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """`hype.build_features` for minutes in [start, end) (of `channels`, default all)."""
+    conn: psycopg.Connection, start: datetime, end: datetime, channels: Sequence[str] | None = None,
+    max_minutes: int | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """`hype.build_features` for minutes in [start, end) (of `channels`, default all).
+
+    `max_minutes`: keep `channels` in their order while their streams' minute grids (silent
+    minutes included) fit; a stream of a few messages an hour spans weeks of minutes.
+    """
     from ml import hype
 
     read_from = start - hype.FEATURE_HISTORY
@@ -342,6 +347,8 @@ def _hype_features(
     minutes["sentiment"] = minutes["sentiment"].astype(float)
     minutes["minute_start"] = pd.to_datetime(minutes["minute_start"], utc=True)
     minutes["stream_id"] = _sessions(minutes)
+    if max_minutes is not None and channels is not None:
+        minutes = _within_grid_budget(minutes, channels, max_minutes)
     bursts = read_frame(
         conn,
         "select channel, started_at, ended_at from ml.emote_bursts"
@@ -357,6 +364,18 @@ def _hype_features(
     minute = features["minute_start"]
     in_window = (minute >= pd.Timestamp(start)) & (minute < pd.Timestamp(end))
     return cast(pd.DataFrame, features[in_window])
+
+
+def _within_grid_budget(
+    minutes: pd.DataFrame, channels: Sequence[str], max_minutes: int
+) -> pd.DataFrame:
+    """The minutes of the first `channels` whose filled per-stream grids total `max_minutes`."""
+    spans = minutes.groupby(["channel", "stream_id"])["minute_start"].agg(["min", "max"])
+    grid = (spans["max"] - spans["min"]) // pd.Timedelta(minutes=1) + 1
+    per_channel = cast(pd.Series, grid.groupby(level=0).sum())
+    running = cast(pd.Series, per_channel.reindex(list(channels)).fillna(0).cumsum())
+    keep = [channel for channel, total in running.items() if total <= max_minutes]
+    return cast(pd.DataFrame, minutes[minutes["channel"].isin(keep)])
 
 
 @dataclass
@@ -414,7 +433,9 @@ def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeMo
         model = pickle.loads(row[1]) if row[1] is not None else None
         return StoredHypeModel(model, int(row[2]), fitted_now=False)
     channels = _training_channels(conn, history_start, week)
-    features = _hype_features(conn, history_start, week, channels)
+    features = _hype_features(
+        conn, history_start, week, channels, max_minutes=hype.TRAINING_MAX_MINUTES
+    )
     labelled = (
         cast(pd.DataFrame, features[features["is_hype_label"].notna()])
         if not features.empty
@@ -434,7 +455,8 @@ def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeMo
             "insert into ml.hype_models (week_start_at, model_version, history_fingerprint,"
             " training_windows, training_positives, training_channels, model)"
             " values (%s, %s, %s, %s, %s, %s, %s)",
-            (week, hype.MODEL_VERSION, fingerprint, len(labelled), positives, len(channels),
+            (week, hype.MODEL_VERSION, fingerprint, len(labelled), positives,
+             int(labelled["channel"].nunique()) if not labelled.empty else 0,
              pickle.dumps(model) if model is not None else None),
         )  # fmt: skip
     return StoredHypeModel(model, positives, fitted_now=True)

@@ -108,3 +108,24 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         conn.commit()
         assert refit.summary["models_fitted"] == 1
         assert refit.model_version == f"{MODEL_VERSION}-baseline"
+
+
+def test_training_budget_counts_the_filled_minutes_of_sparse_streams() -> None:
+    """A channel with a message every 20 minutes for a week is one stream of ~10 k minutes once
+    silent minutes are filled, though it has only ~500 minutes with chat."""
+    from ml.warehouse import _sessions, _within_grid_budget
+
+    week = pd.date_range("2026-03-01", periods=504, freq="20min", tz="UTC")
+    busy = pd.date_range("2026-03-01", periods=600, freq="1min", tz="UTC")
+    minutes = pd.concat([
+        pd.DataFrame({"channel": "sparse", "minute_start": week}),
+        pd.DataFrame({"channel": "busy", "minute_start": busy}),
+    ], ignore_index=True)  # fmt: skip
+    minutes["stream_id"] = _sessions(minutes)
+    kept = _within_grid_budget(minutes, ["busy", "sparse"], max_minutes=5_000)
+    assert set(kept["channel"]) == {"busy"}
+    assert set(_within_grid_budget(minutes, ["busy", "sparse"], 20_000)["channel"]) == {
+        "busy",
+        "sparse",
+    }
+    assert _within_grid_budget(minutes, ["sparse", "busy"], 5_000).empty  # order is kept
