@@ -456,7 +456,7 @@ def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeMo
             " training_windows, training_positives, training_channels, model)"
             " values (%s, %s, %s, %s, %s, %s, %s)",
             (week, hype.MODEL_VERSION, fingerprint, len(labelled), positives,
-             int(labelled["channel"].nunique()) if not labelled.empty else 0,
+             len(set(labelled["channel"])) if not labelled.empty else 0,
              pickle.dumps(model) if model is not None else None),
         )  # fmt: skip
     return StoredHypeModel(model, positives, fitted_now=True)
