@@ -2,6 +2,8 @@
 
 Every writer replaces exactly its own rows (an hourly window, or the whole table for the daily
 models) in one transaction, so a rerun gives the same rows and a crash leaves the previous ones.
+Inputs are read in a fixed order: a reloaded hour changes the tables' physical row order, and
+order-sensitive fits (NMF's vocabulary, k-means' first centres) must not see that.
 The models themselves live in the other `ml` modules and know nothing about PostgreSQL.
 """
 
@@ -223,14 +225,15 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
         "select channel, emote_code as emote,"
         " date_bin(interval '1 minute', sent_at, timestamptz '2000-01-01') as minute_start,"
         " count(*) as uses from intermediate.int_emote_occurrences"
-        " where sent_at >= %s and sent_at < %s group by 1, 2, 3",
+        " where sent_at >= %s and sent_at < %s group by 1, 2, 3 order by 1, 2, 3",
         (start - BURST_LOOKBACK, end),
     )
     message_counts = read_frame(
         conn,
         "select channel, window_start_at as minute_start, message_count as messages"
         " from intermediate.int_chat_window_activity"
-        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s",
+        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s"
+        " order by channel, window_start_at",
         (start - BURST_LOOKBACK, end),
     )
     found = pd.DataFrame(columns=bursts.BURST_COLUMNS)
@@ -337,7 +340,8 @@ def _hype_features(
         " mean_sentiment as sentiment"
         " from intermediate.int_chat_window_activity"
         " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s"
-        " and (%s::text[] is null or channel = any(%s::text[]))",
+        " and (%s::text[] is null or channel = any(%s::text[]))"
+        " order by channel, window_start_at",
         (read_from, read_to, only, only),
     )
     if minutes.empty:
@@ -353,7 +357,8 @@ def _hype_features(
         conn,
         "select channel, started_at, ended_at from ml.emote_bursts"
         " where ended_at > %s and started_at < %s"
-        " and (%s::text[] is null or channel = any(%s::text[]))",
+        " and (%s::text[] is null or channel = any(%s::text[]))"
+        " order by channel, started_at, ended_at",
         (read_from, end, only, only),
     )
     per_min = hype._fill_minutes(minutes)
@@ -503,11 +508,12 @@ _STREAM_MESSAGES = """
         on events.channel = sessions.channel
         and events.sent_at >= sessions.started_at and events.sent_at < sessions.ended_at
     left join lateral (
-        select array_agg(occ.emote_code) as codes
+        select array_agg(occ.emote_code order by occ.emote_occurrence_key) as codes
         from intermediate.int_emote_occurrences as occ
         where occ.chat_event_key = events.chat_event_key and occ.sent_at = events.sent_at
     ) as emotes on true
     where events.event_type = 'message'
+    order by sessions.stream_id, events.sent_at, events.event_id
 """
 
 
@@ -534,7 +540,7 @@ def _segment_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, _SegmentOpt
         " on sessions.channel = moderation.channel"
         " and moderation.moderated_at >= sessions.started_at"
         " and moderation.moderated_at < sessions.ended_at"
-        " where moderation.target_user_login is not null",
+        " where moderation.target_user_login is not null order by 1, 2, 3",
     )
     joins = read_frame(
         conn,
@@ -542,7 +548,7 @@ def _segment_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, _SegmentOpt
         " from staging.stg_raw__chat_events as events"
         " join intermediate.int_stream_sessions as sessions on sessions.channel = events.channel"
         " and events.sent_at >= sessions.started_at and events.sent_at < sessions.ended_at"
-        " where events.event_type = 'join'",
+        " where events.event_type = 'join' order by 1, 2, 3",
     )
     options: _SegmentOptions = {"moderation": moderation if not moderation.empty else None,
                                 "joins": joins if not joins.empty else None}  # fmt: skip
@@ -632,7 +638,8 @@ def build_stream_patterns(conn: psycopg.Connection) -> WriteResult:
         " join intermediate.int_chat_window_activity as minutes"
         " on minutes.channel = sessions.channel"
         " and minutes.window_seconds = 60 and minutes.window_start_at >= sessions.started_at"
-        " and minutes.window_start_at < sessions.ended_at",
+        " and minutes.window_start_at < sessions.ended_at"
+        " order by sessions.stream_id, minutes.window_start_at",
     )
     out = pd.DataFrame(columns=["stream_id", "channel", "activity_deciles", "pattern",
                                 "model_version"])  # fmt: skip
