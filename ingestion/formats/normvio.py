@@ -83,7 +83,7 @@ def _zone(ctx: dict[str, Any]) -> timezone:
 
 
 def entry_time(value: Any, zone: timezone) -> datetime:
-    """`2022-08-31 13:40:06` in the record's zone (or with its own offset) to aware UTC."""
+    """`2021-04-12 13:40:06` in the record's zone (or with its own offset) to aware UTC."""
     if not isinstance(value, str) or not (m := _TIMESTAMP.fullmatch(value.strip())):
         raise FormatError(f"timestamp {value!r} is not 'YYYY-MM-DD HH:MM:SS'")
     text = re.sub(r"(\.\d{6})\d+", r"\1", m.group(0)).replace("Z", "+00:00")

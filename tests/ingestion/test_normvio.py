@@ -32,15 +32,15 @@ def _msg(ts: str, user: str, text: str, mid: str, emotes: Any = "", **extra: Any
 
 
 def _record(
-    rid: str, action: str, user: str, *, bad_ts: str = "2022-08-31 13:40:06",
-    single: list | None = None, multi: list | None = None, channel: str = "hasanabi",
+    rid: str, action: str, user: str, *, bad_ts: str = "2021-04-12 13:40:06",
+    single: list | None = None, multi: list | None = None, channel: str = "examplechan",
 ) -> dict:  # fmt: skip
-    bad = _msg(bad_ts, user, "trump 2024", f"bad-{rid}")
+    bad = _msg(bad_ts, user, "bad words here", f"bad-{rid}")
     del bad["action"]
     return {
         "id": rid, "action": action, "channel": channel, "labels": [],
         "bad_utterance": bad,
-        "channel_setting": {"started_at": "2022-08-31 09:50:29", "timezone": "pst"},
+        "channel_setting": {"started_at": "2021-04-12 08:15:00", "timezone": "pst"},
         "single_user_context": single if single is not None else [],
         "multi_user_context": multi if multi is not None else [],
     }  # fmt: skip
@@ -66,12 +66,12 @@ def _split(*records: Any) -> tuple[list[ChatEvent], list[Reject]]:
 
 def test_record_maps_messages_emotes_and_moderation_in_utc() -> None:
     rec = _record(
-        "1", "ban", "getpaid",
-        single=[{"timestamp": "2022-08-31 13:40:09", "user": "getpaid", "action": "ban"},
-                {"timestamp": "2022-08-31 13:40:09", "user": "getpaid", "action": "ban"}],
-        multi=[_msg("2022-08-31 13:39:07", "tk", "hasL hi hasL", "m1",
-                    "302140936:0-3,8-11/emotesv2_x:50-60"),
-               {"timestamp": "2022-08-31 13:39:30", "user": "other", "action": "timeout"}],
+        "1", "ban", "spamuser",
+        single=[{"timestamp": "2021-04-12 13:40:09", "user": "spamuser", "action": "ban"},
+                {"timestamp": "2021-04-12 13:40:09", "user": "spamuser", "action": "ban"}],
+        multi=[_msg("2021-04-12 13:39:07", "chatty", "exmL hi exmL", "m1",
+                    "900001:0-3,8-11/emotesv2_x:50-60"),
+               {"timestamp": "2021-04-12 13:39:30", "user": "other", "action": "timeout"}],
     )  # fmt: skip
     events, rejects = _split(rec)
     assert rejects == []
@@ -79,30 +79,34 @@ def test_record_maps_messages_emotes_and_moderation_in_utc() -> None:
     assert by_type == {EventType.MESSAGE: 2, EventType.BAN: 1, EventType.TIMEOUT: 1}
     bad = next(e for e in events if e.event_id == "bad-1")
     # PST is UTC-8 (the data's clock bots quote PDT one hour ahead of the stamps).
-    assert bad.sent_at == datetime(2022, 8, 31, 21, 40, 6, tzinfo=UTC)
-    assert (bad.channel, bad.user_login, bad.display_name) == ("hasanabi", "getpaid", "Getpaid")
+    assert bad.sent_at == datetime(2021, 4, 12, 21, 40, 6, tzinfo=UTC)
+    assert (bad.channel, bad.user_login, bad.display_name) == (
+        "examplechan",
+        "spamuser",
+        "Spamuser",
+    )
     assert bad.source == "normvio" and bad.params["part"] == "bad_utterance"
     m1 = next(e for e in events if e.event_id == "m1")
-    assert [(o.emote_id, o.code) for o in m1.emotes] == [("302140936", "hasL")] * 2  # 50-60 clamped
+    assert [(o.emote_id, o.code) for o in m1.emotes] == [("900001", "exmL")] * 2  # 50-60 clamped
     assert json.loads(m1.raw)["record"]["message_id"] == "m1"  # the original entry is the payload
     ban = next(e for e in events if e.event_type == EventType.BAN)
-    assert (ban.target_user_login, ban.duration_seconds) == ("getpaid", None)
-    assert ban.sent_at == datetime(2022, 8, 31, 21, 40, 9, tzinfo=UTC)
+    assert (ban.target_user_login, ban.duration_seconds) == ("spamuser", None)
+    assert ban.sent_at == datetime(2021, 4, 12, 21, 40, 9, tzinfo=UTC)
     timeout = next(e for e in events if e.event_type == EventType.TIMEOUT)
     assert timeout.target_user_login == "other" and timeout.user_login is None
 
 
 def test_ban_vs_timeout_and_the_records_own_action() -> None:
     shown = _record("1", "timeout", "alice",
-                    single=[{"timestamp": "2022-08-31 13:40:10", "user": "alice",
+                    single=[{"timestamp": "2021-04-12 13:40:10", "user": "alice",
                              "action": "timeout"}])  # fmt: skip
     (timeout,) = [e for e in _split(shown)[0] if e.event_type != EventType.MESSAGE]
     assert timeout.event_type == EventType.TIMEOUT and timeout.params["part"] != "record_action"
     # The action is in no context: it is landed on its own, at the utterance's time.
-    alone = _record("2", "ban", "bob", multi=[_msg("2022-08-31 13:40:00", "c", "x", "c1")])
+    alone = _record("2", "ban", "bob", multi=[_msg("2021-04-12 13:40:00", "c", "x", "c1")])
     (ban,) = [e for e in _split(alone)[0] if e.event_type != EventType.MESSAGE]
     assert (ban.event_type, ban.target_user_login) == (EventType.BAN, "bob")
-    assert ban.sent_at == datetime(2022, 8, 31, 21, 40, 6, tzinfo=UTC)
+    assert ban.sent_at == datetime(2021, 4, 12, 21, 40, 6, tzinfo=UTC)
     assert ban.params == {"part": "record_action", "record_id": "2"}
     weird = _record("3", "warn", "carol")
     events, rejects = _split(weird)
@@ -111,19 +115,19 @@ def test_ban_vs_timeout_and_the_records_own_action() -> None:
 
 
 def test_delete_message_is_a_deletion_of_that_message() -> None:
-    rec = _record("1", "timeout", "beer", single=[
-        {"timestamp": "2022-08-26 16:47:10", "user": "beer", "message": "x", "message_id": "bad-1",
+    rec = _record("1", "timeout", "rowdy", single=[
+        {"timestamp": "2021-04-07 16:47:10", "user": "rowdy", "message": "x", "message_id": "bad-1",
          "action": "delete_message"},
-        {"timestamp": "2022-08-26 16:47:11", "user": "beer", "action": "timeout"}])  # fmt: skip
+        {"timestamp": "2021-04-07 16:47:11", "user": "rowdy", "action": "timeout"}])  # fmt: skip
     deletion = next(e for e in _split(rec)[0] if e.event_type == EventType.DELETE)
-    assert (deletion.target_message_id, deletion.target_user_login) == ("bad-1", "beer")
+    assert (deletion.target_message_id, deletion.target_user_login) == ("bad-1", "rowdy")
 
 
 def test_overlapping_contexts_give_one_event_id_per_message(tmp_path: Path) -> None:
-    timeout = {"timestamp": "2022-08-31 13:39:30", "user": "other", "action": "timeout"}
-    shared = [_msg("2022-08-31 13:39:07", "tk", "hi", "m1"), timeout]
-    first = _record("1", "ban", "a", multi=[*shared, _msg("2022-08-31 13:39:50", "z", "y", "m2")])
-    second = _record("2", "ban", "b", bad_ts="2022-08-31 13:40:20", multi=copy.deepcopy(shared))
+    timeout = {"timestamp": "2021-04-12 13:39:30", "user": "other", "action": "timeout"}
+    shared = [_msg("2021-04-12 13:39:07", "chatty", "hi", "m1"), timeout]
+    first = _record("1", "ban", "a", multi=[*shared, _msg("2021-04-12 13:39:50", "z", "y", "m2")])
+    second = _record("2", "ban", "b", bad_ts="2021-04-12 13:40:20", multi=copy.deepcopy(shared))
     ids_1 = {e.event_id for e in _split(first)[0]}
     ids_2 = {e.event_id for e in _split(second)[0]}
     common = ids_1 & ids_2
@@ -136,7 +140,7 @@ def test_overlapping_contexts_give_one_event_id_per_message(tmp_path: Path) -> N
     assert (file_report.landed, file_report.rejected) == (len(ids_1 | ids_2), 0)
     landed: list[ChatEvent] = []
     for landing_file in file_report.landing_files:
-        assert landing_file.parts[-4:-2] == ("normvio", "hasanabi")
+        assert landing_file.parts[-4:-2] == ("normvio", "examplechan")
         landed += [e for e in parser_for("normvio")(read_lines(landing_file))
                    if isinstance(e, ChatEvent)]  # fmt: skip
     assert sorted(e.event_id for e in landed) == sorted(ids_1 | ids_2)
@@ -144,16 +148,16 @@ def test_overlapping_contexts_give_one_event_id_per_message(tmp_path: Path) -> N
 
 
 def test_missing_fields_and_garbage_are_rejected_with_reasons(tmp_path: Path) -> None:
-    good = _record("ok", "timeout", "u", multi=[_msg("2022-08-31 13:39:07", "tk", "hi", "m1")])
+    good = _record("ok", "timeout", "u", multi=[_msg("2021-04-12 13:39:07", "chatty", "hi", "m1")])
     no_ts = _record("a", "ban", "u1", multi=[{"user": "x", "message": "hi", "message_id": "n1",
                                               "action": "message"}])  # fmt: skip
     no_text = _record("b", "ban", "u2", multi=[
-        {"timestamp": "2022-08-31 13:39:07", "user": "x", "message_id": "n2", "action": "message"}
+        {"timestamp": "2021-04-12 13:39:07", "user": "x", "message_id": "n2", "action": "message"}
     ])  # fmt: skip
-    no_target = _record("c", "ban", "u3", multi=[{"timestamp": "2022-08-31 13:39:07",
+    no_target = _record("c", "ban", "u3", multi=[{"timestamp": "2021-04-12 13:39:07",
                                                   "action": "timeout"}])  # fmt: skip
     bad_emotes = _record(
-        "d", "ban", "u4", multi=[_msg("2022-08-31 13:39:07", "x", "hi", "n4", ["25:0-1"])]
+        "d", "ban", "u4", multi=[_msg("2021-04-12 13:39:07", "x", "hi", "n4", ["25:0-1"])]
     )  # type: ignore[arg-type]
     no_channel = {**good, "id": "e", "channel": None}
     not_list = {**good, "id": "f", "multi_user_context": "oops"}
@@ -192,7 +196,7 @@ def test_bare_records_and_entries_without_context() -> None:
     assert isinstance(item, Reject) and "import the file" in item.reason
     (item,) = normvio.parse_records([json.dumps({**rec, "multi_user_context": 3})])
     assert isinstance(item, Reject) and item.reason == "multi_user_context is int, expected a list"
-    entry = _msg("2022-08-31 13:39:07", "tk", "hi", "m1")
+    entry = _msg("2021-04-12 13:39:07", "chatty", "hi", "m1")
     (item,) = normvio.parse_records([json.dumps(entry)])
     assert isinstance(item, Reject) and "no channel login" in item.reason
     (item,) = normvio.parse_records([json.dumps({**entry, "channel": "xqc"})])
@@ -223,9 +227,9 @@ def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
 @given(data=st.data())
 def test_mutated_records_never_raise(data: st.DataObject) -> None:
     record: Any = _record("1", "ban", "u",
-        single=[{"timestamp": "2022-08-31 13:40:09", "user": "u", "action": "ban"}],
-        multi=[_msg("2022-08-31 13:39:07", "tk", "Kappa hi", "m1", "25:0-4,30-40"),
-               {"timestamp": "2022-08-31 13:39:30", "user": "o", "action": "delete_message",
+        single=[{"timestamp": "2021-04-12 13:40:09", "user": "u", "action": "ban"}],
+        multi=[_msg("2021-04-12 13:39:07", "chatty", "Kappa hi", "m1", "25:0-4,30-40"),
+               {"timestamp": "2021-04-12 13:39:30", "user": "o", "action": "delete_message",
                 "message_id": "m1", "message": "Kappa hi"}])  # fmt: skip
     path = data.draw(st.sampled_from(_paths(record)))
     replacement = data.draw(JSON_VALUES)
