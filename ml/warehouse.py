@@ -100,10 +100,11 @@ Rows = list[tuple[Any, ...]]
 
 
 def _score_workers() -> int:
-    """Worker processes for scoring: none on one core or inside a daemonic process (which may
-    not start children, as in some executors' pools)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if multiprocessing.current_process().daemon or (cores or 1) < 2:
+    """Worker processes for scoring: none where the loader's parse worker is not allowed
+    either (one core, or a daemonic process, which may not start children)."""
+    from ingestion.parallel_parse import worker_allowed
+
+    if not worker_allowed():
         return 0
     return max(0, int(os.environ.get(SCORE_WORKERS_ENV, DEFAULT_SCORE_WORKERS)))
 
