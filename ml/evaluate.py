@@ -134,22 +134,33 @@ def evaluate_toxicity(root: Path, shipped: ToxicityModel) -> list[Row]:
     return rows + profanity_check_rows(list(te), yte, ds)
 
 
-def profanity_check_rows(texts: Sequence[str], y: Any, ds: str) -> list[Row]:
-    """`alt-profanity-check` on the same hold-out when it is importable, else 'not available'.
+PROFANITY_CHECK = "alt-profanity-check (package baseline, pretrained)"
 
-    It pins scikit-learn and joblib to exact versions, so it is never a project dependency; it
-    is measured only when someone has it in the environment.
+
+def profanity_check_scores(texts: Sequence[str]) -> np.ndarray | str:
+    """`alt-profanity-check`'s probabilities, or why it is not available.
+
+    A dev dependency (an evaluation baseline only): it pins scikit-learn and joblib exactly, to
+    the versions the project pins too, so an install without the dev group can lack it.
     """
-    name = "alt-profanity-check (package baseline, pretrained)"
     try:
         from profanity_check import predict_prob  # pyright: ignore[reportMissingImports]
     except Exception as exc:  # not installed, or built against another scikit-learn
-        note = f"not available: {type(exc).__name__}; not a dependency (pins scikit-learn)"
-        return [_row(m, ds, len(y), float("nan"), name, note=note) for m in ("f1_toxic", "roc_auc")]
-    p = np.asarray(predict_prob([clean_tweet(t) for t in texts]), dtype=np.float64)
+        return f"not available: {type(exc).__name__}"
+    return np.asarray(predict_prob([clean_tweet(t) for t in texts]), dtype=np.float64)
+
+
+def profanity_check_rows(texts: Sequence[str], y: Any, ds: str) -> list[Row]:
+    """`alt-profanity-check` on the same hold-out, or 'not available' rows saying why."""
+    p = profanity_check_scores(texts)
+    if isinstance(p, str):
+        return [
+            _row(m, ds, len(y), float("nan"), PROFANITY_CHECK, note=p)
+            for m in ("f1_toxic", "roc_auc")
+        ]
     return [
-        _row("f1_toxic", ds, len(y), f1_score(y, p >= 0.5), name),
-        _row("roc_auc", ds, len(y), roc_auc_score(y, p), name),
+        _row("f1_toxic", ds, len(y), f1_score(y, p >= 0.5), PROFANITY_CHECK),
+        _row("roc_auc", ds, len(y), roc_auc_score(y, p), PROFANITY_CHECK),
     ]
 
 
@@ -238,6 +249,7 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
         m = ModerationModel(tox).fit(xt[keep], dense[keep], yw[keep], channels[keep])
         scores["full"][test] = m.predict_proba(xt[test], dense[test])
     base = lexicon_score(texts, _ngram_lexicon(root), tox.emotes)
+    profanity = profanity_check_scores(texts)
     ds = (f"moderation-normvio dev: moderated bad_utterance vs other chatters' messages, "
           f"{folds}-fold grouped by channel (unseen channels)")  # fmt: skip
     n = int(mask.sum())
@@ -250,6 +262,8 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
         ],
         "moderation + context (chatter history, chat rate, channel norms; GBM)": scores["full"],
     }
+    if not isinstance(profanity, str):
+        variants = {PROFANITY_CHECK: profanity, **variants}
     rows: list[Row] = []
     # Robustness: negatives only from before the moderated message, so no negative has the
     # window's own ban in its history (guards against a position artefact in the window).
@@ -267,6 +281,8 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
                          channels=len(uniq), roc_auc_fold_mean=fold_mean))  # fmt: skip
         rows.append(_row("pr_auc", ds, n, average_precision_score(ye[mask], s[mask]), name,
                          positives=npos, base_rate=round(npos / n, 5)))  # fmt: skip
+    if isinstance(profanity, str):
+        rows.append(_row("roc_auc", ds, n, float("nan"), PROFANITY_CHECK, note=profanity))
     return rows
 
 

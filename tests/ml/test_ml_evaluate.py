@@ -7,14 +7,20 @@ import numpy as np
 from ml import evaluate
 
 
-def test_profanity_baseline_row_is_present_either_way() -> None:
-    rows = evaluate.profanity_check_rows(["you are trash", "nice play"], np.array([1, 0]), "ds")
+def test_profanity_baseline_is_measured_in_the_dev_environment() -> None:
+    texts = ["fuck you, you stupid idiot", "nice play, gg"]
+    rows = evaluate.profanity_check_rows(texts, np.array([1, 0]), "ds")
+    by_metric = {r["metric"]: r["value"] for r in rows}
+    assert by_metric == {"f1_toxic": 1.0, "roc_auc": 1.0}
+
+
+def test_a_missing_profanity_baseline_is_reported_with_its_reason(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "profanity_check", None)  # the import now fails
+    rows = evaluate.profanity_check_rows(["a", "b"], np.array([1, 0]), "ds")
     assert {r["metric"] for r in rows} == {"f1_toxic", "roc_auc"}
-    for r in rows:
-        if math.isnan(r["value"]):
-            assert "not available" in r["note"]
-        else:
-            assert 0.0 <= r["value"] <= 1.0
+    assert all(math.isnan(r["value"]) and r["note"].startswith("not available: ") for r in rows)
 
 
 def test_markdown_renders_missing_values_and_extra_tables() -> None:
