@@ -6,7 +6,10 @@ text (toxicity score + hashed n-grams), the chatter's own recent messages and mo
 the surrounding chat rate, and the channel's norms (how this message compares to the chat around
 it). Moderators act on context, so the context features carry much of the signal.
 
-No model trained here is shipped: the only moderation data at hand (NormVio) has no licence.
+No model is shipped: the only moderation data at hand (NormVio) has no licence, so it is used for
+evaluation alone. In the warehouse the models are fitted on the warehouse's own moderation
+(`ml.warehouse.score_moderation_window`): `chat_windows` turns its messages and actions into the
+event windows the functions here take.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -25,8 +30,12 @@ from sklearn.linear_model import LogisticRegression
 from ml.text import copypasta_signature, tokenize, toxicity_normalize
 from ml.toxicity import ToxicityModel
 
+MODEL_VERSION = "moderation-1.0.0"
 HISTORY_S = 30.0  # trailing window for context features
 WEAK_LABEL_S = 20.0  # action within this many seconds after a message marks it
+MIN_POSITIVES = 20  # weak positives needed to fit a model
+# Warehouse event types of moderation acting on one chatter, as `ChatEvent.action`.
+ACTIONS = {"timeout": "timeout", "ban": "ban", "delete": "delete_message"}
 
 
 @dataclass(slots=True)
@@ -205,7 +214,7 @@ class ModerationModel:
         folds = np.array_split(np.random.default_rng(0).permutation(uniq), 3)
         for fold in folds:
             test = np.isin(groups, fold)
-            if test.all() or len(np.unique(y[~test])) < 2:
+            if not test.any() or test.all() or len(np.unique(y[~test])) < 2:
                 continue
             lr = LogisticRegression(C=0.5, max_iter=1000, class_weight="balanced")
             lr.fit(xt[~test], y[~test])
@@ -217,6 +226,21 @@ class ModerationModel:
     def predict_proba(self, xt: sp.csr_matrix, dense: np.ndarray) -> np.ndarray:
         text_score = self.text_lr.decision_function(xt)
         return self.gbm.predict_proba(np.column_stack([text_score, dense]))[:, 1]
+
+    def score_window(
+        self, events: Sequence[ChatEvent], index: Sequence[int], tox: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Probability that each message ``events[i]`` (i in ``index``) gets moderated, from
+        what was visible when it was sent (the window's earlier events). ``tox``: each event's
+        toxicity when already known (NaN where not), else scored here."""
+        if not index:
+            return np.zeros(0)
+        tox = np.full(len(events), np.nan) if tox is None else np.array(tox, dtype=np.float64)
+        unknown = [i for i, e in enumerate(events) if e.text is not None and np.isnan(tox[i])]
+        tox[unknown] = self.toxicity.score_texts([events[i].text or "" for i in unknown])
+        tox = np.nan_to_num(tox)  # actions
+        dense = context_features(events, tox, index)
+        return self.predict_proba(self.text_x([events[i].text or "" for i in index]), dense)
 
 
 def train_channel_model(
@@ -246,6 +270,84 @@ def train_channel_model(
     model = ModerationModel(toxicity)
     xt = model.text_x(texts)
     return model.fit(xt, np.vstack(dense), np.asarray(ys), np.asarray(groups))
+
+
+@dataclass
+class ChatWindow:
+    channel: str
+    events: list[ChatEvent]
+    event_ids: list[str | None]  # the message's event id; None for moderation actions
+    sent_at: list[pd.Timestamp]
+    toxicity: np.ndarray  # per event, when known (NaN where not; 0 for actions)
+
+
+def chat_windows(
+    messages: pd.DataFrame, actions: pd.DataFrame, freq: str | None = "1h"
+) -> list[ChatWindow]:
+    """Warehouse chat as time-ordered event windows, one per channel and `freq` period (None:
+    one per channel).
+
+    `messages`: (channel, event_id, sent_at, user_login, body[, toxicity_probability]).
+    `actions`: (channel, sent_at, action_type in `ACTIONS`, target_user_login,
+    target_message_id); a deletion without a target chatter is attributed to the author of its
+    target message when that message is in `messages`. At the same instant a message comes
+    before an action, which can only follow it.
+    """
+    authors = dict(
+        zip(zip(messages["channel"], messages["event_id"], strict=True),
+            messages["user_login"], strict=True)
+    )  # fmt: skip
+    acting = actions[actions["action_type"].isin(list(ACTIONS))]
+    target = [
+        login if isinstance(login, str) else authors.get((channel, message_id))
+        for channel, login, message_id in zip(
+            acting["channel"], acting["target_user_login"], acting["target_message_id"],
+            strict=True,
+        )
+    ]  # fmt: skip
+    frames = [
+        pd.DataFrame({
+            "channel": messages["channel"], "sent_at": messages["sent_at"], "order": 0,
+            "user": messages["user_login"], "text": messages["body"].fillna(""),
+            "action": "message", "event_id": messages["event_id"],
+            "tox": messages.get("toxicity_probability", np.nan),
+        }),
+        pd.DataFrame({
+            "channel": acting["channel"], "sent_at": acting["sent_at"], "order": 1,
+            "user": target, "text": None,
+            "action": [ACTIONS[kind] for kind in acting["action_type"]],
+            "event_id": None, "tox": 0.0,
+        }),
+    ]  # fmt: skip
+    events = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+    events = events[events["user"].notna()]
+    if events.empty:
+        return []
+    sent_at = pd.Series(pd.to_datetime(events["sent_at"], utc=True), index=events.index)
+    events = events.assign(
+        sent_at=sent_at, period=sent_at.dt.floor(freq) if freq else sent_at.min()
+    ).sort_values(["channel", "period", "sent_at", "order"], kind="stable")
+    windows: list[ChatWindow] = []
+    for key, group in events.groupby(["channel", "period"], sort=False):
+        channel = cast(tuple, key)[0]
+        seconds = (group["sent_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+        texts = group["text"].to_numpy()
+        windows.append(
+            ChatWindow(
+                channel=str(channel),
+                events=[
+                    ChatEvent(float(ts), str(user), None if action != "message" else str(text),
+                              str(action))
+                    for ts, user, text, action in zip(
+                        seconds, group["user"], texts, group["action"], strict=True
+                    )
+                ],
+                event_ids=[None if e is None else str(e) for e in group["event_id"]],
+                sent_at=list(group["sent_at"]),
+                toxicity=group["tox"].to_numpy(dtype=np.float64, na_value=np.nan),
+            )
+        )  # fmt: skip
+    return windows
 
 
 def normvio_window(rec: dict) -> tuple[list[ChatEvent], int]:

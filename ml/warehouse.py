@@ -496,6 +496,187 @@ def _hype_predictions(target: pd.DataFrame, model: Any) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# Moderation risk (hourly): what this warehouse's moderators act on
+# ---------------------------------------------------------------------------------------------
+
+MODERATION_HISTORY = timedelta(days=28)
+# The channels with the most moderation get a model of their own, fitted on a sample of hours.
+# Scoring costs ~5 k msgs/s per core (context features and char n-grams in Python), so the
+# number of channels bounds the hourly cost.
+MODERATION_CHANNEL_MODELS = 5
+MODERATION_CHANNEL_MAX_MESSAGES = 50_000
+
+_MODERATION_HOURS = """
+    select
+        channel,
+        date_bin(interval '1 hour', window_start_at, timestamptz '2000-01-01') as hour_start,
+        sum(message_count)::bigint as messages,
+        sum(moderation_action_count)::bigint as actions
+    from intermediate.int_chat_window_activity
+    where window_seconds = 300 and window_start_at >= %s and window_start_at < %s
+    group by 1, 2
+    having sum(message_count) > 0
+    order by md5(channel || extract(epoch from
+        date_bin(interval '1 hour', window_start_at, timestamptz '2000-01-01'))::bigint::text),
+        1, 2
+"""
+# Messages with their stored toxicity, and moderation acting on one chatter, in given spans.
+_SPAN_MESSAGES = """
+    select events.channel, events.event_id, events.sent_at, events.user_login, events.body,
+        toxicity.toxicity_probability
+    from unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) as spans(channel, since, until)
+    join staging.stg_raw__chat_events as events
+        on events.channel = spans.channel
+        and events.sent_at >= spans.since and events.sent_at < spans.until
+    left join ml.message_toxicity as toxicity
+        on toxicity.channel = events.channel and toxicity.event_id = events.event_id
+    where events.event_type = 'message'
+    order by events.channel, events.sent_at, events.event_id
+"""
+_SPAN_ACTIONS = """
+    select events.channel, events.sent_at, events.event_type as action_type,
+        events.target_user_login, events.target_message_id
+    from unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) as spans(channel, since, until)
+    join staging.stg_raw__chat_events as events
+        on events.channel = spans.channel
+        and events.sent_at >= spans.since and events.sent_at < spans.until
+    where events.event_type in ('timeout', 'ban', 'delete')
+    order by events.channel, events.sent_at, events.event_id
+"""
+
+
+def _span_chat(
+    conn: psycopg.Connection, spans: Sequence[tuple[str, datetime, datetime]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(messages, actions) of each (channel, since, until) span."""
+    columns = [list(c) for c in zip(*spans, strict=True)] if spans else [[], [], []]
+    return read_frame(conn, _SPAN_MESSAGES, columns), read_frame(conn, _SPAN_ACTIONS, columns)
+
+
+def _sampled_hours(hours: pd.DataFrame, budget: int) -> list[tuple[str, datetime, datetime]]:
+    """The (channel, hour) spans of `hours`, in their fixed pseudo-random order, within budget."""
+    keep = hours[hours["messages"].astype(int).cumsum() <= budget]
+    return [(c, h, h + timedelta(hours=1)) for c, h in zip(keep["channel"], keep["hour_start"],
+                                                            strict=True)]  # fmt: skip
+
+
+def _fit_moderation(conn: psycopg.Connection, spans: Sequence[tuple[str, datetime, datetime]]
+                    ) -> tuple[Any, int, int]:  # fmt: skip
+    """(model or None, training messages, weak positives) from the chat in `spans`."""
+    from ml import moderation
+    from ml.toxicity import ToxicityModel
+
+    messages, actions = _span_chat(conn, spans)
+    windows = moderation.chat_windows(messages, actions)
+    positives = sum(sum(moderation.weak_labels(w.events)) for w in windows)
+    if positives < moderation.MIN_POSITIVES or positives == len(messages):
+        return None, len(messages), positives
+    model = moderation.train_channel_model([w.events for w in windows], ToxicityModel.load())
+    return model, len(messages), positives
+
+
+def _weekly_moderation_models(
+    conn: psycopg.Connection, week: datetime
+) -> tuple[dict[str, Any], int]:
+    """({channel: model}, models fitted now) for scoring `week`: stored, or fitted on samples of
+    the four weeks before it and stored."""
+    import pickle
+
+    from ml import moderation
+
+    history_start = week - MODERATION_HISTORY
+    fingerprint = _history_fingerprint(conn, history_start, week)
+    stored = conn.execute(
+        "select channel, history_fingerprint, model from ml.moderation_models"
+        " where week_start_at = %s and model_version = %s",
+        (week, moderation.MODEL_VERSION),
+    ).fetchall()
+    if stored and all(row[1] == fingerprint for row in stored):
+        # Our own table, written below: the pickles are as trusted as the code.
+        return {row[0]: pickle.loads(row[2]) for row in stored if row[2] is not None}, 0
+    hours = read_frame(conn, _MODERATION_HOURS, (history_start, week))
+    plan: dict[str, list[tuple[str, datetime, datetime]]] = {}
+    if not hours.empty:
+        per_channel = cast(
+            pd.DataFrame,
+            hours.assign(actions=hours["actions"].astype(int))
+            .groupby("channel", as_index=False)["actions"]
+            .sum(),
+        )
+        enough = cast(pd.DataFrame, per_channel[per_channel["actions"] >= moderation.MIN_POSITIVES])
+        ranked = enough.sort_values(["actions", "channel"], ascending=[False, True])
+        for channel in ranked["channel"].head(MODERATION_CHANNEL_MODELS):
+            own = cast(pd.DataFrame, hours[hours["channel"] == channel])
+            plan[str(channel)] = _sampled_hours(own, MODERATION_CHANNEL_MAX_MESSAGES)
+    models: dict[str, Any] = {}
+    with conn.transaction():
+        conn.execute(
+            "delete from ml.moderation_models where week_start_at = %s and model_version = %s",
+            (week, moderation.MODEL_VERSION),
+        )
+        for channel, spans in plan.items():
+            model, messages, positives = _fit_moderation(conn, spans)
+            if model is not None:
+                models[channel] = model
+            conn.execute(
+                "insert into ml.moderation_models (week_start_at, channel, model_version,"
+                " history_fingerprint, training_messages, training_positives, model)"
+                " values (%s, %s, %s, %s, %s, %s, %s)",
+                (week, channel, moderation.MODEL_VERSION, fingerprint, messages, positives,
+                 pickle.dumps(model) if model is not None else None),
+            )  # fmt: skip
+    return models, len(plan)
+
+
+def score_moderation_window(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> WriteResult:
+    """Each message's probability of getting moderated, in the channels whose own timeouts, bans
+    and deletions taught a model what their moderators act on (weak labels:
+    `ml.moderation.weak_labels`).
+
+    A UTC week is scored by models fitted on the four weeks before it, as for hype, one per
+    channel among the `MODERATION_CHANNEL_MODELS` with the most moderation (at least
+    `moderation.MIN_POSITIVES` acted-on messages). Each hour is scored with its own chat plus the
+    `moderation.HISTORY_S` before it as context. Other channels get no rows: their messages keep
+    the generic toxicity score.
+    """
+    from ml import moderation
+
+    began = time.perf_counter()
+    columns = ["channel", "event_id", "sent_at", "moderation_probability", "model_version"]
+    written = fitted = 0
+    history = timedelta(seconds=moderation.HISTORY_S)
+    models: dict[str, Any] = {}
+    week: datetime | None = None
+    with conn.transaction():
+        _delete(conn, "ml.message_moderation_risk", "sent_at >= %s and sent_at < %s",
+                (start, end))  # fmt: skip
+        hour = start
+        while hour < end:  # an hour at a time: a backfill holds one hour of chat in memory
+            if _week_start(hour) != week:
+                week = _week_start(hour)
+                models, fitted_now = _weekly_moderation_models(conn, week)
+                fitted += fitted_now
+            until = min(end, hour + timedelta(hours=1))
+            spans = [(channel, hour - history, until) for channel in sorted(models)]
+            for window in moderation.chat_windows(*_span_chat(conn, spans), freq=None):
+                index = [i for i, (event_id, at) in enumerate(
+                    zip(window.event_ids, window.sent_at, strict=True))
+                    if event_id is not None and at >= pd.Timestamp(hour)]  # fmt: skip
+                scores = models[window.channel].score_window(window.events, index, window.toxicity)
+                _copy_rows(conn, "ml.message_moderation_risk", columns, (
+                    (window.channel, window.event_ids[i], window.sent_at[i].to_pydatetime(),
+                     float(p), moderation.MODEL_VERSION)
+                    for i, p in zip(index, scores, strict=True)))  # fmt: skip
+                written += len(index)
+            hour = until
+        _analyze(conn, "ml.message_moderation_risk")
+    summary = {"channels_with_model": len(models), "models_fitted": fitted}
+    return WriteResult(written, time.perf_counter() - began, moderation.MODEL_VERSION, summary)
+
+
+# ---------------------------------------------------------------------------------------------
 # Stream-level models (daily): chatter segments, topics, stream patterns
 # ---------------------------------------------------------------------------------------------
 

@@ -93,6 +93,15 @@ hype_predictions = hourly_ml_asset(
     "Probability that the next minute is a hype moment, from a model fitted on the week before.",
     ml_io.predict_hype_window,
 )  # fmt: skip
+message_moderation_risk = hourly_ml_asset(
+    "message_moderation_risk",
+    [["staging", "stg_raw__chat_events"], ["ml", "message_toxicity"],
+     ["intermediate", "int_chat_window_activity"]],
+    "Probability that a channel's moderators act on a message, learned from the channel's own"
+    " timeouts, bans and deletions (the most-moderated channels; fitted weekly on the four weeks"
+    " before).",
+    ml_io.score_moderation_window,
+)  # fmt: skip
 chatter_segments = daily_ml_asset(
     "chatter_segments",
     [["intermediate", "int_stream_sessions"], ["intermediate", "int_moderation_events"],

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_partition_window('sent_at') }}",
         tags=['hourly_marts'],
         meta={'partition_window': {'column': 'sent_at', 'grain': 'hour'}},
@@ -10,6 +10,7 @@
     )
 }}
 
+-- New columns join an existing table (its older rows keep nulls): an upgrade needs no rebuild.
 -- Only the columns used: this CTE is read three times, so PostgreSQL materializes it.
 with messages as (
     select
@@ -48,6 +49,15 @@ toxicity as (
         toxicity_probability,
         is_toxic
     from {{ ref('stg_ml__message_toxicity') }}
+    where {{ in_partition_window('sent_at') }}
+),
+
+moderation_risk as (
+    select
+        channel,
+        event_id,
+        moderation_probability
+    from {{ ref('stg_ml__message_moderation_risk') }}
     where {{ in_partition_window('sent_at') }}
 ),
 
@@ -119,6 +129,7 @@ select
     sentiment.sentiment_label,
     toxicity.toxicity_probability,
     toxicity.is_toxic,
+    moderation_risk.moderation_probability,
     deleted.chat_event_key is not null as is_deleted,
     moderated_authors.chat_event_key is not null as was_author_moderated_after
 from messages
@@ -127,6 +138,8 @@ left join sentiment
     on messages.channel = sentiment.channel and messages.event_id = sentiment.event_id
 left join toxicity
     on messages.channel = toxicity.channel and messages.event_id = toxicity.event_id
+left join moderation_risk
+    on messages.channel = moderation_risk.channel and messages.event_id = moderation_risk.event_id
 left join emote_counts on messages.chat_event_key = emote_counts.chat_event_key
 left join deleted on messages.chat_event_key = deleted.chat_event_key
 left join moderated_authors on messages.chat_event_key = moderated_authors.chat_event_key
