@@ -775,7 +775,12 @@ def stage_dbt(cfg: BenchConfig) -> dict[str, Any]:
 
 def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
     from ml import sentiment, toxicity
-    from ml.warehouse import BATCH_SIZE, detect_bursts_window, predict_hype_window
+    from ml.warehouse import (
+        BATCH_SIZE,
+        detect_bursts_window,
+        predict_hype_window,
+        score_moderation_window,
+    )
 
     with _connect(cfg) as conn:
         texts = [
@@ -809,11 +814,16 @@ def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
                 "peak_rss_mb_after": _peak_rss_mb(),
                 "throughput": round(len(texts) / seconds, 1),
             }
-        for name, fn in (("bursts", detect_bursts_window), ("hype", predict_hype_window)):
+        window_models = (
+            ("bursts", detect_bursts_window),
+            ("hype", predict_hype_window),
+            ("moderation", score_moderation_window),
+        )
+        for name, fn in window_models:
             first: dict[str, Any] = {}
             began = time.perf_counter()
             try:
-                if name == "hype":
+                if name in ("hype", "moderation"):
                     # The week's model is fitted once, by the week's first hour; the hourly
                     # cost measured below is every later hour's.
                     fitted = fn(conn, cfg.start, cfg.end)
@@ -829,23 +839,25 @@ def stage_ml(cfg: BenchConfig) -> dict[str, Any]:
                                  "traceback": traceback.format_exc()[-2000:]}  # fmt: skip
                 continue
             seconds = time.perf_counter() - began
+            # Moderation scores only the channels with a model of their own.
+            items = written.rows if name == "moderation" else messages
             timings[name] = {
-                "items": messages,
+                "items": items,
                 "wall_s": round(seconds, 3),
                 "rows": written.rows,
-                "throughput": round(messages / seconds, 1),
+                "throughput": round(items / seconds, 1) if items else 0.0,
                 **first,
                 "peak_rss_mb_after": _peak_rss_mb(),
             }
     ok = {name: t for name, t in timings.items() if "error" not in t}
     total = sum(t["wall_s"] for t in ok.values())
-    slowest = min(t["throughput"] for t in ok.values())
+    slowest = min((t["throughput"] for t in ok.values() if t["items"]), default=0.0)
     return {
         "wall_s": round(total, 3),
         "items": len(texts),
         "unit": "messages",
         "throughput": slowest,
-        "ratios": {f"{name}_msgs_per_s": t["throughput"] for name, t in ok.items()},
+        "ratios": {f"{name}_msgs_per_s": t["throughput"] for name, t in ok.items() if t["items"]},
         "details": {
             "scorers": timings,
             "hour_messages": messages,
