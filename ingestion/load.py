@@ -21,6 +21,8 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
+import threading
 import time
 from array import array
 from collections import Counter
@@ -32,7 +34,11 @@ from typing import Any, Protocol
 import numpy as np
 import psycopg
 from psycopg import errors, sql
+from psycopg.abc import Buffer
+from psycopg.adapt import AdaptersMap
+from psycopg.copy import LibpqWriter
 from psycopg.types.json import Jsonb
+from psycopg.types.string import BytesBinaryDumper
 
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import LandingFile, read_lines
@@ -93,6 +99,15 @@ COPY_TYPES = tuple("bytea" if t == "jsonb" else t for t in EVENT_TYPES)
 _EMPTY_LIST = b"\x01[]"
 _EMPTY_OBJECT = b"\x01{}"
 _JSONB_CACHE: dict[tuple[tuple[str, str], ...], bytes] = {}
+
+
+def use_copy_dumpers(adapters: AdaptersMap) -> None:
+    """Dump the pre-encoded jsonb cells (`bytes`, typed bytea) with psycopg's own C dumper.
+
+    `psycopg.dbapi20` registers its bytea dumper last (a Python one that also takes `Binary`
+    objects), so `set_types` would pick it; this one writes the same bytes, twice as fast.
+    """
+    adapters.register_dumper(bytes, BytesBinaryDumper)
 
 
 def _jsonb(value: Any) -> bytes:
@@ -337,9 +352,27 @@ def _stream_events(
         result.files_per_hour[landing.hour] += 1
 
 
+def _count_events(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> tuple[dict[str, int], dict[datetime, int]]:
+    """The window's stored events by type and by hour of the window, in one pass."""
+    by_type: dict[str, int] = {}
+    by_hour: dict[datetime, int] = {}
+    rows = conn.execute(
+        "select event_type, date_bin('1 hour', sent_at, %s::timestamptz), count(*)"
+        " from raw.chat_events where sent_at >= %s and sent_at < %s group by 1, 2 order by 1",
+        (start, start, end),
+    ).fetchall()
+    for event_type, hour, count in rows:
+        by_type[event_type] = by_type.get(event_type, 0) + count
+        by_hour[hour] = by_hour.get(hour, 0) + count
+    return by_type, by_hour
+
+
 def _record_loads(
     conn: psycopg.Connection, start: datetime, end: datetime,
     files_per_hour: Counter[datetime], rejects_per_hour: Counter[datetime],
+    events_per_hour: dict[datetime, int],
 ) -> None:  # fmt: skip
     """One raw.partition_loads row per hour of the window, even hours with nothing landed."""
     conn.execute(
@@ -349,16 +382,16 @@ def _record_loads(
     conn.execute(
         """insert into raw.partition_loads (partition_start, files, events, rejects)
            select hours.hour, coalesce((%s::jsonb ->> hours.hour::text)::int, 0),
-                  count(events.event_id), coalesce((%s::jsonb ->> hours.hour::text)::int, 0)
+                  coalesce(counted.events, 0),
+                  coalesce((%s::jsonb ->> hours.hour::text)::int, 0)
            from generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour',
                                 interval '1 hour') as hours (hour)
-           left join raw.chat_events as events
-             on events.sent_at >= hours.hour and events.sent_at < hours.hour + interval '1 hour'
-           group by hours.hour""",
+           left join unnest(%s::timestamptz[], %s::bigint[]) as counted (hour, events)
+             on counted.hour = hours.hour""",
         (
             json.dumps({_pg_text(h): n for h, n in files_per_hour.items()}),
             json.dumps({_pg_text(h): n for h, n in rejects_per_hour.items()}),
-            start, end,
+            start, end, list(events_per_hour), list(events_per_hour.values()),
         ),
     )  # fmt: skip
 
@@ -382,13 +415,65 @@ class _Stream(Protocol):
     ) -> None: ...
 
 
+class _BackgroundWriter(LibpqWriter):
+    """Sends the COPY data from a thread, so the loader's thread never waits on the socket.
+
+    Without it, writing a parsed batch blocks the loader until PostgreSQL has taken it, and
+    meanwhile the worker runs dry: the loader feeds it too. `write` queues the data (in chunks,
+    at most `_QUEUED_CHUNKS` of them, so memory stays bounded when PostgreSQL is the slower
+    side) and returns; the thread is the only user of the connection until `finish`. The
+    data written must not change afterwards (the loader writes `bytes`; psycopg hands over
+    its row buffers).
+    """
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        super().__init__(cursor)
+        self._chunks: queue.Queue[memoryview | None] = queue.Queue(_QUEUED_CHUNKS)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _send(self) -> None:
+        try:
+            while (chunk := self._chunks.get()) is not None:
+                super().write(chunk)
+        except BaseException as exc:  # raised in the loader's thread by `write` or `finish`
+            self._error = exc
+            while self._chunks.get() is not None:  # keep `write` from blocking on a full queue
+                pass
+
+    def write(self, data: Buffer) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._send, name="copy-writer", daemon=True)
+            self._thread.start()
+        view = memoryview(data)
+        for at in range(0, len(view), _CHUNK_BYTES):
+            self._chunks.put(view[at : at + _CHUNK_BYTES])
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        if self._thread is not None:
+            self._chunks.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._error is not None and exc is None:
+            raise self._error
+        super().finish(exc)
+
+
+_CHUNK_BYTES = 128 * 1024  # psycopg's own largest piece for one put_copy_data
+_QUEUED_CHUNKS = 256  # at most 32 MiB waiting for the socket
+
+
 def _copy_into(
     conn: psycopg.Connection, table: sql.Composable, start: datetime, end: datetime,
     stream: _Stream,
 ) -> tuple[LoadResult, _Rejects, _Keys]:  # fmt: skip
     result, rejects, keys = LoadResult(start, end), [], _Keys()
     copy_sql = sql.SQL("copy {} ({}) from stdin (format binary)").format(table, _COLUMN_LIST)
-    with conn.cursor().copy(copy_sql) as copy:
+    cursor = conn.cursor()
+    use_copy_dumpers(cursor.adapters)  # the cursor's own map: the connection's stays as it is
+    with cursor.copy(copy_sql, writer=_BackgroundWriter(cursor)) as copy:
         copy.set_types(list(COPY_TYPES))
         stream(copy, result=result, rejects=rejects, keys=keys)
     return result, rejects, keys
@@ -496,13 +581,10 @@ def load_partition(
                     result.rejects_by_reason[rej.reason.split(":")[0]] += 1
                     rejects_per_hour[landing.hour] += 1
         result.rejects = len(rejects)
-        result.events_by_type = dict(
-            conn.execute(
-                "select event_type, count(*) from raw.chat_events"
-                " where sent_at >= %s and sent_at < %s group by 1 order by 1", (start, end),
-            ).fetchall()
+        result.events_by_type, events_per_hour = _count_events(conn, start, end)
+        _record_loads(
+            conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour
         )  # fmt: skip
-        _record_loads(conn, start, end, result.files_per_hour, rejects_per_hour)
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
         for day in days:
             conn.execute(

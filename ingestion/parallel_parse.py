@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.events import Reject
-from ingestion.load import COPY_TYPES, PARSE_WORKER_NAME, _accept, _Tally, copy_row
+from ingestion.load import (
+    COPY_TYPES,
+    PARSE_WORKER_NAME,
+    _accept,
+    _Tally,
+    copy_row,
+    use_copy_dumpers,
+)
 from ingestion.sources import parser_for
 
 # (file index, lines of that file, whether the file's last line is in this segment)
@@ -78,9 +85,11 @@ def _row_encoder() -> Callable[[tuple, bytearray], None]:
     """psycopg's binary COPY row formatter with the loader's column types (UTF-8 text)."""
     from psycopg import adapters, pq
     from psycopg._copy_base import format_row_binary  # what Copy.write_row itself calls
-    from psycopg.adapt import Transformer
+    from psycopg.adapt import AdaptersMap, Transformer
 
-    tx = Transformer()
+    copy_adapters = AdaptersMap(adapters)
+    use_copy_dumpers(copy_adapters)
+    tx = Transformer(copy_adapters)
     tx.set_dumper_types([adapters.types.get_oid(t) for t in COPY_TYPES], pq.Format.BINARY)
 
     def encode(row: tuple, out: bytearray) -> None:
