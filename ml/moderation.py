@@ -141,7 +141,7 @@ def context_features(
             mine_msgs = [j for j in mine if events[j].text is not None]
             mean = tox_sum / n_msgs if n_msgs else float(tox[i])
             std = np.sqrt(max(tox_sq / n_msgs - mean * mean, 0.0)) if n_msgs else 0.0
-            letters = [c for c in text if c.isalpha()]
+            letters = list(filter(str.isalpha, text))
             my_toks = toks[i]
             sig = sigs[i]
             own_sig = sum(sigs[j] == sig for j in mine_msgs) if sig else 0
@@ -151,9 +151,9 @@ def context_features(
                 (tox[i] - mean) / (std + 0.05),
                 len(text),
                 len(my_toks),
-                sum(c.isupper() for c in letters) / max(len(letters), 1),
-                sum(not c.isascii() for c in text) / max(len(text), 1),
-                sum(c.isdigit() for c in text) / max(len(text), 1),
+                sum(map(str.isupper, letters)) / max(len(letters), 1),
+                (len(text) - sum(map(str.isascii, text))) / max(len(text), 1),
+                sum(map(str.isdigit, text)) / max(len(text), 1),
                 "@" in text,
                 "http" in text or "www." in text,
                 "?" in text,
