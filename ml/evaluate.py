@@ -202,7 +202,9 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
     weak: list[int] = []
     eval_label: list[int] = []
     before_bad: list[bool] = []
-    for rec in data.iter_normvio(root):
+    window: list[int] = []
+    window_at: list[float] = []  # when each window's moderated message was sent
+    for w, rec in enumerate(data.iter_normvio(root)):
         events, bad = normvio_window(rec)
         start = events[0].ts if events else 0.0
         bad_user = events[bad].user
@@ -222,6 +224,8 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
             weak.append(wl[i])
             eval_label.append(1 if i == bad else (0 if events[i].user != bad_user else -1))
             before_bad.append(i <= bad)
+            window.append(w)
+            window_at.append(events[bad].ts)
     dense = np.vstack(dense_parts)
     channels = np.asarray(chan)
     yw = np.asarray(weak)
@@ -283,6 +287,65 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
                          positives=npos, base_rate=round(npos / n, 5)))  # fmt: skip
     if isinstance(profanity, str):
         rows.append(_row("roc_auc", ds, n, float("nan"), PROFANITY_CHECK, note=profanity))
+    return rows + _channel_adaptation_rows(
+        tox, xt, dense, yw, ye, channels, np.asarray(window), np.asarray(window_at), scores["full"]
+    )
+
+
+def _channel_adaptation_rows(
+    tox: ToxicityModel, xt: Any, dense: np.ndarray, yw: np.ndarray, ye: np.ndarray,
+    channels: np.ndarray, window: np.ndarray, window_at: np.ndarray, unseen: np.ndarray,
+    min_windows: int = 30, test_fraction: float = 0.3,
+) -> list[Row]:  # fmt: skip
+    """What the warehouse does: learn each channel's own moderation from its earlier chat.
+
+    Per channel with `min_windows` moderated messages, its windows in time order: the earlier
+    70 % train a model of that channel alone (weak labels; at most
+    `MODERATION_CHANNEL_MAX_MESSAGES` of its messages, the warehouse's budget), the later 30 %
+    test it,
+    against the cross-channel model that never saw the channel (`unseen`) on the same rows.
+    """
+    from ml.moderation import ModerationModel
+    from ml.warehouse import MODERATION_CHANNEL_MAX_MESSAGES
+
+    per_channel: dict[str, list[float]] = {"own": [], "unseen": []}
+    pooled: dict[str, list[np.ndarray]] = {"own": [], "unseen": [], "y": []}
+    for channel in sorted(set(channels[ye == 1])):
+        mine = np.flatnonzero(channels == channel)
+        windows = np.unique(window[mine])
+        if len(windows) < min_windows:
+            continue
+        order = windows[np.argsort(window_at[np.searchsorted(window, windows)], kind="stable")]
+        cut = round(len(order) * (1 - test_fraction))
+        train = mine[np.isin(window[mine], order[:cut])][-MODERATION_CHANNEL_MAX_MESSAGES:]
+        test = mine[np.isin(window[mine], order[cut:]) & (ye[mine] >= 0)]
+        if yw[train].sum() < 2 or len(np.unique(ye[test])) < 2:
+            continue
+        model = ModerationModel(tox).fit(xt[train], dense[train], yw[train], window[train])
+        own = model.predict_proba(xt[test], dense[test])
+        per_channel["own"].append(roc_auc_score(ye[test], own))
+        per_channel["unseen"].append(roc_auc_score(ye[test], unseen[test]))
+        pooled["own"].append(own)
+        pooled["unseen"].append(unseen[test])
+        pooled["y"].append(ye[test])
+    if not pooled["y"]:
+        return []
+    y = np.concatenate(pooled["y"])
+    ds = (
+        f"moderation-normvio dev: channels with >= {min_windows} moderated messages, each "
+        f"split in time (earlier {1 - test_fraction:.0%} train, later {test_fraction:.0%} test)"
+    )
+    extra = {"channels": len(per_channel["own"]), "positives": int(y.sum())}
+    names = {
+        "own": "channel's own model (earlier moderation of that channel only; as the warehouse)",
+        "unseen": "cross-channel model that never saw the channel",
+    }  # fmt: skip
+    rows: list[Row] = []
+    for key, name in names.items():
+        rows.append(_row("roc_auc_channel_mean", ds, len(y), np.mean(per_channel[key]), name,
+                         **extra))  # fmt: skip
+        rows.append(_row("roc_auc", ds, len(y), roc_auc_score(y, np.concatenate(pooled[key])),
+                         name, **extra))  # fmt: skip
     return rows
 
 

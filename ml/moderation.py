@@ -280,6 +280,14 @@ class ChatWindow:
     sent_at: list[pd.Timestamp]
     toxicity: np.ndarray  # per event, when known (NaN where not; 0 for actions)
 
+    def messages_since(self, since: datetime) -> list[int]:
+        """Positions of the window's messages sent at or after `since`."""
+        at = pd.Timestamp(since)
+        pairs = zip(self.event_ids, self.sent_at, strict=True)
+        return [
+            i for i, (event_id, sent) in enumerate(pairs) if event_id is not None and sent >= at
+        ]
+
 
 def chat_windows(
     messages: pd.DataFrame, actions: pd.DataFrame, freq: str | None = "1h"

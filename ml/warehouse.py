@@ -545,7 +545,7 @@ _SPAN_ACTIONS = """
 """
 
 
-def _span_chat(
+def span_chat(
     conn: psycopg.Connection, spans: Sequence[tuple[str, datetime, datetime]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(messages, actions) of each (channel, since, until) span."""
@@ -566,7 +566,7 @@ def _fit_moderation(conn: psycopg.Connection, spans: Sequence[tuple[str, datetim
     from ml import moderation
     from ml.toxicity import ToxicityModel
 
-    messages, actions = _span_chat(conn, spans)
+    messages, actions = span_chat(conn, spans)
     windows = moderation.chat_windows(messages, actions)
     positives = sum(sum(moderation.weak_labels(w.events)) for w in windows)
     if positives < moderation.MIN_POSITIVES or positives == len(messages):
@@ -660,10 +660,8 @@ def score_moderation_window(
                 fitted += fitted_now
             until = min(end, hour + timedelta(hours=1))
             spans = [(channel, hour - history, until) for channel in sorted(models)]
-            for window in moderation.chat_windows(*_span_chat(conn, spans), freq=None):
-                index = [i for i, (event_id, at) in enumerate(
-                    zip(window.event_ids, window.sent_at, strict=True))
-                    if event_id is not None and at >= pd.Timestamp(hour)]  # fmt: skip
+            for window in moderation.chat_windows(*span_chat(conn, spans), freq=None):
+                index = window.messages_since(hour)
                 scores = models[window.channel].score_window(window.events, index, window.toxicity)
                 _copy_rows(conn, "ml.message_moderation_risk", columns, (
                     (window.channel, window.event_ids[i], window.sent_at[i].to_pydatetime(),

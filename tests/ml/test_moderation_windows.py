@@ -49,3 +49,9 @@ def test_one_window_per_channel_without_a_period() -> None:
     messages, actions = _frames()
     (window,) = chat_windows(messages, actions, freq=None)
     assert window.event_ids == ["m1", "m2", None, None, "m3"]
+
+
+def test_messages_since_leaves_out_earlier_messages_and_actions() -> None:
+    messages, actions = _frames()
+    (window,) = chat_windows(messages, actions, freq=None)
+    assert window.messages_since(T0 + pd.Timedelta(seconds=1)) == [1, 4]
