@@ -295,21 +295,19 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
 def _channel_adaptation_rows(
     tox: ToxicityModel, xt: Any, dense: np.ndarray, yw: np.ndarray, ye: np.ndarray,
     channels: np.ndarray, window: np.ndarray, window_at: np.ndarray, unseen: np.ndarray,
-    min_windows: int = 30, test_fraction: float = 0.3,
+    min_windows: int = 30, test_fraction: float = 0.3, max_negatives: int = 150_000,
 ) -> list[Row]:  # fmt: skip
-    """What the warehouse does: learn each channel's own moderation from its earlier chat.
+    """Does a channel's own earlier moderation help predict its later moderation?
 
-    Per channel with `min_windows` moderated messages, its windows in time order: the earlier
-    70 % train a model of that channel alone (weak labels; at most
-    `MODERATION_CHANNEL_MAX_MESSAGES` of its messages, the warehouse's budget), the later 30 %
-    test it,
-    against the cross-channel model that never saw the channel (`unseen`) on the same rows.
+    Each channel with `min_windows` moderated messages is split in time: its earlier 70 % of
+    windows train, its later 30 % test. On the same test rows: a model of that channel alone; the
+    warehouse's model, one fit over every channel's earlier chat (the other channels whole, at
+    most `max_negatives` unmoderated messages); and the cross-channel model that never saw the
+    channel (`unseen`).
     """
     from ml.moderation import ModerationModel
-    from ml.warehouse import MODERATION_CHANNEL_MAX_MESSAGES
 
-    per_channel: dict[str, list[float]] = {"own": [], "unseen": []}
-    pooled: dict[str, list[np.ndarray]] = {"own": [], "unseen": [], "y": []}
+    splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for channel in sorted(set(channels[ye == 1])):
         mine = np.flatnonzero(channels == channel)
         windows = np.unique(window[mine])
@@ -317,34 +315,46 @@ def _channel_adaptation_rows(
             continue
         order = windows[np.argsort(window_at[np.searchsorted(window, windows)], kind="stable")]
         cut = round(len(order) * (1 - test_fraction))
-        train = mine[np.isin(window[mine], order[:cut])][-MODERATION_CHANNEL_MAX_MESSAGES:]
+        train = mine[np.isin(window[mine], order[:cut])]
         test = mine[np.isin(window[mine], order[cut:]) & (ye[mine] >= 0)]
-        if yw[train].sum() < 2 or len(np.unique(ye[test])) < 2:
-            continue
-        model = ModerationModel(tox).fit(xt[train], dense[train], yw[train], window[train])
-        own = model.predict_proba(xt[test], dense[test])
-        per_channel["own"].append(roc_auc_score(ye[test], own))
-        per_channel["unseen"].append(roc_auc_score(ye[test], unseen[test]))
-        pooled["own"].append(own)
-        pooled["unseen"].append(unseen[test])
-        pooled["y"].append(ye[test])
-    if not pooled["y"]:
+        if yw[train].sum() >= 2 and len(np.unique(ye[test])) == 2:
+            splits[str(channel)] = (train, test)
+    if not splits:
         return []
-    y = np.concatenate(pooled["y"])
+    held_out = np.zeros(len(ye), dtype=bool)
+    for _, test in splits.values():
+        held_out[np.isin(window, np.unique(window[test]))] = True
+    negatives = np.flatnonzero(~held_out & (yw == 0))
+    rng = np.random.default_rng(0)
+    keep = np.sort(np.concatenate([
+        np.flatnonzero(~held_out & (yw == 1)),
+        rng.choice(negatives, min(len(negatives), max_negatives), replace=False),
+    ]))  # fmt: skip
+    warehouse = ModerationModel(tox).fit(xt[keep], dense[keep], yw[keep], window[keep])
+    scores: dict[str, list[np.ndarray]] = {"own": [], "warehouse": [], "unseen": []}
+    labels: list[np.ndarray] = []
+    for train, test in splits.values():
+        own = ModerationModel(tox).fit(xt[train], dense[train], yw[train], window[train])
+        scores["own"].append(own.predict_proba(xt[test], dense[test]))
+        scores["warehouse"].append(warehouse.predict_proba(xt[test], dense[test]))
+        scores["unseen"].append(unseen[test])
+        labels.append(ye[test])
+    y = np.concatenate(labels)
     ds = (
         f"moderation-normvio dev: channels with >= {min_windows} moderated messages, each "
         f"split in time (earlier {1 - test_fraction:.0%} train, later {test_fraction:.0%} test)"
     )
-    extra = {"channels": len(per_channel["own"]), "positives": int(y.sum())}
+    extra = {"channels": len(splits), "positives": int(y.sum())}
     names = {
-        "own": "channel's own model (earlier moderation of that channel only; as the warehouse)",
+        "own": "the channel's own model (its earlier moderation only)",
+        "warehouse": "one model over every channel's earlier moderation, the channel's included",
         "unseen": "cross-channel model that never saw the channel",
-    }  # fmt: skip
+    }
     rows: list[Row] = []
     for key, name in names.items():
-        rows.append(_row("roc_auc_channel_mean", ds, len(y), np.mean(per_channel[key]), name,
-                         **extra))  # fmt: skip
-        rows.append(_row("roc_auc", ds, len(y), roc_auc_score(y, np.concatenate(pooled[key])),
+        mean = np.mean([roc_auc_score(t, s) for t, s in zip(labels, scores[key], strict=True)])
+        rows.append(_row("roc_auc_channel_mean", ds, len(y), mean, name, **extra))
+        rows.append(_row("roc_auc", ds, len(y), roc_auc_score(y, np.concatenate(scores[key])),
                          name, **extra))  # fmt: skip
     return rows
 

@@ -500,11 +500,12 @@ def _hype_predictions(target: pd.DataFrame, model: Any) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 MODERATION_HISTORY = timedelta(days=28)
-# The channels with the most moderation get a model of their own, fitted on a sample of hours.
-# Scoring costs ~5 k msgs/s per core (context features and char n-grams in Python), so the
-# number of channels bounds the hourly cost.
-MODERATION_CHANNEL_MODELS = 5
-MODERATION_CHANNEL_MAX_MESSAGES = 50_000
+# The week's model is fitted on a pseudo-random sample of channel-hours of every channel that
+# had moderation (its own included: on NormVio that beat both a model per channel and one that
+# never saw the channel). Scoring costs ~5 k msgs/s per core (context features and character
+# n-grams in Python), so only the channels with the most moderation are scored.
+MODERATION_TRAINING_MAX_MESSAGES = 150_000
+MODERATION_SCORED_CHANNELS = 20
 
 _MODERATION_HOURS = """
     select
@@ -575,71 +576,70 @@ def _fit_moderation(conn: psycopg.Connection, spans: Sequence[tuple[str, datetim
     return model, len(messages), positives
 
 
-def _weekly_moderation_models(
-    conn: psycopg.Connection, week: datetime
-) -> tuple[dict[str, Any], int]:
-    """({channel: model}, models fitted now) for scoring `week`: stored, or fitted on samples of
-    the four weeks before it and stored."""
+@dataclass
+class StoredModerationModel:
+    model: Any  # ml.moderation.ModerationModel, or None: too little moderation to learn from
+    channels: list[str]  # the channels it scores: the most moderated
+    fitted_now: bool
+
+
+def _weekly_moderation_model(conn: psycopg.Connection, week: datetime) -> StoredModerationModel:
+    """The model that scores `week`: stored, or fitted on the four weeks before it and stored."""
     import pickle
 
     from ml import moderation
 
     history_start = week - MODERATION_HISTORY
     fingerprint = _history_fingerprint(conn, history_start, week)
-    stored = conn.execute(
-        "select channel, history_fingerprint, model from ml.moderation_models"
+    row = conn.execute(
+        "select history_fingerprint, model, scored_channels from ml.moderation_models"
         " where week_start_at = %s and model_version = %s",
         (week, moderation.MODEL_VERSION),
-    ).fetchall()
-    if stored and all(row[1] == fingerprint for row in stored):
-        # Our own table, written below: the pickles are as trusted as the code.
-        return {row[0]: pickle.loads(row[2]) for row in stored if row[2] is not None}, 0
+    ).fetchone()
+    if row is not None and row[0] == fingerprint:
+        # Our own table, written below: the pickle is as trusted as the code.
+        model = pickle.loads(row[1]) if row[1] is not None else None
+        return StoredModerationModel(model, list(row[2]), fitted_now=False)
     hours = read_frame(conn, _MODERATION_HOURS, (history_start, week))
-    plan: dict[str, list[tuple[str, datetime, datetime]]] = {}
+    spans: list[tuple[str, datetime, datetime]] = []
+    ranked: list[str] = []
     if not hours.empty:
-        per_channel = cast(
-            pd.DataFrame,
-            hours.assign(actions=hours["actions"].astype(int))
-            .groupby("channel", as_index=False)["actions"]
-            .sum(),
-        )
-        enough = cast(pd.DataFrame, per_channel[per_channel["actions"] >= moderation.MIN_POSITIVES])
-        ranked = enough.sort_values(["actions", "channel"], ascending=[False, True])
-        for channel in ranked["channel"].head(MODERATION_CHANNEL_MODELS):
-            own = cast(pd.DataFrame, hours[hours["channel"] == channel])
-            plan[str(channel)] = _sampled_hours(own, MODERATION_CHANNEL_MAX_MESSAGES)
-    models: dict[str, Any] = {}
+        per_channel: dict[str, int] = collections.Counter()
+        for channel, count in zip(hours["channel"], hours["actions"], strict=True):
+            per_channel[str(channel)] += int(count)
+        order = sorted(per_channel.items(), key=lambda item: (-item[1], item[0]))
+        ranked = [channel for channel, count in order if count > 0]
+        sample = cast(pd.DataFrame, hours[hours["channel"].isin(ranked)])
+        spans = _sampled_hours(sample, MODERATION_TRAINING_MAX_MESSAGES)
+    model, messages, positives = _fit_moderation(conn, spans)
+    scored = ranked[:MODERATION_SCORED_CHANNELS] if model is not None else []
     with conn.transaction():
         conn.execute(
             "delete from ml.moderation_models where week_start_at = %s and model_version = %s",
             (week, moderation.MODEL_VERSION),
         )
-        for channel, spans in plan.items():
-            model, messages, positives = _fit_moderation(conn, spans)
-            if model is not None:
-                models[channel] = model
-            conn.execute(
-                "insert into ml.moderation_models (week_start_at, channel, model_version,"
-                " history_fingerprint, training_messages, training_positives, model)"
-                " values (%s, %s, %s, %s, %s, %s, %s)",
-                (week, channel, moderation.MODEL_VERSION, fingerprint, messages, positives,
-                 pickle.dumps(model) if model is not None else None),
-            )  # fmt: skip
-    return models, len(plan)
+        conn.execute(
+            "insert into ml.moderation_models (week_start_at, model_version, history_fingerprint,"
+            " training_messages, training_positives, training_channels, scored_channels, model)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (week, moderation.MODEL_VERSION, fingerprint, messages, positives,
+             len({span[0] for span in spans}), scored,
+             pickle.dumps(model) if model is not None else None),
+        )  # fmt: skip
+    return StoredModerationModel(model, scored, fitted_now=True)
 
 
 def score_moderation_window(
     conn: psycopg.Connection, start: datetime, end: datetime
 ) -> WriteResult:
-    """Each message's probability of getting moderated, in the channels whose own timeouts, bans
-    and deletions taught a model what their moderators act on (weak labels:
-    `ml.moderation.weak_labels`).
+    """Each message's probability of getting moderated, learned from this warehouse's own
+    timeouts, bans and deletions (weak labels: `ml.moderation.weak_labels`).
 
-    A UTC week is scored by models fitted on the four weeks before it, as for hype, one per
-    channel among the `MODERATION_CHANNEL_MODELS` with the most moderation (at least
-    `moderation.MIN_POSITIVES` acted-on messages). Each hour is scored with its own chat plus the
-    `moderation.HISTORY_S` before it as context. Other channels get no rows: their messages keep
-    the generic toxicity score.
+    A UTC week is scored by a model fitted on the four weeks before it, as for hype, over every
+    channel that had moderation; it scores the `MODERATION_SCORED_CHANNELS` with the most. Each
+    hour is scored with its own chat plus the `moderation.HISTORY_S` before it as context. Other
+    channels get no rows (their messages keep the generic toxicity score), and so does a week
+    with too little moderation before it.
     """
     from ml import moderation
 
@@ -647,7 +647,7 @@ def score_moderation_window(
     columns = ["channel", "event_id", "sent_at", "moderation_probability", "model_version"]
     written = fitted = 0
     history = timedelta(seconds=moderation.HISTORY_S)
-    models: dict[str, Any] = {}
+    stored = StoredModerationModel(None, [], fitted_now=False)
     week: datetime | None = None
     with conn.transaction():
         _delete(conn, "ml.message_moderation_risk", "sent_at >= %s and sent_at < %s",
@@ -656,13 +656,13 @@ def score_moderation_window(
         while hour < end:  # an hour at a time: a backfill holds one hour of chat in memory
             if _week_start(hour) != week:
                 week = _week_start(hour)
-                models, fitted_now = _weekly_moderation_models(conn, week)
-                fitted += fitted_now
+                stored = _weekly_moderation_model(conn, week)
+                fitted += stored.fitted_now
             until = min(end, hour + timedelta(hours=1))
-            spans = [(channel, hour - history, until) for channel in sorted(models)]
+            spans = [(channel, hour - history, until) for channel in sorted(stored.channels)]
             for window in moderation.chat_windows(*span_chat(conn, spans), freq=None):
                 index = window.messages_since(hour)
-                scores = models[window.channel].score_window(window.events, index, window.toxicity)
+                scores = stored.model.score_window(window.events, index, window.toxicity)
                 _copy_rows(conn, "ml.message_moderation_risk", columns, (
                     (window.channel, window.event_ids[i], window.sent_at[i].to_pydatetime(),
                      float(p), moderation.MODEL_VERSION)
@@ -670,7 +670,7 @@ def score_moderation_window(
                 written += len(index)
             hour = until
         _analyze(conn, "ml.message_moderation_risk")
-    summary = {"channels_with_model": len(models), "models_fitted": fitted}
+    summary = {"channels_scored": len(stored.channels), "models_fitted": fitted}
     return WriteResult(written, time.perf_counter() - began, moderation.MODEL_VERSION, summary)
 
 

@@ -97,9 +97,9 @@ message_moderation_risk = hourly_ml_asset(
     "message_moderation_risk",
     [["staging", "stg_raw__chat_events"], ["ml", "message_toxicity"],
      ["intermediate", "int_chat_window_activity"]],
-    "Probability that a channel's moderators act on a message, learned from the channel's own"
-    " timeouts, bans and deletions (the most-moderated channels; fitted weekly on the four weeks"
-    " before).",
+    "Probability that moderators act on a message, learned from this warehouse's own timeouts,"
+    " bans and deletions (a model fitted weekly on the four weeks before; scores the channels"
+    " with the most moderation).",
     ml_io.score_moderation_window,
 )  # fmt: skip
 chatter_segments = daily_ml_asset(

@@ -1,5 +1,6 @@
-"""Moderation risk through PostgreSQL: a model per channel with enough moderation of its own,
-learned from the warehouse's own timeouts, learns what that channel's moderators act on.
+"""Moderation risk through PostgreSQL: the week's model, learned from the warehouse's own
+timeouts, learns what a channel's moderators act on, is stored and reused, and scores the
+channels that have moderation.
 
 `staging.stg_raw__chat_events` and `intermediate.int_chat_window_activity` are created here as
 tables with the columns the writer reads (dbt builds the real ones; the dbt tests cover them).
@@ -122,14 +123,14 @@ def test_the_channels_own_rule_is_learned_stored_and_reused(migrated: PgUrl) -> 
         first = score_moderation_window(conn, SCORED_HOUR, SCORED_HOUR + timedelta(hours=1))
         conn.commit()
         stored = conn.execute(
-            "select channel, training_positives >= %s, model is not null"
-            " from ml.moderation_models where week_start_at = %s order by 1",
-            (moderation.MIN_POSITIVES, WEEK),
+            "select week_start_at, training_positives >= %s, training_channels,"
+            " scored_channels, model is not null from ml.moderation_models",
+            (moderation.MIN_POSITIVES,),
         ).fetchall()
-        # The strict channel has a model of its own; the relaxed one, whose moderators never
-        # acted, has none and no rows.
-        assert stored == [("strict", True, True)]
-        assert first.summary["models_fitted"] == 1
+        # Learned from and scoring the strict channel; the relaxed one, whose moderators never
+        # acted, is neither in the training sample nor scored.
+        assert stored == [(WEEK, True, 1, ["strict"], True)]
+        assert first.summary == {"channels_scored": 1, "models_fitted": 1}
         risk = _risk(conn)
         messages = [r for r in scored if r[2] == "message" and r[0] == "strict"]
         assert first.rows == len(risk) == len(messages)
@@ -159,4 +160,7 @@ def test_without_moderation_in_the_history_nothing_is_scored(migrated: PgUrl) ->
         result = score_moderation_window(conn, SCORED_HOUR, SCORED_HOUR + timedelta(hours=1))
         conn.commit()
         assert result.rows == 0
-        assert result.summary == {"channels_with_model": 0, "models_fitted": 0}
+        assert result.summary == {"channels_scored": 0, "models_fitted": 1}
+        assert conn.execute(
+            "select training_positives, scored_channels, model is null from ml.moderation_models"
+        ).fetchall() == [(0, [], True)]

@@ -1,10 +1,11 @@
-"""Moderation risk: what this warehouse's own moderators act on.
+"""Moderation risk: what this warehouse's moderators act on.
 
-`ml.moderation_models` keeps the models that score a UTC week, fitted once on the four weeks
-before it from the warehouse's own timeouts, bans and deletions (weak labels): one per channel
-with enough moderation of its own. Like `ml.hype_models`, each row records what it was fitted on
-(`history_fingerprint`) and is refitted when that history changes.
-`ml.message_moderation_risk` holds each message's probability of being moderated.
+`ml.moderation_models` keeps the model that scores a UTC week, fitted once on the four weeks
+before it from the warehouse's own timeouts, bans and deletions (weak labels), over every
+channel that had moderation, with the channels it scores (the most moderated). Like
+`ml.hype_models`, each row records what it was fitted on (`history_fingerprint`) and is refitted
+when that history changes. `ml.message_moderation_risk` holds each scored message's probability
+of being moderated.
 
 Revision ID: 0006
 Revises: 0005
@@ -23,19 +24,20 @@ def upgrade() -> None:
         """
         create table ml.moderation_models (
             week_start_at timestamptz not null,
-            channel text not null,
             model_version text not null,
             history_fingerprint text not null,
             trained_at timestamptz not null default now(),
             training_messages integer not null,
             training_positives integer not null,
+            training_channels integer not null,
+            scored_channels text[] not null,
             -- A pickled ml.moderation.ModerationModel; null when the history had too few
             -- moderated messages to fit one.
             model bytea,
-            primary key (week_start_at, channel, model_version)
+            primary key (week_start_at, model_version)
         );
         comment on table ml.moderation_models is
-            'Moderation models per UTC week and channel, fitted on its own moderation.';
+            'Moderation model per UTC week, fitted on the four weeks before it.';
 
         create table ml.message_moderation_risk (
             channel text not null,
