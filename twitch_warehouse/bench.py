@@ -789,8 +789,10 @@ def _moderation_within_hour(conn: Any, cfg: BenchConfig) -> dict[str, Any]:
     ).fetchall()]  # fmt: skip
     half = cfg.start + (cfg.end - cfg.start) / 2
     windows = moderation.chat_windows(*span_chat(conn, [(c, cfg.start, half) for c in channels]))
+    # The generator's moderators act on messages up to minutes old, so few are weak positives
+    # (acted on within 20 s): enough to time a fit and scoring, not to judge the model.
     positives = sum(sum(moderation.weak_labels(w.events)) for w in windows)
-    if positives < moderation.MIN_POSITIVES:
+    if positives < 2:
         return {"measured": f"not measured: {positives} acted-on messages in the hour"}
     began = time.perf_counter()
     model = moderation.train_channel_model([w.events for w in windows], ToxicityModel.load())
@@ -806,6 +808,7 @@ def _moderation_within_hour(conn: Any, cfg: BenchConfig) -> dict[str, Any]:
     score_s = time.perf_counter() - began
     return {
         "measured": "within the bench hour: fit on its first half, score its second",
+        "fit_positives": positives,
         "channels": len(channels),
         "items": scored,
         "wall_s": round(score_s, 3),
