@@ -131,7 +131,9 @@ def evaluate_toxicity(root: Path, shipped: ToxicityModel) -> list[Row]:
         _row("roc_auc", ds, len(yte), roc_auc_score(yte, p), name),
         _row("brier", ds, len(yte), brier_score_loss(yte, p), name, note="calibration"),
     ]
-    return rows + profanity_check_rows(list(te), yte, ds)
+    # Its package says it was trained on these Davidson tweets (and Wikipedia comments).
+    seen = "in-sample: its training data includes the Davidson tweets, so not comparable"
+    return rows + profanity_check_rows(list(te), yte, ds, note=seen)
 
 
 PROFANITY_CHECK = "alt-profanity-check (package baseline, pretrained)"
@@ -150,7 +152,7 @@ def profanity_check_scores(texts: Sequence[str]) -> np.ndarray | str:
     return np.asarray(predict_prob([clean_tweet(t) for t in texts]), dtype=np.float64)
 
 
-def profanity_check_rows(texts: Sequence[str], y: Any, ds: str) -> list[Row]:
+def profanity_check_rows(texts: Sequence[str], y: Any, ds: str, note: str = "") -> list[Row]:
     """`alt-profanity-check` on the same hold-out, or 'not available' rows saying why."""
     p = profanity_check_scores(texts)
     if isinstance(p, str):
@@ -159,8 +161,8 @@ def profanity_check_rows(texts: Sequence[str], y: Any, ds: str) -> list[Row]:
             for m in ("f1_toxic", "roc_auc")
         ]
     return [
-        _row("f1_toxic", ds, len(y), f1_score(y, p >= 0.5), PROFANITY_CHECK),
-        _row("roc_auc", ds, len(y), roc_auc_score(y, p), PROFANITY_CHECK),
+        _row("f1_toxic", ds, len(y), f1_score(y, p >= 0.5), PROFANITY_CHECK, note=note),
+        _row("roc_auc", ds, len(y), roc_auc_score(y, p), PROFANITY_CHECK, note=note),
     ]
 
 
