@@ -384,6 +384,53 @@ def _within_grid_budget(
     return cast(pd.DataFrame, minutes[minutes["channel"].isin(keep)])
 
 
+def _stored_model(
+    conn: psycopg.Connection, table: str, week: datetime, version: str, fingerprint: str,
+    detail: str,
+) -> tuple[Any, Any] | None:  # fmt: skip
+    """(model or None, its `detail` column) stored in `table` for `week` and `version`, if it was
+    fitted on the history `fingerprint` describes; None if there is none or the history changed."""
+    import pickle
+
+    schema, name = table.split(".")
+    row = conn.execute(
+        sql.SQL(
+            "select history_fingerprint, model, {} from {}.{}"
+            " where week_start_at = %s and model_version = %s"
+        ).format(sql.Identifier(detail), sql.Identifier(schema), sql.Identifier(name)),
+        (week, version),
+    ).fetchone()
+    if row is None or row[0] != fingerprint:
+        return None
+    # Our own tables, written by `_store_model`: the pickle is as trusted as the code.
+    return (pickle.loads(row[1]) if row[1] is not None else None), row[2]
+
+
+def _store_model(
+    conn: psycopg.Connection, table: str, week: datetime, version: str, fingerprint: str,
+    model: Any, **fitted_on: Any,
+) -> None:  # fmt: skip
+    """Replace `table`'s row for `week` and `version`: the model (None: too little to fit one),
+    the history it was fitted on and the `fitted_on` columns."""
+    import pickle
+
+    schema, name = table.split(".")
+    columns = ["week_start_at", "model_version", "history_fingerprint", *fitted_on, "model"]
+    values = [week, version, fingerprint, *fitted_on.values(),
+              pickle.dumps(model) if model is not None else None]  # fmt: skip
+    with conn.transaction():
+        _delete(conn, table, "week_start_at = %s and model_version = %s", (week, version))
+        conn.execute(
+            sql.SQL("insert into {}.{} ({}) values ({})").format(
+                sql.Identifier(schema),
+                sql.Identifier(name),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            ),
+            values,
+        )
+
+
 @dataclass
 class StoredHypeModel:
     model: Any  # ml.hype.HypeModel, or None: score by the baseline
@@ -423,21 +470,15 @@ def _training_channels(conn: psycopg.Connection, start: datetime, end: datetime)
 
 def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeModel:
     """The model that scores `week`: stored, or fitted on the four weeks before it and stored."""
-    import pickle
-
     from ml import hype
 
     history_start = week - HYPE_HISTORY
     fingerprint = _history_fingerprint(conn, history_start, week)
-    row = conn.execute(
-        "select history_fingerprint, model, training_positives from ml.hype_models"
-        " where week_start_at = %s and model_version = %s",
-        (week, hype.MODEL_VERSION),
-    ).fetchone()
-    if row is not None and row[0] == fingerprint:
-        # Our own table, written by this function: the pickle is as trusted as the code.
-        model = pickle.loads(row[1]) if row[1] is not None else None
-        return StoredHypeModel(model, int(row[2]), fitted_now=False)
+    stored = _stored_model(
+        conn, "ml.hype_models", week, hype.MODEL_VERSION, fingerprint, "training_positives"
+    )
+    if stored is not None:
+        return StoredHypeModel(stored[0], int(stored[1]), fitted_now=False)
     channels = _training_channels(conn, history_start, week)
     features = _hype_features(
         conn, history_start, week, channels, max_minutes=hype.TRAINING_MAX_MINUTES
@@ -452,19 +493,11 @@ def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeMo
     model = None
     if positives >= MIN_HYPE_POSITIVES and label.nunique() == 2:
         model = hype.train_hype(labelled)
-    with conn.transaction():
-        conn.execute(
-            "delete from ml.hype_models where week_start_at = %s and model_version = %s",
-            (week, hype.MODEL_VERSION),
-        )
-        conn.execute(
-            "insert into ml.hype_models (week_start_at, model_version, history_fingerprint,"
-            " training_windows, training_positives, training_channels, model)"
-            " values (%s, %s, %s, %s, %s, %s, %s)",
-            (week, hype.MODEL_VERSION, fingerprint, len(labelled), positives,
-             len(set(labelled["channel"])) if not labelled.empty else 0,
-             pickle.dumps(model) if model is not None else None),
-        )  # fmt: skip
+    _store_model(
+        conn, "ml.hype_models", week, hype.MODEL_VERSION, fingerprint, model,
+        training_windows=len(labelled), training_positives=positives,
+        training_channels=len(set(labelled["channel"])) if not labelled.empty else 0,
+    )  # fmt: skip
     return StoredHypeModel(model, positives, fitted_now=True)
 
 
@@ -585,21 +618,16 @@ class StoredModerationModel:
 
 def _weekly_moderation_model(conn: psycopg.Connection, week: datetime) -> StoredModerationModel:
     """The model that scores `week`: stored, or fitted on the four weeks before it and stored."""
-    import pickle
-
     from ml import moderation
 
     history_start = week - MODERATION_HISTORY
     fingerprint = _history_fingerprint(conn, history_start, week)
-    row = conn.execute(
-        "select history_fingerprint, model, scored_channels from ml.moderation_models"
-        " where week_start_at = %s and model_version = %s",
-        (week, moderation.MODEL_VERSION),
-    ).fetchone()
-    if row is not None and row[0] == fingerprint:
-        # Our own table, written below: the pickle is as trusted as the code.
-        model = pickle.loads(row[1]) if row[1] is not None else None
-        return StoredModerationModel(model, list(row[2]), fitted_now=False)
+    stored = _stored_model(
+        conn, "ml.moderation_models", week, moderation.MODEL_VERSION, fingerprint,
+        "scored_channels",
+    )  # fmt: skip
+    if stored is not None:
+        return StoredModerationModel(stored[0], list(stored[1]), fitted_now=False)
     hours = read_frame(conn, _MODERATION_HOURS, (history_start, week))
     spans: list[tuple[str, datetime, datetime]] = []
     ranked: list[str] = []
@@ -613,19 +641,11 @@ def _weekly_moderation_model(conn: psycopg.Connection, week: datetime) -> Stored
         spans = _sampled_hours(sample, MODERATION_TRAINING_MAX_MESSAGES)
     model, messages, positives = _fit_moderation(conn, spans)
     scored = ranked[:MODERATION_SCORED_CHANNELS] if model is not None else []
-    with conn.transaction():
-        conn.execute(
-            "delete from ml.moderation_models where week_start_at = %s and model_version = %s",
-            (week, moderation.MODEL_VERSION),
-        )
-        conn.execute(
-            "insert into ml.moderation_models (week_start_at, model_version, history_fingerprint,"
-            " training_messages, training_positives, training_channels, scored_channels, model)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (week, moderation.MODEL_VERSION, fingerprint, messages, positives,
-             len({span[0] for span in spans}), scored,
-             pickle.dumps(model) if model is not None else None),
-        )  # fmt: skip
+    _store_model(
+        conn, "ml.moderation_models", week, moderation.MODEL_VERSION, fingerprint, model,
+        training_messages=messages, training_positives=positives,
+        training_channels=len({span[0] for span in spans}), scored_channels=scored,
+    )  # fmt: skip
     return StoredModerationModel(model, scored, fitted_now=True)
 
 
