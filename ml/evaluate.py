@@ -205,11 +205,12 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
     eval_label: list[int] = []
     before_bad: list[bool] = []
     window: list[int] = []
-    window_at: list[float] = []  # when each window's moderated message was sent
+    window_at: list[float] = []  # per window: when its moderated message was sent
     for w, rec in enumerate(data.iter_normvio(root)):
         events, bad = normvio_window(rec)
         start = events[0].ts if events else 0.0
         bad_user = events[bad].user
+        window_at.append(events[bad].ts)
         # Candidates need a full trailing history window so context features are not truncated.
         idx = [i for i, e in enumerate(events) if e.text is not None and e.ts - start >= HISTORY_S]
         if bad not in idx:
@@ -227,7 +228,6 @@ def evaluate_moderation(root: Path, tox: ToxicityModel, folds: int = 5) -> list[
             eval_label.append(1 if i == bad else (0 if events[i].user != bad_user else -1))
             before_bad.append(i <= bad)
             window.append(w)
-            window_at.append(events[bad].ts)
     dense = np.vstack(dense_parts)
     channels = np.asarray(chan)
     yw = np.asarray(weak)
@@ -315,7 +315,7 @@ def _channel_adaptation_rows(
         windows = np.unique(window[mine])
         if len(windows) < min_windows:
             continue
-        order = windows[np.argsort(window_at[np.searchsorted(window, windows)], kind="stable")]
+        order = windows[np.argsort(window_at[windows], kind="stable")]
         cut = round(len(order) * (1 - test_fraction))
         train = mine[np.isin(window[mine], order[:cut])]
         test = mine[np.isin(window[mine], order[cut:]) & (ye[mine] >= 0)]
