@@ -15,7 +15,7 @@ event windows the functions here take.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -235,41 +235,19 @@ class ModerationModel:
         toxicity when already known (NaN where not), else scored here."""
         if not index:
             return np.zeros(0)
-        tox = np.full(len(events), np.nan) if tox is None else np.array(tox, dtype=np.float64)
-        unknown = [i for i, e in enumerate(events) if e.text is not None and np.isnan(tox[i])]
-        tox[unknown] = self.toxicity.score_texts([events[i].text or "" for i in unknown])
-        tox = np.nan_to_num(tox)  # actions
-        dense = context_features(events, tox, index)
+        dense = context_features(events, known_toxicity(self.toxicity, events, tox), index)
         return self.predict_proba(self.text_x([events[i].text or "" for i in index]), dense)
 
 
-def train_channel_model(
-    windows: Iterable[Sequence[ChatEvent]],
-    toxicity: ToxicityModel,
-    channel_ids: Sequence[str] | None = None,
-) -> ModerationModel:
-    """Train on one channel's (or several channels') own chat with moderation weak labels.
-
-    ``windows`` are time-ordered event lists (messages and moderation actions).
-    """
-    texts: list[str] = []
-    dense: list[np.ndarray] = []
-    ys: list[int] = []
-    groups: list[str] = []
-    for w, events in enumerate(windows):
-        idx = [i for i, e in enumerate(events) if e.text is not None]
-        if not idx:
-            continue
-        tox = np.zeros(len(events))
-        tox[idx] = toxicity.score_texts([events[i].text or "" for i in idx])
-        labels = weak_labels(events)
-        dense.append(context_features(events, tox, idx))
-        texts.extend(events[i].text or "" for i in idx)
-        ys.extend(labels[i] for i in idx)
-        groups.extend([channel_ids[w] if channel_ids else str(w)] * len(idx))
-    model = ModerationModel(toxicity)
-    xt = model.text_x(texts)
-    return model.fit(xt, np.vstack(dense), np.asarray(ys), np.asarray(groups))
+def known_toxicity(
+    toxicity: ToxicityModel, events: Sequence[ChatEvent], tox: np.ndarray | None = None
+) -> np.ndarray:
+    """Each event's toxicity: `tox` where known (not NaN), scored here for the other messages,
+    0 for moderation actions."""
+    tox = np.full(len(events), np.nan) if tox is None else np.array(tox, dtype=np.float64)
+    unknown = [i for i, e in enumerate(events) if e.text is not None and np.isnan(tox[i])]
+    tox[unknown] = toxicity.score_texts([events[i].text or "" for i in unknown])
+    return np.nan_to_num(tox)
 
 
 @dataclass
@@ -356,6 +334,36 @@ def chat_windows(
             )
         )  # fmt: skip
     return windows
+
+
+def train_on_windows(
+    windows: Sequence[ChatWindow], toxicity: ToxicityModel, min_positives: int = MIN_POSITIVES
+) -> tuple[ModerationModel | None, int]:
+    """A model of what moderators act on in `windows` (weak labels, each window a group for the
+    stacking) and its weak positives; no model below `min_positives` or when every message was
+    acted on. Toxicity already known for a message (`ChatWindow.toxicity`) is not scored again.
+    """
+    texts: list[str] = []
+    dense: list[np.ndarray] = []
+    labels: list[int] = []
+    groups: list[int] = []
+    for w, window in enumerate(windows):
+        events = window.events
+        index = [i for i, e in enumerate(events) if e.text is not None]
+        if not index:
+            continue
+        weak = weak_labels(events)
+        tox = known_toxicity(toxicity, events, window.toxicity)
+        dense.append(context_features(events, tox, index))
+        texts.extend(events[i].text or "" for i in index)
+        labels.extend(weak[i] for i in index)
+        groups.extend([w] * len(index))
+    positives = sum(labels)
+    if positives < min_positives or positives == len(labels):
+        return None, positives
+    model = ModerationModel(toxicity)
+    xt = model.text_x(texts)
+    return model.fit(xt, np.vstack(dense), np.asarray(labels), np.asarray(groups)), positives
 
 
 def normvio_window(rec: dict) -> tuple[list[ChatEvent], int]:

@@ -555,26 +555,17 @@ _MODERATION_HOURS = """
         1, 2
 """
 # Messages with their stored toxicity, and moderation acting on one chatter, in given spans.
-_SPAN_MESSAGES = """
-    select events.channel, events.event_id, events.sent_at, events.user_login, events.body,
-        toxicity.toxicity_probability
+_SPAN_CHAT = """
+    select events.channel, events.event_id, events.sent_at, events.event_type,
+        events.user_login, events.body, toxicity.toxicity_probability,
+        events.target_user_login, events.target_message_id
     from unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) as spans(channel, since, until)
     join staging.stg_raw__chat_events as events
         on events.channel = spans.channel
         and events.sent_at >= spans.since and events.sent_at < spans.until
     left join ml.message_toxicity as toxicity
         on toxicity.channel = events.channel and toxicity.event_id = events.event_id
-    where events.event_type = 'message'
-    order by events.channel, events.sent_at, events.event_id
-"""
-_SPAN_ACTIONS = """
-    select events.channel, events.sent_at, events.event_type as action_type,
-        events.target_user_login, events.target_message_id
-    from unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) as spans(channel, since, until)
-    join staging.stg_raw__chat_events as events
-        on events.channel = spans.channel
-        and events.sent_at >= spans.since and events.sent_at < spans.until
-    where events.event_type in ('timeout', 'ban', 'delete')
+    where events.event_type in ('message', 'timeout', 'ban', 'delete')
     order by events.channel, events.sent_at, events.event_id
 """
 
@@ -582,9 +573,16 @@ _SPAN_ACTIONS = """
 def span_chat(
     conn: psycopg.Connection, spans: Sequence[tuple[str, datetime, datetime]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(messages, actions) of each (channel, since, until) span."""
+    """(messages, actions) of each (channel, since, until) span, as `chat_windows` takes them."""
     columns = [list(c) for c in zip(*spans, strict=True)] if spans else [[], [], []]
-    return read_frame(conn, _SPAN_MESSAGES, columns), read_frame(conn, _SPAN_ACTIONS, columns)
+    chat = read_frame(conn, _SPAN_CHAT, columns)
+    is_message = chat["event_type"] == "message"
+    messages = chat.loc[is_message, ["channel", "event_id", "sent_at", "user_login", "body",
+                                     "toxicity_probability"]]  # fmt: skip
+    actions = chat.loc[~is_message, ["channel", "sent_at", "event_type", "target_user_login",
+                                     "target_message_id"]].rename(
+        columns={"event_type": "action_type"})  # fmt: skip
+    return cast(pd.DataFrame, messages), cast(pd.DataFrame, actions)
 
 
 def _sampled_hours(hours: pd.DataFrame, budget: int) -> list[tuple[str, datetime, datetime]]:
@@ -602,10 +600,7 @@ def _fit_moderation(conn: psycopg.Connection, spans: Sequence[tuple[str, datetim
 
     messages, actions = span_chat(conn, spans)
     windows = moderation.chat_windows(messages, actions)
-    positives = sum(sum(moderation.weak_labels(w.events)) for w in windows)
-    if positives < moderation.MIN_POSITIVES or positives == len(messages):
-        return None, len(messages), positives
-    model = moderation.train_channel_model([w.events for w in windows], ToxicityModel.load())
+    model, positives = moderation.train_on_windows(windows, ToxicityModel.load())
     return model, len(messages), positives
 
 

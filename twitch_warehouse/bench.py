@@ -791,12 +791,11 @@ def _moderation_within_hour(conn: Any, cfg: BenchConfig) -> dict[str, Any]:
     windows = moderation.chat_windows(*span_chat(conn, [(c, cfg.start, half) for c in channels]))
     # The generator's moderators act on messages up to minutes old, so few are weak positives
     # (acted on within 20 s): enough to time a fit and scoring, not to judge the model.
-    positives = sum(sum(moderation.weak_labels(w.events)) for w in windows)
-    if positives < 2:
-        return {"measured": f"not measured: {positives} acted-on messages in the hour"}
     began = time.perf_counter()
-    model = moderation.train_channel_model([w.events for w in windows], ToxicityModel.load())
+    model, positives = moderation.train_on_windows(windows, ToxicityModel.load(), min_positives=2)
     fit_s = time.perf_counter() - began
+    if model is None:
+        return {"measured": f"not measured: {positives} acted-on messages in the hour"}
     context = timedelta(seconds=moderation.HISTORY_S)
     later = span_chat(conn, [(channel, half - context, cfg.end) for channel in channels])
     began = time.perf_counter()
