@@ -10,6 +10,7 @@ subs, resubs, gift subs, raids, bits, timeouts, bans and deleted messages.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import random
 import re
@@ -52,6 +53,10 @@ NEUTRAL = [
     "is the music from the game", "what keyboard do you use", "this boss again", "nah",
 ]  # fmt: skip
 TOXIC = ["you are trash", "shut up idiot", "kys", "worst streamer ever trash", "go cry loser"]
+# Most abuse is removed within seconds of being sent, as on a moderated channel (the other
+# moderation the generator writes comes late, on spam and at random).
+QUICK_ACTION_SHARE = 0.75
+QUICK_ACTION_DELAY_S = (1.5, 12.0)
 COPYPASTAS = [
     "I am once again asking chat to stop spamming the same thing every five seconds",
     "This is the best stream on the whole platform and nobody can convince me otherwise",
@@ -116,7 +121,11 @@ def _tags(tags: dict[str, str]) -> str:
 
 
 class ChatGenerator:
-    """Generates `channels` x `hours` of chat starting at `start` (UTC), deterministically."""
+    """Generates `channels` x `hours` of chat starting at `start` (UTC), deterministically.
+
+    A channel's chatters depend only on `seed`; `stream` numbers its streams, so two streams of
+    one channel share their audience (its regulars come back) but not their chat.
+    """
 
     def __init__(
         self,
@@ -125,6 +134,7 @@ class ChatGenerator:
         hours: int,
         *,
         seed: int = 42,
+        stream: int = 0,
         messages_per_minute: float = 30.0,
         chatters_per_channel: int = 400,
     ) -> None:
@@ -132,6 +142,7 @@ class ChatGenerator:
         self.start = start.astimezone(UTC)
         self.hours = hours
         self.seed = seed
+        self.stream = stream
         self.rate = messages_per_minute
         self.chatters_per_channel = chatters_per_channel
 
@@ -175,6 +186,8 @@ class ChatGenerator:
             rng = random.Random(f"{self.seed}:{channel}")
             room_id = str(100_000 + index * 7919)
             chatters = self._chatters(rng, channel)
+            if self.stream:
+                rng = random.Random(f"{self.seed}:{channel}:stream{self.stream}")
             # Cumulative weights once per channel: `choices(population, weights)` rebuilds them
             # on every call; given `cum_weights` it draws exactly the same chatters.
             cum_weights = list(itertools.accumulate(c.weight for c in chatters))
@@ -189,6 +202,10 @@ class ChatGenerator:
                     bursts.append(InjectedBurst(channel, emote, at, at + timedelta(minutes=2)))
             result.bursts.extend(bursts)
             recent_ids: list[tuple[str, Chatter]] = []
+            # Abuse is usually acted on within seconds: (due ms, message id, author) of actions
+            # already decided, drawn from their own stream so the chat itself stays the same.
+            mod_rng = random.Random(f"{self.seed}:{channel}:moderators{self.stream}")
+            pending: list[tuple[int, str, Chatter]] = []
             ts = self.start
             # A slow stream-shaped rate: quiet start, busy middle, spikes during bursts.
             while True:
@@ -200,6 +217,9 @@ class ChatGenerator:
                 if ts >= end:
                     break
                 ms = int(ts.timestamp() * 1000)
+                while pending and pending[0][0] <= ms:
+                    due, msg_id, target = heapq.heappop(pending)
+                    lines.append(self._moderation(mod_rng, channel, room_id, target, msg_id, due))
                 chatter = rng.choices(chatters, cum_weights=cum_weights)[0]
                 roll = rng.random()
                 if roll < 0.004:
@@ -220,9 +240,17 @@ class ChatGenerator:
                 msg_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 lines.append(self._privmsg(rng, channel, room_id, chatter, text, msg_id, ms,
                                            native_ids))  # fmt: skip
-                recent_ids.append((msg_id, chatter))
+                if text in TOXIC and mod_rng.random() < QUICK_ACTION_SHARE:
+                    due = ms + int(mod_rng.uniform(*QUICK_ACTION_DELAY_S) * 1000)
+                    heapq.heappush(pending, (due, msg_id, chatter))
+                else:
+                    recent_ids.append((msg_id, chatter))
                 if len(recent_ids) > 200:
                     del recent_ids[:100]
+            end_ms = int(end.timestamp() * 1000)
+            for due, msg_id, target in sorted(pending):
+                if due < end_ms:
+                    lines.append(self._moderation(mod_rng, channel, room_id, target, msg_id, due))
             result.lines_by_channel[channel] = lines
         return result
 

@@ -70,7 +70,9 @@ def db_env() -> None:
 
 @app.command()
 def demo(
-    hours: int = typer.Option(6, min=1, max=48, help="Hours of generated chat per channel."),
+    hours: int = typer.Option(
+        3, min=1, max=48, help="Hours of generated chat per channel in each of the two streams."
+    ),
     seed: int = typer.Option(42, help="Generator seed: the same seed, the same chat."),
 ) -> None:
     """Generate chat, run every asset through Dagster and build the report site."""

@@ -18,7 +18,9 @@ from twitch_warehouse.runtime import prepare_environment
 from twitch_warehouse.settings import Settings, get_settings
 
 DEMO_CHANNELS = ["pixelwolf", "noodlequest", "teatimetactics"]
-DEMO_START = datetime(2026, 11, 1, 18, tzinfo=UTC)
+# Two Sunday-evening streams a week apart, so the weekly models (hype, moderation) of the second
+# week are fitted on the first week's chat, and regulars, segments and topics span two streams.
+DEMO_STREAMS = [datetime(2026, 10, 25, 18, tzinfo=UTC), datetime(2026, 11, 1, 18, tzinfo=UTC)]
 MART_TABLES = [
     "dim_channels", "dim_chatters", "fct_chat_messages", "fct_chat_windows", "fct_emote_usage",
     "fct_emote_bursts", "fct_streams", "fct_chatter_stream_activity", "fct_moderation_events",
@@ -29,8 +31,7 @@ MART_TABLES = [
 
 @dataclass
 class DemoSummary:
-    start: datetime
-    end: datetime
+    streams: list[tuple[datetime, datetime]]
     lines: int
     rows_per_mart: dict[str, int]
     site_index: str
@@ -38,9 +39,9 @@ class DemoSummary:
 
 
 def land_generated_chat(settings: Settings, channels: list[str], start: datetime, hours: int,
-                        seed: int) -> int:  # fmt: skip
+                        seed: int, stream: int = 0) -> int:  # fmt: skip
     """Write the generated chat to landing files, replacing those hours' files (idempotent)."""
-    chat = ChatGenerator(channels, start, hours, seed=seed).generate()
+    chat = ChatGenerator(channels, start, hours, seed=seed, stream=stream).generate()
     for channel in channels:
         for h in range(hours):
             landing_path(settings.landing_dir, "irc", channel, start + timedelta(hours=h)).unlink(
@@ -54,16 +55,21 @@ def land_generated_chat(settings: Settings, channels: list[str], start: datetime
     return chat.line_count
 
 
-def run_demo(*, hours: int = 6, seed: int = 42, console: Console | None = None) -> DemoSummary:
+def run_demo(*, hours: int = 3, seed: int = 42, console: Console | None = None) -> DemoSummary:
+    """`hours` of chat per stream, for each of the `DEMO_STREAMS`."""
     console = console or Console()
     settings = get_settings()
     began = time.perf_counter()
     with console.status("Starting PostgreSQL and preparing Dagster…"):
         prepare_environment(settings)
         upgrade(warehouse_url(settings).sqlalchemy())
-    end = DEMO_START + timedelta(hours=hours)
-    with console.status(f"Generating {len(DEMO_CHANNELS)} channels x {hours} h of chat…"):
-        lines = land_generated_chat(settings, DEMO_CHANNELS, DEMO_START, hours, seed)
+    streams = [(start, start + timedelta(hours=hours)) for start in DEMO_STREAMS]
+    lines = 0
+    with console.status(
+        f"Generating {len(DEMO_CHANNELS)} channels x {len(streams)} streams x {hours} h of chat…"
+    ):
+        for number, (start, _) in enumerate(streams):
+            lines += land_generated_chat(settings, DEMO_CHANNELS, start, hours, seed, number)
     console.print(f"[green]✓[/] landed {lines:,} raw IRC lines in {settings.landing_dir}")
 
     from orchestration.runner import run_catalogs, run_daily, run_hours
@@ -71,11 +77,13 @@ def run_demo(*, hours: int = 6, seed: int = 42, console: Console | None = None) 
     with console.status("Dagster: emote_catalogs…"):
         run_catalogs()
     console.print("[green]✓[/] emote_catalogs: BTTV/FFZ/7TV snapshots")
-    with console.status(f"Dagster: hourly_chat for {hours} partitions (one run)…"):
-        run_hours(DEMO_START, end)
-    console.print(
-        "[green]✓[/] hourly_chat: raw → staging → ML scores → intermediate → bursts, hype → marts"
-    )
+    for start, end in streams:
+        with console.status(f"Dagster: hourly_chat for {hours} partitions from {start:%Y-%m-%d}…"):
+            run_hours(start, end)
+        console.print(
+            f"[green]✓[/] hourly_chat {start:%Y-%m-%d %H:00}: raw → staging → ML scores → "
+            "intermediate → bursts, hype, moderation risk → marts (one run)"
+        )
     with console.status("Dagster: daily_report (dimensions + report site)…"):
         run_daily()
     console.print(
@@ -87,7 +95,7 @@ def run_demo(*, hours: int = 6, seed: int = 42, console: Console | None = None) 
             table: conn.execute(f"select count(*) from marts.{table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
             for table in MART_TABLES
         }
-    summary = DemoSummary(DEMO_START, end, lines, rows, str(settings.site_dir / "index.html"),
+    summary = DemoSummary(streams, lines, rows, str(settings.site_dir / "index.html"),
                           time.perf_counter() - began)  # fmt: skip
     _print_summary(console, summary, settings)
     return summary
@@ -100,9 +108,10 @@ def _print_summary(console: Console, summary: DemoSummary, settings: Settings) -
     for name, count in summary.rows_per_mart.items():
         table.add_row(f"marts.{name}", f"{count:,}")
     console.print(table)
+    spans = ", ".join(f"{a:%Y-%m-%d %H:00} → {b:%H:00}" for a, b in summary.streams)
+    partitions = sum(int((b - a).total_seconds() // 3600) for a, b in summary.streams)
     console.print(
-        f"Partitions: {summary.start:%Y-%m-%d %H:00} → {summary.end:%Y-%m-%d %H:00} UTC "
-        f"({int((summary.end - summary.start).total_seconds() // 3600)} hourly partitions)\n"
+        f"Partitions: {spans} UTC ({partitions} hourly partitions)\n"
         f"Report site: file://{summary.site_index}\n"
         f"Published:   {settings.report_publish_dir / 'latest'}\n"
         f"Dagster UI:  run `make ui`, then open http://127.0.0.1:3000 (lineage under Assets)\n"
