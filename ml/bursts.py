@@ -12,7 +12,8 @@ Detector (per channel, vectorised over a minutes x emotes matrix):
 - hysteresis: a burst is a run of minutes with score >= `z_off` that contains at least one minute
   with score >= `z_on`, uses >= `min_uses` and uses >= `min_ratio` x expected.
 
-For hourly runs pass at least `window` minutes of history before the hour and `since=` the hour.
+Hourly runs (`ml.warehouse.detect_bursts_window`) read enough active minutes before the hour for
+every baseline, and keep the bursts that chat after them shows to have ended in the hour.
 """
 
 from __future__ import annotations
@@ -263,13 +264,13 @@ def detect_bursts(
     z_off: float = 2.0,
     min_uses: int = 8,
     min_ratio: float = 3.0,
-    since: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Detect emote bursts; returns the `BURST_COLUMNS` frame (times are minute starts, UTC).
+    """Detect emote bursts; returns the `BURST_COLUMNS` frame (UTC; `started_at` and `peak_at`
+    are minute starts, `ended_at` is the exclusive end: the last minute's start + 1 minute).
 
     `emote_counts`: (channel, emote, minute_start, uses). `message_counts` (optional):
     (channel, minute_start, messages); it defines the active minutes and enables the share-based
-    expectation. `since`: only report bursts whose peak is at or after it.
+    expectation.
     """
     frames: list[pd.DataFrame] = []
     counts = cast(pd.DataFrame, emote_counts[["channel", "emote", "minute_start", "uses"]])
@@ -289,8 +290,6 @@ def detect_bursts(
     bursts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if bursts.empty:
         return pd.DataFrame(columns=BURST_COLUMNS)
-    if since is not None:
-        bursts = cast(pd.DataFrame, bursts[bursts["peak_at"] >= pd.Timestamp(since)])
     bursts["burst_id"] = _stable_ids(
         cast(pd.Series, bursts["channel"]),
         cast(pd.Series, bursts["emote"]),

@@ -15,7 +15,7 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,7 +38,9 @@ class WriteResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def read_frame(conn: psycopg.Connection, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+def read_frame(
+    conn: psycopg.Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> pd.DataFrame:
     with conn.cursor() as cur:
         cur.execute(query, params)  # type: ignore[arg-type]
         columns = [d.name for d in cur.description or []]
@@ -213,50 +215,102 @@ def score_toxicity_window(conn: psycopg.Connection, start: datetime, end: dateti
 # Window models (hourly): emote bursts and hype prediction
 # ---------------------------------------------------------------------------------------------
 
-BURST_LOOKBACK = timedelta(minutes=90)
+# The detector's baseline is the trailing 30 *active* minutes of a channel; an hour reads this many
+# active minutes before it, so a burst up to ~2 hours long is seen whole and every minute's
+# baseline is the same whichever run computes it.
+BURST_LOOKBACK_MINUTES = 150
+BURST_LOOKBACK_LIMIT = timedelta(days=2)  # older chat is a different stream's baseline anyway
+_BURST_VIEW = """
+    with before as (
+        select
+            channel, window_start_at,
+            row_number() over (partition by channel order by window_start_at desc) as recency
+        from intermediate.int_chat_window_activity
+        where window_seconds = 60 and message_count > 0
+            and window_start_at >= %(limit)s and window_start_at < %(start)s
+    )
+    select channel, min(window_start_at) as view_start
+    from before where recency <= %(minutes)s group by channel
+"""
+_BURST_EMOTES = """
+    select occ.channel, occ.emote_code as emote,
+        date_bin(interval '1 minute', occ.sent_at, timestamptz '2000-01-01') as minute_start,
+        count(*) as uses
+    from intermediate.int_emote_occurrences as occ
+    left join views on views.channel = occ.channel
+    where occ.sent_at >= %(limit)s and occ.sent_at < %(end)s
+        and occ.sent_at >= coalesce(views.view_start, %(start)s)
+    group by 1, 2, 3 order by 1, 2, 3
+"""
+_BURST_MESSAGES = """
+    select act.channel, act.window_start_at as minute_start, act.message_count as messages
+    from intermediate.int_chat_window_activity as act
+    left join views on views.channel = act.channel
+    where act.window_seconds = 60 and act.message_count > 0
+        and act.window_start_at >= %(limit)s and act.window_start_at < %(end)s
+        and act.window_start_at >= coalesce(views.view_start, %(start)s)
+    order by 1, 2
+"""
 
 
 def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
-    """Bursts peaking in [start, end), against a baseline from the 90 minutes before."""
+    """Bursts seen to end in [start, end), an hour at a time.
+
+    A burst is complete once a later minute with chat shows it over; the hour holding that
+    minute (`closed_at`) owns the row, so a burst across an hour boundary is written once, whole,
+    and a backfill writes exactly the rows of its hours run one by one.
+    """
     from ml import bursts
 
     began = time.perf_counter()
-    emote_counts = read_frame(
-        conn,
-        "select channel, emote_code as emote,"
-        " date_bin(interval '1 minute', sent_at, timestamptz '2000-01-01') as minute_start,"
-        " count(*) as uses from intermediate.int_emote_occurrences"
-        " where sent_at >= %s and sent_at < %s group by 1, 2, 3 order by 1, 2, 3",
-        (start - BURST_LOOKBACK, end),
-    )
-    message_counts = read_frame(
-        conn,
-        "select channel, window_start_at as minute_start, message_count as messages"
-        " from intermediate.int_chat_window_activity"
-        " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s"
-        " order by channel, window_start_at",
-        (start - BURST_LOOKBACK, end),
-    )
-    found = pd.DataFrame(columns=bursts.BURST_COLUMNS)
-    if not emote_counts.empty:
-        emote_counts["uses"] = emote_counts["uses"].astype(int)
-        message_counts["messages"] = message_counts["messages"].astype(int)
-        since = cast(pd.Timestamp, pd.Timestamp(start))  # a datetime never converts to NaT
-        found = bursts.detect_bursts(emote_counts, message_counts, since=since)
-        found = cast(pd.DataFrame, found[found["peak_at"] < pd.Timestamp(end)])
-    out = pd.DataFrame({
-        "burst_id": found["burst_id"], "channel": found["channel"],
-        "emote_code": found["emote"], "started_at": found["started_at"],
-        "ended_at": found["ended_at"] + pd.Timedelta(minutes=1),  # minute starts -> exclusive end
-        "peak_at": found["peak_at"], "peak_uses": found["peak_uses"].astype(int),
-        "baseline_uses": found["baseline_uses"].astype(float),
-        "score": found["score"].astype(float),
-        "model_version": bursts.MODEL_VERSION,
-    })  # fmt: skip
+    frames = [_bursts_closed_in(conn, hour, hour + timedelta(hours=1))
+              for hour in _hours(start, end)]  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)
     with conn.transaction():
-        _replace(conn, "ml.emote_bursts", out, "peak_at >= %s and peak_at < %s", (start, end))
+        _replace(conn, "ml.emote_bursts", out, "closed_at >= %s and closed_at < %s", (start, end))
     return WriteResult(len(out), time.perf_counter() - began, bursts.MODEL_VERSION,
                        {"bursts": len(out)})  # fmt: skip
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    """The starts of the hourly partitions in [start, end)."""
+    return [start + timedelta(hours=h) for h in range((end - start) // timedelta(hours=1))]
+
+
+def _bursts_closed_in(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.DataFrame:
+    from ml import bursts
+
+    params = {"start": start, "end": end, "limit": start - BURST_LOOKBACK_LIMIT,
+              "minutes": BURST_LOOKBACK_MINUTES}  # fmt: skip
+    views = f"with views as ({_BURST_VIEW})"
+    emote_counts = read_frame(conn, views + _BURST_EMOTES, params)
+    message_counts = read_frame(conn, views + _BURST_MESSAGES, params)
+    columns = ["burst_id", "channel", "emote_code", "started_at", "ended_at", "peak_at",
+               "peak_uses", "baseline_uses", "score", "model_version", "closed_at"]  # fmt: skip
+    if emote_counts.empty:
+        return pd.DataFrame(columns=columns)
+    emote_counts["uses"] = emote_counts["uses"].astype(int)
+    message_counts["messages"] = message_counts["messages"].astype(int)
+    found = bursts.detect_bursts(emote_counts, message_counts)
+    # The first minute with chat after the burst's last minute; none yet: still running.
+    closed_at = pd.Series(pd.NaT, index=found.index, dtype="datetime64[ns, UTC]")
+    for channel, rows in found.groupby("channel"):
+        minutes = pd.DatetimeIndex(
+            message_counts.loc[message_counts["channel"] == channel, "minute_start"]
+        )
+        after = minutes.searchsorted(rows["ended_at"] - pd.Timedelta(minutes=1), side="right")
+        closed_at[rows.index] = [minutes[i] if i < len(minutes) else pd.NaT for i in after]
+    owned = closed_at.notna() & (closed_at >= pd.Timestamp(start)) & (closed_at < pd.Timestamp(end))
+    found = found[owned]
+    return pd.DataFrame({
+        "burst_id": found["burst_id"], "channel": found["channel"],
+        "emote_code": found["emote"], "started_at": found["started_at"],
+        "ended_at": found["ended_at"], "peak_at": found["peak_at"],
+        "peak_uses": found["peak_uses"].astype(int),
+        "baseline_uses": found["baseline_uses"].astype(float),
+        "score": found["score"].astype(float), "model_version": bursts.MODEL_VERSION,
+        "closed_at": closed_at[owned],
+    }, columns=columns)  # fmt: skip
 
 
 HYPE_HISTORY = timedelta(days=28)

@@ -85,7 +85,8 @@ message_toxicity = hourly_ml_asset(
 emote_bursts = hourly_ml_asset(
     "emote_bursts",
     [["intermediate", "int_emote_occurrences"], ["intermediate", "int_chat_window_activity"]],
-    "Emote bursts peaking in the hour, against a rolling baseline of the 90 minutes before.",
+    "Emote bursts seen to end in the hour, against a rolling baseline of the channel's previous"
+    " 30 active minutes.",
     ml_io.detect_bursts_window,
 )  # fmt: skip
 hype_predictions = hourly_ml_asset(

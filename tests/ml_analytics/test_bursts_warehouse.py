@@ -1,0 +1,90 @@
+"""Emote bursts through PostgreSQL: a burst across an hour boundary is written once, whole, by
+the hour it is seen to end in; reruns and a one-call backfill write the same rows as hourly runs.
+
+The two intermediate tables the writer reads are created here with the columns it reads (dbt
+builds the real ones; the dbt tests cover those models).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from ml.warehouse import detect_bursts_window
+from twitch_warehouse.db import PgUrl
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)  # chat from 08:00 to 13:00
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+# (first minute, last minute) of surges of "Kappa" at 30 uses a minute over a baseline of 1.
+ACROSS = (datetime(2026, 3, 2, 10, 56, tzinfo=UTC), datetime(2026, 3, 2, 11, 3, tzinfo=UTC))
+INSIDE = (datetime(2026, 3, 2, 11, 30, tzinfo=UTC), datetime(2026, 3, 2, 11, 32, tzinfo=UTC))
+
+
+def _load(conn: psycopg.Connection) -> None:
+    conn.execute("create schema if not exists intermediate")
+    conn.execute(
+        "create table intermediate.int_emote_occurrences (channel text, emote_code text,"
+        " sent_at timestamptz)"
+    )
+    conn.execute(
+        "create table intermediate.int_chat_window_activity (channel text, window_seconds int,"
+        " window_start_at timestamptz, message_count bigint)"
+    )
+    occurrences, minutes = [], []
+    minute = T0
+    while minute < T0 + 5 * HOUR:
+        surging = any(a <= minute <= b for a, b in (ACROSS, INSIDE))
+        uses = 30 if surging else 1
+        occurrences += [("chan", "Kappa", minute + timedelta(seconds=s)) for s in range(uses)]
+        minutes.append(("chan", 60, minute, 40 + uses))
+        minute += MINUTE
+    with conn.cursor() as cur:
+        cur.executemany("insert into intermediate.int_emote_occurrences values (%s, %s, %s)",
+                        occurrences)  # fmt: skip
+        cur.executemany(
+            "insert into intermediate.int_chat_window_activity values (%s, %s, %s, %s)", minutes
+        )
+    conn.commit()
+
+
+def _bursts(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(
+        "select burst_id, started_at, ended_at, peak_at, peak_uses, closed_at, score"
+        " from ml.emote_bursts order by started_at"
+    ).fetchall()
+
+
+def test_bursts_are_written_once_by_the_hour_they_end_in(migrated: PgUrl) -> None:
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn)
+        ten, eleven = ACROSS[0].replace(minute=0), ACROSS[1].replace(minute=0)
+        first = detect_bursts_window(conn, ten, eleven)
+        conn.commit()
+        assert first.rows == 0  # the surge from 10:56 is still running when hour 10 ends
+        second = detect_bursts_window(conn, eleven, eleven + HOUR)
+        conn.commit()
+        hourly = _bursts(conn)
+        assert second.rows == 2
+        across, inside = hourly
+        # Whole, with an exclusive end one minute after its last minute, owned by hour 11.
+        assert across[1:3] == (ACROSS[0], ACROSS[1] + MINUTE)
+        assert across[4] == 30 and across[5] == ACROSS[1] + MINUTE
+        assert inside[1:3] == (INSIDE[0], INSIDE[1] + MINUTE)
+
+        # Rerunning either hour changes nothing.
+        detect_bursts_window(conn, eleven, eleven + HOUR)
+        detect_bursts_window(conn, ten, eleven)
+        conn.commit()
+        assert _bursts(conn) == hourly
+
+        # A backfill of the whole range as one call writes exactly the hourly rows.
+        conn.execute("delete from ml.emote_bursts")
+        backfill = detect_bursts_window(conn, T0, T0 + 5 * HOUR)
+        conn.commit()
+        assert backfill.rows == 2
+        assert _bursts(conn) == hourly
