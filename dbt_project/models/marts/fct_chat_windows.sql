@@ -4,6 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_partition_window('window_start_at') }}",
+        post_hook="{{ flag_earlier_burst_windows() }}",
         tags=['hourly_marts'],
         meta={'partition_window': {'column': 'window_start_at', 'grain': 'hour'}},
         indexes=[
@@ -67,7 +68,8 @@ select
             and bursts.ended_at > activity.window_start_at
     ) as is_burst_window,
     hype_next.hype_probability as next_minute_hype_probability,
-    coalesce(hype_now.is_hype_label, false) as is_hype_moment
+    -- Unknown (null) during a stream's warm-up, at its last minute, and off 1-minute windows.
+    case when activity.window_seconds = 60 then hype_now.is_hype_label end as is_hype_moment
 from activity
 left join hype as hype_next
     on

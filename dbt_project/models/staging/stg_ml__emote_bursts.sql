@@ -10,6 +10,7 @@ select
     emote_code,
     started_at,
     ended_at,
+    closed_at,
     peak_at,
     peak_uses,
     baseline_uses,

@@ -1,0 +1,77 @@
+{#-
+    Facts about earlier rows that only later chat reveals. A window's own build looks ahead as far
+    as chat is loaded; when the hourly job builds hour H, hour H-1 was built before H was loaded.
+    These post-hooks add what the window's events reveal about the hour before it, so hour-by-hour
+    runs end with the rows a rebuild of both hours gives. Flags only turn true, so any run order
+    converges.
+-#}
+
+{#- fct_chat_messages: deletions and author timeouts/bans in the window, for the hour before it. -#}
+{% macro flag_earlier_moderated_messages() -%}
+    {%- if is_incremental() and var('window_start') is not none -%}
+        {%- set window_start = "'" ~ var('window_start') ~ "'::timestamptz" -%}
+        with later as (
+            select channel, event_type, target_message_id, target_user_login, sent_at
+            from {{ ref('stg_raw__chat_events') }}
+            where
+                event_type in ('delete', 'timeout', 'ban')
+                and {{ in_partition_window('sent_at') }}
+                and sent_at < {{ window_start }} + interval '1 hour'
+        ),
+
+        revealed as (
+            select
+                earlier.chat_event_key,
+                bool_or(later.event_type = 'delete' and later.target_message_id = earlier.event_id)
+                    as is_deleted,
+                bool_or(
+                    later.event_type in ('timeout', 'ban')
+                    and later.target_user_login = earlier.user_login
+                    and later.sent_at < earlier.sent_at + interval '10 minutes'
+                ) as was_author_moderated_after
+            from {{ this }} as earlier
+            inner join later
+                on
+                    earlier.channel = later.channel
+                    and (earlier.event_id = later.target_message_id
+                         or earlier.user_login = later.target_user_login)
+            where
+                earlier.sent_at >= {{ window_start }} - interval '1 hour'
+                and earlier.sent_at < {{ window_start }}
+            group by earlier.chat_event_key
+        )
+
+        update {{ this }} as messages
+        set
+            is_deleted = messages.is_deleted or revealed.is_deleted,
+            was_author_moderated_after
+            = messages.was_author_moderated_after or revealed.was_author_moderated_after
+        from revealed
+        where
+            messages.chat_event_key = revealed.chat_event_key
+            and messages.sent_at >= {{ window_start }} - interval '1 hour'
+            and messages.sent_at < {{ window_start }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- fct_chat_windows: bursts seen to end in the window that ran during earlier windows. -#}
+{% macro flag_earlier_burst_windows() -%}
+    {%- if is_incremental() and var('window_start') is not none -%}
+        {%- set window_start = "'" ~ var('window_start') ~ "'::timestamptz" -%}
+        update {{ this }} as windows
+        set is_burst_window = true
+        from {{ ref('stg_ml__emote_bursts') }} as bursts
+        where
+            {{ in_partition_window('bursts.closed_at') }}
+            and bursts.started_at < {{ window_start }}
+            and windows.channel = bursts.channel
+            and windows.window_start_at < {{ window_start }}
+            and windows.window_start_at < bursts.ended_at
+            and windows.window_end_at > bursts.started_at
+            and not windows.is_burst_window
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
