@@ -31,6 +31,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from ingestion.clients.landing_sink import LandingSink, LandingWriteError, irc_dedup_key
+from ingestion.events import utc_from_epoch
 from ingestion.irc import IrcParseError, tokenize
 from twitch_warehouse.logging import get_logger
 
@@ -223,10 +224,9 @@ class Collector:
         if msg.command not in CHANNEL_COMMANDS or not msg.params or msg.params[0][:1] != "#":
             return
         channel = msg.params[0][1:].lower()
-        ts = msg.tags.get("tmi-sent-ts", "")
-        if ts.isdigit():
-            hour = datetime.fromtimestamp(int(ts) / 1000, tz=UTC)
-        else:
+        try:
+            hour = utc_from_epoch(int(msg.tags.get("tmi-sent-ts", "")) / 1000)
+        except ValueError:  # no usable send time: file it under the receive time, recorded
             hour = received
             line = f"{int(received.timestamp() * 1000)}\t{line}"
         if self.sink.write(channel, hour, line):

@@ -10,9 +10,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+# Beyond these bounds (1970 .. year 3000) `datetime.fromtimestamp` raises OSError or
+# OverflowError; a parser turns a timestamp outside them into a reject instead.
+_MAX_EPOCH_SECONDS = 32_503_680_000
+
+
+def utc_from_epoch(seconds: float) -> datetime:
+    """Epoch seconds as an aware UTC datetime; ValueError outside 1970 .. year 3000."""
+    if not 0 <= seconds < _MAX_EPOCH_SECONDS:
+        raise ValueError(f"timestamp {seconds!r} s is outside 1970 .. 3000")
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 class EventType(StrEnum):

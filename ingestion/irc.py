@@ -13,9 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from ingestion.events import ChatEvent, EventType, Reject, clamp_emote, synthetic_event_id
+from ingestion.events import (
+    ChatEvent,
+    EventType,
+    Reject,
+    clamp_emote,
+    synthetic_event_id,
+    utc_from_epoch,
+)
 
 SOURCE = "irc"
 _fromtimestamp = datetime.fromtimestamp
@@ -183,9 +190,9 @@ def _emotes(value: str, text: str) -> list:
 def _timestamp(tags: dict[str, str], received_ms: int | None) -> datetime:
     ts = tags.get("tmi-sent-ts") or tags.get("rm-received-ts")
     if ts and (ts.isdigit() or ts.lstrip("-").isdigit()):
-        return _fromtimestamp(int(ts) / 1000, UTC)
+        return utc_from_epoch(int(ts) / 1000)
     if received_ms is not None:
-        return _fromtimestamp(received_ms / 1000, UTC)
+        return utc_from_epoch(received_ms / 1000)
     raise IrcParseError("no tmi-sent-ts tag and no receive time")
 
 

@@ -698,6 +698,15 @@ def _weekly_moderation_model(conn: psycopg.Connection, week: datetime) -> Stored
     return StoredModerationModel(model, scored, fitted_now=True)
 
 
+_MODERATION_CHAT_HOURS = """
+    select distinct date_bin(interval '1 hour', window_start_at, %s) as hour
+    from intermediate.int_chat_window_activity
+    where window_seconds = 300 and message_count > 0
+        and window_start_at >= %s and window_start_at < %s
+    order by hour
+"""
+
+
 def score_moderation_window(
     conn: psycopg.Connection, start: datetime, end: datetime
 ) -> WriteResult:
@@ -721,8 +730,9 @@ def score_moderation_window(
     with conn.transaction():
         _delete(conn, "ml.message_moderation_risk", "sent_at >= %s and sent_at < %s",
                 (start, end))  # fmt: skip
-        hour = start
-        while hour < end:  # an hour at a time: a backfill holds one hour of chat in memory
+        # An hour at a time, only hours with chat: a backfill of sparse years holds one hour of
+        # chat in memory and neither reads nor fits anything for empty weeks.
+        for (hour,) in conn.execute(_MODERATION_CHAT_HOURS, (start, start, end)).fetchall():
             if _week_start(hour) != week:
                 week = _week_start(hour)
                 stored = _weekly_moderation_model(conn, week)
@@ -737,7 +747,6 @@ def score_moderation_window(
                      float(p), moderation.MODEL_VERSION)
                     for i, p in zip(index, scores, strict=True)))  # fmt: skip
                 written += len(index)
-            hour = until
         _analyze(conn, "ml.message_moderation_risk")
     summary = {"channels_scored": len(stored.channels), "models_fitted": fitted}
     return WriteResult(written, time.perf_counter() - began, moderation.MODEL_VERSION, summary)

@@ -103,4 +103,5 @@ def run_hours_bulk(start: datetime, end: datetime) -> None:
     with connect(url) as conn:
         ml_io.detect_bursts_window(conn, start, end)
         ml_io.predict_hype_window(conn, start, end)
+        ml_io.score_moderation_window(conn, start, end)
     dbt("hourly_marts")

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from ingestion.clients.landing_sink import LandingSink, irc_dedup_key
+from ingestion.events import utc_from_epoch
 from ingestion.landing import hour_floor
 from twitch_warehouse.logging import get_logger
 
@@ -40,7 +41,7 @@ def parse_timestamp(value: str | float | int) -> datetime:
         number = float(value)
         if abs(number) > 1e11:  # milliseconds
             number /= 1000
-        return datetime.fromtimestamp(number, tz=UTC)
+        return utc_from_epoch(number)
     text = value.strip().replace("Z", "+00:00")
     if "." in text:  # Python 3.11 takes at most 6 fraction digits; servers send up to 9
         head, _, rest = text.partition(".")
@@ -57,7 +58,10 @@ def line_time(line: str) -> datetime | None:
     for item in line[1 : line.find(" ")].split(";"):
         key, _, value = item.partition("=")
         if key in ("tmi-sent-ts", "rm-received-ts") and value.isdigit():
-            return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+            try:
+                return utc_from_epoch(int(value) / 1000)
+            except ValueError:
+                return None  # untimed: kept aside, like a line without the tag
     return None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingestion.events import ChatEvent, EmoteOccurrence, Reject, clamp_emote
+from ingestion.events import ChatEvent, EmoteOccurrence, Reject, clamp_emote, utc_from_epoch
 
 ENVELOPE_KEY = "_import"
 # Lone UTF-16 surrogates decode from JSON but cannot be stored as UTF-8 text.
@@ -141,10 +141,10 @@ def from_epoch(value: Any, scale: int, what: str) -> datetime:
     """Epoch seconds * scale (1_000 for ms, 1_000_000 for µs) to UTC."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FormatError(f"{what} {value!r} is not a number")
-    seconds = value / scale
-    if not (0 < seconds < 32_503_680_000):  # 1970 .. year 3000
-        raise FormatError(f"{what} {value!r} out of range")
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        return utc_from_epoch(value / scale)
+    except ValueError:
+        raise FormatError(f"{what} {value!r} out of range") from None
 
 
 def fragment_emotes(

@@ -166,6 +166,17 @@ def test_garbage_is_rejected():
     assert all(isinstance(o, Reject) for o in out) and len(out) == 2
 
 
+def test_a_timestamp_beyond_any_calendar_is_rejected_not_raised(vectors: Path):
+    good = messages(vectors)["channel.chat.message"]
+    far = json.loads(json.dumps(good))
+    far["metadata"]["message_timestamp"] = "1" + "0" * 23
+    huge = json.loads(json.dumps(good))
+    huge["metadata"]["message_timestamp"] = "9" * 400
+    out = parse([far, huge, good])
+    assert [type(o).__name__ for o in out] == ["Reject", "Reject", "ChatEvent"]
+    assert all("outside 1970" in o.reason for o in out[:2])  # type: ignore[union-attr]
+
+
 async def test_websocket_session_reconnect_keepalive_and_dedup(
     httpserver: HTTPServer, data_dir: Path, vectors: Path, tmp_path: Path
 ):

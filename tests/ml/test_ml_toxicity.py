@@ -17,8 +17,36 @@ BENIGN = ["great stream today", "what game is this?", "hello everyone", "gg well
 def test_toxic_ranks_above_benign(model: ToxicityModel) -> None:
     tox = model.score_texts(TOXIC)
     ok = model.score_texts(BENIGN)
-    assert tox.min() > ok.max()
-    assert np.all(tox > 0.5)
+    assert tox.min() > 10 * ok.max()
+    assert np.median(tox) > 0.5
+
+
+def test_shipped_probabilities_are_for_chat_not_for_the_training_sample(
+    model: ToxicityModel,
+) -> None:
+    # Davidson is mostly offensive; chat is mostly not. Messages with no offensive evidence
+    # (plain chat, emotes) must not inherit the training sample's prior.
+    assert model.training_prior > 0.8
+    assert model.target_prior is not None and model.target_prior < 0.05
+    plain_chat = ["gg", "LUL LUL", "nice KEKW", "what game is this", "hi chat", "Kappa"]
+    assert np.all(model.score_texts(plain_chat) < 0.05)
+
+
+def test_adapt_prior_recovers_the_share_of_offensive_messages() -> None:
+    """EM on unlabelled text finds the prior of a sample unlike the training one."""
+    rng = np.random.default_rng(0)
+    insults, praise = ["idiot", "moron", "loser", "clown"], ["nice", "great", "fun", "cool"]
+    bad = [" ".join(["you", *rng.choice(insults, 2)]) for _ in range(400)]
+    good = [" ".join(["what a", *rng.choice(praise, 2), "play"]) for _ in range(400)]
+    # Trained at 80 % offensive...
+    model = ToxicityModel.fit(bad[:320] + good[:80], [1] * 320 + [0] * 80, [])
+    assert abs(model.training_prior - 0.8) < 1e-9
+    before = model.score_texts(good[200:]).mean()
+    # ...then shown chat that is 10 % offensive.
+    estimate = model.adapt_prior(bad[320:340] + good[200:380])
+    assert abs(estimate - 0.1) < 0.03
+    assert model.score_texts(good[200:]).mean() < before / 5
+    assert model.score_texts(bad[320:340]).mean() > 0.5
 
 
 def test_obfuscation_matches_plain(model: ToxicityModel) -> None:

@@ -186,8 +186,15 @@ def test_real_subset_imports_builds_and_matches_a_recount(
             "select count(*) filter (where target_user_login is not null), count(*)"
             " from marts.fct_moderation_events where channel = 'hasanabi'"
         ).fetchone()
+        # Every ML step of the hourly job ran on the bulk path: each scored week has its
+        # moderation and hype model rows (a null model where the weeks before had too little).
+        model_weeks = conn.execute(
+            "select (select count(*) from ml.moderation_models),"
+            " (select count(*) from ml.hype_models)"
+        ).fetchone()
 
     assert quarantined == 0
+    assert model_weeks is not None and model_weeks[0] == model_weeks[1] > 0
     per_channel: Counter[str] = Counter()
     for (channel, _), n in expected.minutes.items():
         per_channel[channel] += n

@@ -46,6 +46,8 @@ def _hostile_lines(rng: random.Random, count: int) -> list[bytes]:
         lambda: b"@id=x;tmi-sent-ts=1 :u!u@u PRIVMSG #alpha :\xed\xa0\x80 surrogate",
         lambda: b"@" + b";".join(b"k\\" * rng.randrange(1, 9) for _ in range(5)),
         lambda: b"@badges=;tmi-sent-ts=not-a-number :u!u@u PRIVMSG #alpha :x",
+        # Past what `datetime.fromtimestamp` takes (it raises OSError, not ValueError).
+        lambda: b"@id=far;tmi-sent-ts=100000000000000000000 :u!u@u PRIVMSG #alpha :far future",
         lambda: b"PRIVMSG #alpha",
         lambda: (
             b"@id=big;tmi-sent-ts="
