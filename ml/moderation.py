@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from ml.text import copypasta_signature, tokenize, toxicity_normalize
 from ml.toxicity import ToxicityModel
 
-MODEL_VERSION = "moderation-1.0.0"
+MODEL_VERSION = "moderation-1.1.0"
 HISTORY_S = 30.0  # trailing window for context features
 WEAK_LABEL_S = 20.0  # action within this many seconds after a message marks it
 MIN_POSITIVES = 20  # weak positives needed to fit a model
@@ -103,14 +103,14 @@ def weak_labels(events: Sequence[ChatEvent], horizon: float = WEAK_LABEL_S) -> l
 def context_features(
     events: Sequence[ChatEvent], tox: np.ndarray, index: Sequence[int]
 ) -> np.ndarray:
-    """Dense features for ``events[i]`` (i in ``index``) from the trailing HISTORY_S seconds.
+    """Dense features for ``events[i]`` (i in ``index``) from the trailing HISTORY_S seconds
+    and, for the chat's norm, every earlier message of the window: never from later events.
 
     One sliding pass over the window; ``tox`` is each event's toxicity (0 for actions).
     """
     wanted = {i: r for r, i in enumerate(index)}
     out = np.zeros((len(index), len(DENSE_NAMES)), dtype=np.float32)
-    msg_tox = [float(tox[i]) for i, e in enumerate(events) if e.text is not None]
-    chat_mean = float(np.mean(msg_tox)) if msg_tox else 0.0
+    seen_tox = seen_msgs = 0.0  # every earlier message of the window: the channel's norm
     win: deque[int] = deque()
     tok_seen: Counter[str] = Counter()
     sig_seen: Counter[str] = Counter()
@@ -167,7 +167,7 @@ def context_features(
                 n_mod,
                 (sig_seen[sig] - own_sig) if sig else 0,
                 sum(tok_seen[t] <= 0 for t in my_toks) / max(len(my_toks), 1),
-                chat_mean,
+                seen_tox / seen_msgs if seen_msgs else float(tox[i]),
             )
         win.append(i)
         mine.append(i)
@@ -175,6 +175,8 @@ def context_features(
             n_mod += 1
         else:
             n_msgs += 1
+            seen_msgs += 1
+            seen_tox += tox[i]
             tox_sum += tox[i]
             tox_sq += tox[i] * tox[i]
             tok_seen.update(toks[i])

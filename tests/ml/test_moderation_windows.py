@@ -55,3 +55,27 @@ def test_messages_since_leaves_out_earlier_messages_and_actions() -> None:
     messages, actions = _frames()
     (window,) = chat_windows(messages, actions, freq=None)
     assert window.messages_since(T0 + pd.Timedelta(seconds=1)) == [1, 4]
+
+
+def test_context_features_never_look_at_later_events() -> None:
+    """A message's features are the same whether the window ends at it or an hour later."""
+    import numpy as np
+
+    from ml.moderation import ChatEvent, context_features
+
+    rng = np.random.default_rng(1)
+    words = ["hi", "gg", "trash", "idiot", "LUL", "nice play", "buy followers"]
+    events, t = [], 0.0
+    for n in range(400):
+        t += float(rng.exponential(2.0))
+        if n % 37 == 36:
+            events.append(ChatEvent(t, f"u{rng.integers(20)}", None, "timeout"))
+        else:
+            events.append(ChatEvent(t, f"u{rng.integers(20)}", str(rng.choice(words))))
+    tox = np.where([e.text is None for e in events], 0.0, rng.random(len(events)))
+    messages = [i for i, e in enumerate(events) if e.text is not None]
+    whole = context_features(events, tox, messages)
+    for cut in (50, 199, 350):
+        prefix = [i for i in messages if i < cut]
+        early = context_features(events[:cut], tox[:cut], prefix)
+        assert np.array_equal(early, whole[: len(prefix)])
