@@ -30,12 +30,12 @@ lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) basedpyright
-	eval "$$($(RUN) twitch-warehouse db env)" && $(RUN) sqlfluff lint dbt_project/models --processes 2
+	eval "$$($(RUN) twitch-warehouse db env)" && $(RUN) sqlfluff lint dbt_project/models dbt_project/tests --processes 2
 
 format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
-	eval "$$($(RUN) twitch-warehouse db env)" && $(RUN) sqlfluff fix dbt_project/models --processes 2
+	eval "$$($(RUN) twitch-warehouse db env)" && $(RUN) sqlfluff fix dbt_project/models dbt_project/tests --processes 2
 
 test: lint
 	$(RUN) pytest -n 2 --dist loadgroup

@@ -6,18 +6,16 @@
     )
 }}
 
--- Stream sessions: Helix streams where they are known, else runs of chat split by gaps of more
--- than 30 minutes without a message (gaps and islands over per-minute activity).
+-- Stream sessions: runs of chat split by gaps of more than 30 minutes without a message (gaps
+-- and islands over per-minute activity). Chat says when a stream was live; Twitch's stream
+-- record (Helix, polled now and then, without an end) adds its title, game and true start when
+-- it started within the 30 minutes before the chat or during it. Sessions never overlap.
 with minutes as (
     select
         channel,
         window_start_at as minute_start_at
     from {{ ref('int_chat_window_activity') }}
     where window_seconds = 60 and message_count > 0
-),
-
-helix_channels as (
-    select distinct channel from {{ ref('stg_raw__helix_streams') }}
 ),
 
 flagged as (
@@ -32,7 +30,6 @@ flagged as (
             else 1
         end as is_session_start
     from minutes
-    where channel not in (select helix_channels.channel from helix_channels)
 ),
 
 numbered as (
@@ -45,33 +42,46 @@ numbered as (
     from flagged
 ),
 
-chat_gap_sessions as (
+chat_sessions as (
     select
         channel,
-        min(minute_start_at) as started_at,
-        max(minute_start_at) + interval '1 minute' as ended_at,
-        'chat_gap' as session_source,
-        null::text as title,
-        null::text as game_name
+        min(minute_start_at) as chat_started_at,
+        max(minute_start_at) + interval '1 minute' as ended_at
     from numbered
     group by channel, session_number
 ),
 
-helix_sessions as (
-    select
-        channel,
-        started_at,
-        coalesce(ended_at, started_at + interval '12 hours') as ended_at,
-        'helix' as session_source,
-        title,
-        game_name
-    from {{ ref('stg_raw__helix_streams') }}
+-- The latest Helix stream that started in the 30 minutes before a session or during it.
+helix_matches as (
+    select distinct on (chat_sessions.channel, chat_sessions.chat_started_at)
+        chat_sessions.channel,
+        chat_sessions.chat_started_at,
+        helix.started_at,
+        helix.title,
+        helix.game_name
+    from chat_sessions
+    inner join {{ ref('stg_raw__helix_streams') }} as helix
+        on
+            chat_sessions.channel = helix.channel
+            and helix.started_at >= chat_sessions.chat_started_at - interval '30 minutes'
+            and helix.started_at < chat_sessions.ended_at
+    order by chat_sessions.channel asc, chat_sessions.chat_started_at asc, helix.started_at desc
 ),
 
 sessions as (
-    select * from chat_gap_sessions
-    union all
-    select * from helix_sessions
+    select
+        chat_sessions.channel,
+        least(chat_sessions.chat_started_at, helix_matches.started_at) as started_at,
+        chat_sessions.ended_at,
+        case when helix_matches.started_at is null then 'chat_gap' else 'helix' end
+            as session_source,
+        helix_matches.title,
+        helix_matches.game_name
+    from chat_sessions
+    left join helix_matches
+        on
+            chat_sessions.channel = helix_matches.channel
+            and chat_sessions.chat_started_at = helix_matches.chat_started_at
 )
 
 select
