@@ -159,7 +159,7 @@ event_windows_30s as (
         count(*) filter (where event_type in ('timeout', 'ban', 'delete', 'clear'))
             as moderation_action_count,
         count(*) filter (
-            where notice_kind in ('sub', 'resub', 'subgift', 'submysterygift', 'giftpaidupgrade')
+            where notice_kind in {{ subscription_notice_kinds() }}
         ) as subscription_count,
         count(*) filter (where notice_kind = 'raid') as raid_count,
         coalesce(sum(bits), 0)::bigint as bits_total

@@ -8,7 +8,7 @@ with bursts as (
 nearby_events as (
     select
         bursts.burst_id,
-        count(*) filter (where events.notice_kind in ('sub', 'resub', 'subgift', 'submysterygift'))
+        count(*) filter (where events.notice_kind in {{ subscription_notice_kinds() }})
             as nearby_subscription_count,
         count(*) filter (where events.notice_kind = 'raid') as nearby_raid_count,
         count(*) filter (where events.event_type in ('timeout', 'ban', 'delete', 'clear'))
