@@ -1,0 +1,62 @@
+"""The raw asset's blocking reject check judges each hour of a backfill, not their average.
+
+A real Dagster materialization of `raw/chat_events` over two hours on a real PostgreSQL: one hour
+of clean generated chat, one hour whose landing file is garbage. Averaged over the range the
+rejects would pass the threshold; the check must fail and name the bad hour.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from ingestion.generator import ChatGenerator, iter_lines_by_hour
+from ingestion.landing import HourlyWriter
+from orchestration.defs.ingest import REJECT_CHECK, raw_chat_events
+from orchestration.partitions import hourly_partitions
+from orchestration.resources import WarehouseResource
+from twitch_warehouse.db import PgUrl
+from twitch_warehouse.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+CLEAN = datetime(2026, 4, 5, 10, tzinfo=UTC)
+BAD = CLEAN + timedelta(hours=1)
+
+
+def _materialize(start: datetime, end: datetime) -> dg.AssetCheckEvaluation:
+    key = hourly_partitions.get_partition_key_for_timestamp
+    result = dg.materialize(
+        [raw_chat_events],
+        resources={"warehouse": WarehouseResource()},
+        tags={  # one run over the range, as a backfill runs
+            "dagster/asset_partition_range_start": key(start.timestamp()),
+            "dagster/asset_partition_range_end": key((end - timedelta(hours=1)).timestamp()),
+        },
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.check_name == REJECT_CHECK
+    return evaluation
+
+
+def test_one_bad_hour_fails_the_check_of_a_mostly_clean_backfill(migrated: PgUrl) -> None:
+    settings = get_settings()
+    chat = ChatGenerator(["alpha"], CLEAN, 1, seed=2, messages_per_minute=60).generate()
+    with HourlyWriter(settings.landing_dir, "irc") as writer:
+        for channel, sent_at, line in iter_lines_by_hour(chat):
+            writer.write(channel, sent_at, line)
+        # Half a percent of the range's lines, but all of its second hour: unparseable.
+        for n in range(chat.line_count // 200):
+            writer.write("alpha", BAD + timedelta(seconds=n), f"garbage line {n}")
+
+    clean_only = _materialize(CLEAN, BAD)
+    assert clean_only.passed
+
+    both = _materialize(CLEAN, BAD + timedelta(hours=1))
+    meta = {k: v.value for k, v in both.metadata.items()}
+    assert meta["reject_ratio"] < settings.max_reject_ratio  # the range's average passes...
+    assert not both.passed  # ...the check does not
+    assert meta["worst_hour"] == BAD.isoformat() and meta["worst_hour_reject_ratio"] == 1.0
