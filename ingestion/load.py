@@ -522,6 +522,37 @@ def _copy_through_staging(
     return result, rejects
 
 
+# Two sources stamp one message with clocks seconds apart (IRC `tmi-sent-ts`, EventSub
+# `message_timestamp`, a VOD export's `createdAt`), so its copies can fall either side of an hour.
+EDGE_MARGIN = timedelta(minutes=5)
+_EDGE_COPIES = sql.SQL("""
+    delete from raw.chat_events as events using (
+        select tableoid, ctid, row_number() over (
+            partition by channel, event_id order by {rank}) as kept_rank
+        from raw.chat_events
+        where sent_at >= %(lo)s and sent_at < %(hi)s and (channel, event_id) in (
+            select channel, event_id from raw.chat_events
+            where (sent_at >= %(lo)s and sent_at < %(start)s)
+                or (sent_at >= %(end)s and sent_at < %(hi)s))
+    ) as ranked
+    where events.sent_at >= %(lo)s and events.sent_at < %(hi)s
+        and events.tableoid = ranked.tableoid and events.ctid = ranked.ctid
+        and ranked.kept_rank > 1
+    returning events.sent_at >= %(start)s and events.sent_at < %(end)s
+""").format(rank=_SOURCE_RANK)
+
+
+def _drop_copies_across_edges(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """Keep one copy of each message whose copies straddle the window's edges (the best, as
+    inside a window), wherever it lies; returns the copies dropped inside and outside the window.
+    The rows are then the same whichever hours were loaded together, and in whatever order."""
+    params = {"start": start, "end": end, "lo": start - EDGE_MARGIN, "hi": end + EDGE_MARGIN}
+    dropped = [inside for (inside,) in conn.execute(_EDGE_COPIES, params).fetchall()]
+    return sum(dropped), len(dropped) - sum(dropped)
+
+
 def load_partition(
     conn: psycopg.Connection, start: datetime, end: datetime, files: Iterable[LandingFile],
     *, parse_worker: bool | None = None,
@@ -563,6 +594,9 @@ def load_partition(
         except errors.UniqueViolation:
             # Two sources gave an event the same key and time: load through a table that chooses.
             result, rejects = _copy_through_staging(conn, start, end, stream)
+        inside, outside = _drop_copies_across_edges(conn, start, end)
+        result.loaded -= inside
+        result.duplicates += inside + outside
         # Rejects of landing files belong to their hour; `import` rejects (never landed) stay.
         conn.execute(
             "delete from raw.quarantine where partition_start >= %s and partition_start < %s"

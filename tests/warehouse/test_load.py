@@ -61,6 +61,44 @@ def test_a_message_from_two_sources_is_stored_once(migrated: PgUrl, tmp_path: Pa
     assert stored == result.parsed - 50
 
 
+def test_copies_either_side_of_an_hour_are_stored_once_whatever_the_run(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """IRC stamps a message 12:59:59.9, its VOD export 13:00:00.1: one row (the IRC copy, the
+    preferred source) whether the hours load together, one by one, in either order, or again."""
+    from ingestion.landing import landing_path
+
+    h12, h13 = HOUR - timedelta(hours=6), HOUR - timedelta(hours=5)
+    h14 = h13 + timedelta(hours=1)
+    irc_ms = int((h13 - timedelta(milliseconds=100)).timestamp() * 1000)
+    irc = landing_path(tmp_path, "irc", "alpha", h12)
+    irc.parent.mkdir(parents=True, exist_ok=True)
+    irc.write_text(f"@id=m1;room-id=1;user-id=2;tmi-sent-ts={irc_ms}"
+                   " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
+    gql = landing_path(tmp_path, "gql", "alpha", h13)
+    gql.parent.mkdir(parents=True, exist_ok=True)
+    created = (h13 + timedelta(milliseconds=100)).isoformat().replace("+00:00", "Z")
+    gql.write_text(
+        '{"_import":{"channel":"alpha"},"record":{"id":"m1","createdAt":"' + created + '",'
+        '"message":{"body":"hello","fragments":[{"text":"hello"}]},'
+        '"commenter":{"id":"2","login":"bob"}}}\n'
+    )
+    stored = "select source, sent_at from raw.chat_events where event_id = 'm1'"
+
+    def load(start: datetime, end: datetime) -> None:
+        load_partition(conn, start, end, files_for_window(tmp_path, start, end))
+
+    with psycopg.connect(migrated.libpq()) as conn:
+        both, first, second = (h12, h14), (h12, h13), (h13, h14)
+        runs = [[both], [both, second], [first, second], [second, first],
+                [second, first, second, both]]  # fmt: skip
+        for order in runs:
+            conn.execute("delete from raw.chat_events")
+            for start, end in order:
+                load(start, end)
+            assert conn.execute(stored).fetchall() == [("irc", h13 - timedelta(milliseconds=100))]
+
+
 def test_garbage_is_quarantined_and_good_lines_load(migrated: PgUrl, tmp_path: Path) -> None:
     lines = _land(tmp_path)
     path = files_for_window(tmp_path, HOUR, NEXT)[0].path
