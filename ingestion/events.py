@@ -9,6 +9,7 @@ user notice (sub, raid, ...), a notice or a room state change, or a JOIN/PART. E
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -100,6 +101,15 @@ class Reject:
     reason: str
     line_no: int | None = None
     channel: str | None = None
+
+
+_VARIABLE_PARTS = re.compile(r"'[^']*'|\"[^\"]*\"|(?<![\w-])[+-]?\d[\w:.+-]*")
+
+
+def reason_kind(reason: str) -> str:
+    """A reject reason without its values (quoted text, numbers, times), to count rejects by
+    kind: `invalid UTF-8 at byte 7` -> `invalid UTF-8 at byte …`."""
+    return _VARIABLE_PARTS.sub("…", reason.split(": ", 1)[0])[:80]
 
 
 def synthetic_event_id(*parts: str) -> str:

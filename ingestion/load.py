@@ -40,7 +40,7 @@ from psycopg.copy import LibpqWriter
 from psycopg.types.json import Jsonb
 from psycopg.types.string import BytesBinaryDumper
 
-from ingestion.events import ChatEvent, Reject
+from ingestion.events import ChatEvent, Reject, reason_kind
 from ingestion.landing import LandingFile, read_lines
 from ingestion.sources import SOURCE_PRIORITY, parser_for
 
@@ -214,7 +214,7 @@ def _accept(
             reject(item)
         elif not (hour <= item.sent_at < hour_end):
             # Each landing file holds one hour; anything else would land in another window.
-            reason = f"sent_at {item.sent_at.isoformat()} outside its landing file's hour"
+            reason = f"outside its landing file's hour: sent_at {item.sent_at.isoformat()}"
             reject(Reject(item.source, item.raw.encode(), reason))
         elif optouts and _is_opted_out(item, optouts):
             tally.opted_out += 1
@@ -612,7 +612,7 @@ def load_partition(
                     copy.write_row((landing.hour, rej.source, str(landing.path), rej.line_no,
                                     rej.channel or landing.channel, rej.raw,
                                     rej.reason))  # fmt: skip
-                    result.rejects_by_reason[rej.reason.split(":")[0]] += 1
+                    result.rejects_by_reason[reason_kind(rej.reason)] += 1
                     rejects_per_hour[landing.hour] += 1
         result.rejects = len(rejects)
         result.events_by_type, events_per_hour = _count_events(conn, start, end)

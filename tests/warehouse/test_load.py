@@ -111,21 +111,40 @@ def test_garbage_is_quarantined_and_good_lines_load(migrated: PgUrl, tmp_path: P
     assert result.rejects == 4
     assert len(reasons) == 4 and all(reasons)
     assert any("UTF-8" in r for r in reasons)
+    # Counted by kind, without the values that would make every reject its own key.
+    assert sum(result.rejects_by_reason.values()) == 4
+    assert not any(
+        ch.isdigit() for key in result.rejects_by_reason for ch in key.replace("UTF-8", "")
+    )
 
 
-def test_a_failed_load_leaves_the_previous_rows(migrated: PgUrl, tmp_path: Path) -> None:
+def test_a_failed_load_leaves_the_previous_rows(
+    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingestion.load as load_module
+    from ingestion.landing import read_lines
+
     _land(tmp_path)
     files = files_for_window(tmp_path, HOUR, NEXT)
     with psycopg.connect(migrated.libpq()) as conn:
         load_partition(conn, HOUR, NEXT, files)
-        before = _snapshot(conn)
+        conn.execute("delete from raw.chat_events where event_type <> 'message'")
+        conn.commit()
+        before = _snapshot(conn)  # a previous load that differs from the one that fails
+        streamed = 0
 
-        def exploding():
-            yield from files
-            raise OSError("disk vanished mid-load")
+        def vanishing(path: Path):  # the disk goes away 200 lines into the COPY
+            nonlocal streamed
+            for line in read_lines(path):
+                streamed += 1
+                if streamed == 200:
+                    raise OSError("disk vanished mid-load")
+                yield line
 
+        monkeypatch.setattr(load_module, "read_lines", vanishing)
         with pytest.raises(OSError):
-            load_partition(conn, HOUR, NEXT, exploding())
+            load_partition(conn, HOUR, NEXT, files, parse_worker=False)
+        assert streamed == 200  # the failure came while rows were being sent
         assert _snapshot(conn) == before
 
 
