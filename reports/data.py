@@ -53,6 +53,9 @@ def load(conn: psycopg.Connection, privacy: ChatterPrivacy) -> tuple[ReportData,
     # Moderation rows stay (the counts and effects are not about the target); the name goes.
     moderation = run_query(conn, "moderation_events")
     moderation["target_user_login"] = moderation["target_user_login"].map(privacy.name)
+    # Topic labels are chat words: a login frequent in a segment could be one of them.
+    topics = run_query(conn, "topics")
+    topics["topic_label"] = topics["topic_label"].map(privacy.scrub_text)
     top_chatters = privacy.publish_logins(run_query(conn, "top_chatters"), "user_login")
     top_chatters = top_chatters.groupby("channel", sort=False).head(15).reset_index(drop=True)
 
@@ -68,7 +71,7 @@ def load(conn: psycopg.Connection, privacy: ChatterPrivacy) -> tuple[ReportData,
         burst_messages=burst_messages,
         moderation=moderation,
         hype=run_query(conn, "hype_moments"),
-        topics=run_query(conn, "topics"),
+        topics=topics,
         emote_totals=run_query(conn, "emote_totals"),
         emote_timeline=run_query(conn, "emote_timeline"),
         chatter_segments=run_query(conn, "chatter_segments"),

@@ -10,9 +10,9 @@ from marts.dim_channels as c
 left join (
     select
         channel,
-        count(distinct date_trunc('hour', window_start_at)) as hours_loaded,
-        min(date_trunc('hour', window_start_at)) as first_hour_at,
-        max(date_trunc('hour', window_start_at)) as last_hour_at
+        count(distinct date_trunc('hour', window_start_at, 'UTC')) as hours_loaded,
+        min(date_trunc('hour', window_start_at, 'UTC')) as first_hour_at,
+        max(date_trunc('hour', window_start_at, 'UTC')) as last_hour_at
     from marts.fct_chat_windows
     where window_seconds = 300
     group by channel

@@ -22,7 +22,12 @@ def test_emote_only_messages(model: SentimentModel) -> None:
 
 
 def test_case_sensitive_emotes(model: SentimentModel) -> None:
-    assert model.score("pogchamp") == 0.0 or "pogchamp" not in model.emote_lexicon
+    # Emote codes match case-sensitively ("feelsbadman" is not the emote); only slang that
+    # chat also types as a word ("lul", "pogchamp", "sadge") is scored in lowercase.
+    for emote in ("FeelsBadMan", "BibleThump", "FeelsGoodMan", "NotLikeThis"):
+        assert emote in model.emote_lexicon and model.score(emote) != 0.0
+        assert model.score(emote.lower()) == 0.0 and model.score(emote.upper()) == 0.0
+    assert model.score("lul") > 0 and model.score("sadge") < 0
 
 
 def test_negation_flips(model: SentimentModel) -> None:

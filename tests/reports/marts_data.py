@@ -189,6 +189,8 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
                             "<i>food</i> brb",
                         ]
                     )
+                    if seg == 0 and rank == 1:  # chat named chatters often enough to be a topic
+                        label = f"{OPTED_OUT} {LOGINS[ci * 5]} raid"
                     topics.append(
                         {
                             "topic_key": f"{sid}|{seg}|{rank}",

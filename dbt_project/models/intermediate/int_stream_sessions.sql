@@ -6,8 +6,8 @@
     )
 }}
 
--- Stream sessions: runs of chat split by gaps of more than 30 minutes without a message (gaps
--- and islands over per-minute activity). Chat says when a stream was live; Twitch's stream
+-- Stream sessions: runs of chat split where two minutes with chat start 30 minutes or more apart
+-- (gaps and islands over per-minute activity). Chat says when a stream was live; Twitch's stream
 -- record (Helix, polled now and then, without an end) adds its title, game and true start when
 -- it started within the 30 minutes before the chat or during it. Sessions never overlap.
 with minutes as (
