@@ -7,13 +7,16 @@ UTC hour. Line sources (raw IRC) land `.log` files, record sources (VOD exports,
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 LINE_SOURCES = frozenset({"irc"})
 # Folders of the landing zone that hold no chat (emote catalog snapshots).
@@ -77,38 +80,88 @@ def read_lines(path: Path) -> Iterator[bytes]:
             yield line.rstrip(b"\r\n")
 
 
-class HourlyWriter:
-    """Append lines to hourly landing files, flushing and fsyncing in small batches."""
+@contextmanager
+def landing_file_lock(path: Path) -> Iterator[None]:
+    """Exclusive use of a landing file: shared `HourlyWriter`s (live capture) wait meanwhile."""
+    with open(path, "rb") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def __init__(self, root: Path, source: str, *, batch_size: int = 200) -> None:
+
+def _names_the_same_file(fh: BinaryIO, path: Path) -> bool:
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fh.fileno())
+    return (held.st_ino, held.st_dev) == (named.st_ino, named.st_dev)
+
+
+class HourlyWriter:
+    """Append lines to hourly landing files, flushing and fsyncing in small batches.
+
+    `shared`: other processes may rewrite the files meanwhile (`forget` erasing a chatter while
+    live capture runs). Each line is then written under the file's lock, to the file its path
+    names at that moment, so no line goes to a file that was replaced.
+    """
+
+    def __init__(
+        self, root: Path, source: str, *, batch_size: int = 200, shared: bool = False
+    ) -> None:
         self.root = root
         self.source = source
         self.batch_size = batch_size
-        self._handles: dict[Path, object] = {}
+        self.shared = shared
+        self._handles: dict[Path, BinaryIO] = {}
         self._pending = 0
 
-    def write(self, channel: str, hour: datetime, line: str) -> None:
-        path = landing_path(self.root, self.source, channel, hour)
+    def _handle(self, path: Path) -> BinaryIO:
         fh = self._handles.get(path)
         if fh is None:
             path.parent.mkdir(parents=True, exist_ok=True)
             fh = open(path, "ab")  # noqa: SIM115 - kept open across writes, closed in close()
             self._handles[path] = fh
-        fh.write(line.encode("utf-8", "surrogateescape") + b"\n")  # type: ignore[attr-defined]
+        return fh
+
+    def write(self, channel: str, hour: datetime, line: str) -> None:
+        path = landing_path(self.root, self.source, channel, hour)
+        data = line.encode("utf-8", "surrogateescape") + b"\n"
+        if self.shared:
+            self._write_locked(path, data)
+        else:
+            self._handle(path).write(data)
         self._pending += 1
         if self._pending >= self.batch_size:
             self.flush()
 
+    def _write_locked(self, path: Path, data: bytes) -> None:
+        while True:
+            fh = self._handle(path)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                # Holding the lock of the file the path names, nobody can replace it now.
+                if _names_the_same_file(fh, path):
+                    fh.write(data)
+                    fh.flush()
+                    return
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fh.close()  # replaced since it was opened: append to the new file
+            del self._handles[path]
+
     def flush(self) -> None:
         for fh in self._handles.values():
-            fh.flush()  # type: ignore[attr-defined]
-            os.fsync(fh.fileno())  # type: ignore[attr-defined]
+            fh.flush()
+            os.fsync(fh.fileno())
         self._pending = 0
 
     def close(self) -> None:
         self.flush()
         for fh in self._handles.values():
-            fh.close()  # type: ignore[attr-defined]
+            fh.close()
         self._handles.clear()
 
     def __enter__(self) -> HourlyWriter:

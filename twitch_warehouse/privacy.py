@@ -38,7 +38,7 @@ import psycopg
 from psycopg import sql
 
 from ingestion.events import ChatEvent, Reject
-from ingestion.landing import read_lines
+from ingestion.landing import landing_file_lock, read_lines
 from ingestion.sources import PARSERS, parser_for
 
 SCRUBBED_SCHEMAS = ("ml", "intermediate", "marts")
@@ -204,15 +204,17 @@ def forget_in_landing(landing_root: Path, login: str) -> dict[str, int]:
         parse = parser_for(source)
         kept: list[bytes] = []
         dropped = 0
-        for line in read_lines(path):
-            if needle in line.lower():
-                items = list(parse([line]))
-                if any(_is_theirs(item, line, login, pattern) for item in items):
-                    dropped += 1
-                    continue
-            kept.append(line)
+        with landing_file_lock(path):  # live capture appending to it waits, then reopens
+            for line in read_lines(path):
+                if needle in line.lower():
+                    items = list(parse([line]))
+                    if any(_is_theirs(item, line, login, pattern) for item in items):
+                        dropped += 1
+                        continue
+                kept.append(line)
+            if dropped:
+                _rewrite(path, kept)
         if dropped:
-            _rewrite(path, kept)
             removed_lines += dropped
             rewritten += 1
     return {"landing_lines": removed_lines, "landing_files_rewritten": rewritten}

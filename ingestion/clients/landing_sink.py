@@ -106,7 +106,7 @@ class LandingSink:
         self.key_fn = key_fn
         self.batch_size = batch_size
         self.keep_hours = keep_hours
-        self._writer = HourlyWriter(root, source, batch_size=batch_size)
+        self._writer = HourlyWriter(root, source, batch_size=batch_size, shared=True)
         self._keys: dict[tuple[str, datetime], set[str]] = {}
         self.pending = 0
         self.written = 0
@@ -189,7 +189,7 @@ class LandingSink:
     def rotate(self) -> None:
         """Close every open file handle (they reopen lazily): keeps fds bounded over days."""
         self.close()
-        self._writer = HourlyWriter(self.root, self.source, batch_size=self.batch_size)
+        self._writer = HourlyWriter(self.root, self.source, batch_size=self.batch_size, shared=True)
 
     def close(self) -> None:
         try:

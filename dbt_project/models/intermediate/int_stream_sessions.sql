@@ -63,8 +63,8 @@ helix_matches as (
     inner join {{ ref('stg_raw__helix_streams') }} as helix
         on
             chat_sessions.channel = helix.channel
-            and helix.started_at >= chat_sessions.chat_started_at - interval '30 minutes'
-            and helix.started_at < chat_sessions.ended_at
+            and chat_sessions.chat_started_at - interval '30 minutes' <= helix.started_at
+            and chat_sessions.ended_at > helix.started_at
     order by chat_sessions.channel asc, chat_sessions.chat_started_at asc, helix.started_at desc
 ),
 
