@@ -67,7 +67,7 @@ def build_site(
             shutil.copy(asset, staging / "assets")
 
         privacy = ChatterPrivacy(
-            key=settings.pseudonym_key.get_secret_value(),
+            key=settings.pseudonym_secret(),
             show_logins=settings.show_chatter_logins,
             optouts=load_optouts(conn),  # before dropping privileges: see reports/queries.py
         )

@@ -94,7 +94,7 @@ def forget(
     if pseudonym_key is None:
         from twitch_warehouse.settings import get_settings
 
-        pseudonym_key = get_settings().pseudonym_key.get_secret_value()
+        pseudonym_key = get_settings().pseudonym_secret()
     counts: dict[str, int] = {}
     counts["optout_added"] = int(optout(conn, login))
     counts.update(_forget_in_database(conn, login))

@@ -6,6 +6,8 @@ ever read from the environment and are typed as `SecretStr` so they never print.
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,9 +42,8 @@ class Settings(BaseSettings):
     # Each channel's latest N streams get a page of their own; older ones are listed only.
     report_stream_pages: int = Field(default=10, ge=0, alias="REPORT_STREAM_PAGES")
     show_chatter_logins: bool = Field(default=False, alias="REPORT_SHOW_CHATTER_LOGINS")
-    pseudonym_key: SecretStr = Field(
-        default=SecretStr("local-demo-key-change-me"), alias="PSEUDONYM_KEY"
-    )
+    # Unset: the installation's own random key (`pseudonym_secret`), never a published default.
+    pseudonym_key: SecretStr | None = Field(default=None, alias="PSEUDONYM_KEY")
 
     # Twitch API credentials (only needed for live Helix/EventSub sources).
     twitch_client_id: str | None = Field(default=None, alias="TWITCH_CLIENT_ID")
@@ -71,6 +72,27 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_postgres(self) -> bool:
         return self.database_url is None
+
+    def pseudonym_secret(self) -> str:
+        """The key of published pseudonyms: PSEUDONYM_KEY, else a random key made once for this
+        installation (`pseudonym.key` in the warehouse home, readable by its owner only). A
+        known key would let anyone reverse pseudonyms by hashing candidate logins."""
+        if self.pseudonym_key is not None:
+            return self.pseudonym_key.get_secret_value()
+        path = self.warehouse_home / "pseudonym.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".pseudonym.key.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+            try:
+                os.link(draft, path)  # whole or not at all; the first process to link wins
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)
