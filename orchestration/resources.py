@@ -1,10 +1,11 @@
-"""Resources: the warehouse connection and the dbt CLI, configured from the environment."""
+"""Resources: the warehouse connection and the Twitch API credentials, from the environment."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import psycopg
@@ -12,6 +13,9 @@ from pydantic import SecretStr
 
 from twitch_warehouse.db import PgUrl, warehouse_url
 from twitch_warehouse.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from ingestion.clients.helix import TokenManager
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -43,3 +47,45 @@ def warehouse_resource() -> WarehouseResource:
     if os.environ.get("DATABASE_URL"):
         return WarehouseResource(database_url=dg.EnvVar("DATABASE_URL"))
     return WarehouseResource()
+
+
+class TwitchApiResource(dg.ConfigurableResource):
+    """Twitch app credentials for Helix; without them the Helix assets fetch nothing."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    def token_manager(self, **kwargs: Any) -> TokenManager:
+        """App access tokens for these credentials (`kwargs`: `TokenManager` options)."""
+        from ingestion.clients.helix import TokenManager, TwitchAuthError
+
+        if not (self.client_id and self.client_secret):
+            raise TwitchAuthError("TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET must be set")
+        return TokenManager(self.client_id, SecretStr(self.client_secret), **kwargs)
+
+
+TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
+
+
+def twitch_api_resource() -> TwitchApiResource:
+    # Secrets only through dg.EnvVar. Values from `.env` (read by the settings) are exported to
+    # this process's environment first, so both ways of configuring keep working.
+    settings = get_settings()
+    from_dotenv = {
+        "TWITCH_CLIENT_ID": settings.twitch_client_id,
+        "TWITCH_CLIENT_SECRET": settings.twitch_client_secret.get_secret_value()
+        if settings.twitch_client_secret
+        else None,
+    }
+    for name, value in from_dotenv.items():
+        if value and not os.environ.get(name):
+            os.environ[name] = value
+    if all(os.environ.get(name) for name in TWITCH_CREDENTIALS):
+        return TwitchApiResource(
+            client_id=dg.EnvVar("TWITCH_CLIENT_ID"), client_secret=dg.EnvVar("TWITCH_CLIENT_SECRET")
+        )
+    return TwitchApiResource()

@@ -8,7 +8,7 @@ from psycopg.types.json import Jsonb
 
 from ingestion.catalogs import land_snapshot, load_snapshots, read_snapshots
 from ingestion.migrations import upgrade
-from orchestration.resources import WarehouseResource
+from orchestration.resources import TwitchApiResource, WarehouseResource
 from twitch_warehouse.settings import get_settings
 
 
@@ -82,18 +82,21 @@ class StreamsConfig(dg.Config):
     kinds={"python", "postgres"},
     owners=["team:ingestion"],
     tags={"cadence": "catalogs"},
-    description="Live streams from Helix (id, title, game, start); stream sessions use them "
-    "where known instead of splitting chat by gaps. Skipped without Twitch credentials.",
+    description="Live streams from Helix (id, title, game, start); a stream session of chat "
+    "takes the title, game and start of the one that began shortly before or during it. "
+    "Skipped without Twitch credentials.",
 )
 def helix_streams(
-    context: dg.AssetExecutionContext, config: StreamsConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: StreamsConfig,
+    warehouse: WarehouseResource,
+    twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
-    settings = get_settings()
     upgrade(warehouse.url().sqlalchemy())
-    if not (config.channels and settings.twitch_client_id and settings.twitch_client_secret):
+    if not (config.channels and twitch.configured):
         context.log.info("no channels configured or no TWITCH_CLIENT_ID/SECRET: nothing fetched")
         return dg.MaterializeResult(metadata={"streams_upserted": 0, "skipped": True})
-    streams = asyncio.run(_live_streams(config.channels))
+    streams = asyncio.run(_live_streams(twitch, config.channels))
     with warehouse.connect() as conn, conn.transaction():
         for s in streams:
             conn.execute(
@@ -109,8 +112,8 @@ def helix_streams(
     return dg.MaterializeResult(metadata={"streams_upserted": len(streams), "skipped": False})
 
 
-async def _live_streams(channels: list[str]) -> list[dict]:
-    from ingestion.clients.helix import HelixClient, TokenManager
+async def _live_streams(twitch: TwitchApiResource, channels: list[str]) -> list[dict]:
+    from ingestion.clients.helix import HelixClient
 
-    async with HelixClient(TokenManager.from_settings()) as helix:
+    async with HelixClient(twitch.token_manager()) as helix:
         return await helix.streams(user_logins=channels)

@@ -16,8 +16,7 @@ from psycopg import sql
 
 from ingestion import helix_metadata as hm
 from ingestion.migrations import upgrade
-from orchestration.resources import WarehouseResource
-from twitch_warehouse.settings import get_settings
+from orchestration.resources import TwitchApiResource, WarehouseResource
 
 T = TypeVar("T")
 USERS = dg.AssetKey(["raw", "helix_users"])
@@ -35,21 +34,16 @@ class HelixVideosConfig(HelixMetadataConfig):
     max_videos_per_channel: int = 100
 
 
-def _credentials() -> bool:
-    settings = get_settings()
-    return bool(settings.twitch_client_id and settings.twitch_client_secret)
-
-
 def _skipped(context: dg.AssetExecutionContext, reason: str) -> dg.MaterializeResult:
     context.log.info(f"{reason}: nothing fetched")
     return dg.MaterializeResult(metadata={"rows_fetched": 0, "skipped": True, "reason": reason})
 
 
-def _with_helix(step: Callable[[Any], Awaitable[T]]) -> T:
-    from ingestion.clients.helix import HelixClient, TokenManager
+def _with_helix(twitch: TwitchApiResource, step: Callable[[Any], Awaitable[T]]) -> T:
+    from ingestion.clients.helix import HelixClient
 
     async def main() -> T:
-        async with HelixClient(TokenManager.from_settings()) as helix:
+        async with HelixClient(twitch.token_manager()) as helix:
             return await step(helix)
 
     return asyncio.run(main())
@@ -106,17 +100,22 @@ def _channels_and_ids(
     "Twitch credentials.",
 )
 def helix_users(
-    context: dg.AssetExecutionContext, config: HelixMetadataConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: HelixMetadataConfig,
+    warehouse: WarehouseResource,
+    twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
     upgrade(warehouse.url().sqlalchemy())
-    if not _credentials():
+    if not twitch.configured:
         return _skipped(context, "no TWITCH_CLIENT_ID/SECRET")
     with warehouse.connect() as conn:
         channels = hm.tracked_channels(conn, config.channels)
         if not channels:
             return _skipped(context, "no channels configured or seen in chat")
         fetched_at = datetime.now(UTC)
-        refresh = _with_helix(lambda helix: hm.refresh_users(conn, helix, channels, fetched_at))
+        refresh = _with_helix(
+            twitch, lambda helix: hm.refresh_users(conn, helix, channels, fetched_at)
+        )
         preview = _preview(
             conn,
             "select login, display_name, broadcaster_type, created_at::date, fetched_at"
@@ -143,10 +142,13 @@ def helix_users(
     "credentials.",
 )
 def helix_channels(
-    context: dg.AssetExecutionContext, config: HelixMetadataConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: HelixMetadataConfig,
+    warehouse: WarehouseResource,
+    twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
     upgrade(warehouse.url().sqlalchemy())
-    if not _credentials():
+    if not twitch.configured:
         return _skipped(context, "no TWITCH_CLIENT_ID/SECRET")
     with warehouse.connect() as conn:
         _, ids = _channels_and_ids(context, conn, config.channels)
@@ -154,7 +156,7 @@ def helix_channels(
             return _skipped(context, "no tracked channel with a Helix user id")
         fetched_at = datetime.now(UTC)
         result = _with_helix(
-            lambda helix: hm.refresh_channels(conn, helix, list(ids.values()), fetched_at)
+            twitch, lambda helix: hm.refresh_channels(conn, helix, list(ids.values()), fetched_at)
         )
         preview = _preview(
             conn,
@@ -180,10 +182,13 @@ def helix_channels(
     "has deleted stay. Skipped without Twitch credentials.",
 )
 def helix_videos(
-    context: dg.AssetExecutionContext, config: HelixVideosConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: HelixVideosConfig,
+    warehouse: WarehouseResource,
+    twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
     upgrade(warehouse.url().sqlalchemy())
-    if not _credentials():
+    if not twitch.configured:
         return _skipped(context, "no TWITCH_CLIENT_ID/SECRET")
     with warehouse.connect() as conn:
         _, ids = _channels_and_ids(context, conn, config.channels)
@@ -191,6 +196,7 @@ def helix_videos(
             return _skipped(context, "no tracked channel with a Helix user id")
         fetched_at = datetime.now(UTC)
         result = _with_helix(
+            twitch,
             lambda helix: hm.refresh_videos(
                 conn, helix, list(ids.values()), video_type=config.video_type,
                 limit=config.max_videos_per_channel, fetched_at=fetched_at,
@@ -230,16 +236,20 @@ def helix_videos(
     "without Twitch credentials.",
 )
 def helix_badges(
-    context: dg.AssetExecutionContext, config: HelixMetadataConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: HelixMetadataConfig,
+    warehouse: WarehouseResource,
+    twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
     upgrade(warehouse.url().sqlalchemy())
-    if not _credentials():
+    if not twitch.configured:
         return _skipped(context, "no TWITCH_CLIENT_ID/SECRET")
     with warehouse.connect() as conn:
         _, ids = _channels_and_ids(context, conn, config.channels)
         fetched_at = datetime.now(UTC)
         result = _with_helix(
-            lambda helix: hm.refresh_badges(conn, helix, list(ids.values()), fetched_at=fetched_at)
+            twitch,
+            lambda helix: hm.refresh_badges(conn, helix, list(ids.values()), fetched_at=fetched_at),
         )
         by_scope = dict(
             conn.execute(

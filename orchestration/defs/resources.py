@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.dbt import dbt_project
-from orchestration.resources import warehouse_resource
+from orchestration.resources import twitch_api_resource, warehouse_resource
 
 
 @dg.definitions
@@ -13,6 +13,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": warehouse_resource(),
+            "twitch": twitch_api_resource(),
             "dbt": DbtCliResource(
                 project_dir=dbt_project,
                 dbt_executable=str(Path(sys.executable).with_name("dbt")),

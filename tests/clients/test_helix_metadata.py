@@ -240,12 +240,11 @@ def _materialize(config: dict | None = None) -> dict[str, dict]:
     import dagster as dg
 
     from orchestration.defs import helix as assets
-    from orchestration.resources import WarehouseResource
+    from orchestration.resources import WarehouseResource, twitch_api_resource
 
     defs = [assets.helix_users, assets.helix_channels, assets.helix_videos, assets.helix_badges]
-    result = dg.materialize(
-        defs, resources={"warehouse": WarehouseResource()}, run_config=config or {}
-    )
+    resources = {"warehouse": WarehouseResource(), "twitch": twitch_api_resource()}
+    result = dg.materialize(defs, resources=resources, run_config=config or {})
     assert result.success
     out: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
@@ -278,11 +277,11 @@ def test_assets_fetch_and_report_counts(
     monkeypatch.setenv("TWITCH_CLIENT_SECRET", CLIENT_SECRET)
     get_settings.cache_clear()
 
-    def with_fake(step):  # the assets' client, pointed at the fake Helix
+    def with_fake(twitch, step):  # the assets' client and credentials, at the fake Helix
         import asyncio
 
         async def main():
-            tokens = TokenManager.from_settings(auth_base=fake.auth_base)
+            tokens = twitch.token_manager(auth_base=fake.auth_base)
             async with HelixClient(tokens, base_url=fake.helix_base) as client:
                 return await step(client)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from orchestration.dbt import translator
 from orchestration.definitions import defs
@@ -52,3 +53,27 @@ def test_schedules_cover_hourly_chat_daily_report_and_catalogs() -> None:
         "daily_report_schedule": "30 6 * * *",
         "emote_catalogs_schedule": "0 0 * * *",
     }
+
+
+def test_twitch_secrets_reach_dagster_only_as_environment_variable_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orchestration.resources import twitch_api_resource
+    from twitch_warehouse.settings import get_settings
+
+    monkeypatch.delenv("TWITCH_CLIENT_ID", raising=False)
+    monkeypatch.delenv("TWITCH_CLIENT_SECRET", raising=False)
+    monkeypatch.setenv("WAREHOUSE_HOME", "/nonexistent-home")  # no .env credentials either
+    get_settings.cache_clear()
+    try:
+        assert not twitch_api_resource().configured
+
+        monkeypatch.setenv("TWITCH_CLIENT_ID", "app-id")
+        monkeypatch.setenv("TWITCH_CLIENT_SECRET", "s3cr3t-value")
+        resource = twitch_api_resource()
+        assert resource.client_secret == dg.EnvVar("TWITCH_CLIENT_SECRET")
+        assert "s3cr3t-value" not in repr(resource)  # what the UI and the run config show
+        live = resource.process_config_and_initialize()  # what an asset receives at run time
+        assert live.configured and live.client_secret == "s3cr3t-value"
+    finally:
+        get_settings.cache_clear()
