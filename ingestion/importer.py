@@ -65,6 +65,11 @@ class FileReport:
     landing_files: list[Path] = field(default_factory=list)
     error: str | None = None  # set when the whole file could not be imported
 
+    @property
+    def reject_ratio(self) -> float:
+        total = self.landed + self.rejected
+        return self.rejected / total if total else 0.0
+
     def add_reject(self, reject: Reject) -> None:
         self.rejected += 1
         self.reject_reasons[reject.reason] += 1

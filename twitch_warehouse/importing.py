@@ -49,12 +49,6 @@ def quarantine_rejects(report: ImportReport) -> int:
     return stored
 
 
-def _remove_landed(report: ImportReport) -> None:
-    for file in report.files:
-        for path in file.landing_files:
-            path.unlink(missing_ok=True)
-
-
 def import_and_materialize(
     paths: list[Path], *, channel: str | None, start: datetime | None,
     max_reject_ratio: float | None, materialize: bool, console: Console,
@@ -74,24 +68,29 @@ def import_and_materialize(
     _print_report(console, report)
     if report.errors:
         console.print(f"[red]{len(report.errors)} file(s) could not be imported (see above).[/]")
-    if report.reject_ratio > allowed:
-        _remove_landed(report)
-        stored = quarantine_rejects(report)
-        console.print(
-            f"[red]Refused:[/] {report.rejected:,} of {report.landed + report.rejected:,} records "
-            f"({report.reject_ratio:.1%}) could not be parsed, above the allowed "
-            f"{allowed:.1%}. Nothing was loaded; {stored:,} rejects are in raw.quarantine with "
-            "their reasons. Re-run with --max-reject-ratio to accept this file knowingly."
-        )
-        return 2
     stored = quarantine_rejects(report)
     if stored:
         console.print(f"{stored:,} rejected records quarantined in raw.quarantine with reasons.")
-    if not report.hours:
+    # Each file is judged on its own: a dirty file is refused, the clean ones beside it load.
+    refused = [file for file in report.files if file.reject_ratio > allowed]
+    for file in refused:
+        for path in file.landing_files:
+            path.unlink(missing_ok=True)
+        console.print(
+            f"[red]Refused {file.path}:[/] {file.rejected:,} of {file.landed + file.rejected:,}"
+            f" records ({file.reject_ratio:.1%}) could not be parsed, above the allowed"
+            f" {allowed:.1%}; nothing of it was loaded and its rejects are in raw.quarantine with"
+            " their reasons. Re-run with --max-reject-ratio to accept it knowingly."
+        )
+    accepted = [file for file in report.files if file not in refused]
+    hours: set[datetime] = set().union(*(file.hours for file in accepted))
+    failed = 2 if refused else 1 if report.errors else 0
+    if not hours:
         console.print("Nothing to load.")
-        return 1 if report.errors else 0
-    first, last = min(report.hours), max(report.hours) + timedelta(hours=1)
-    console.print(f"Landed {report.landed:,} records into {len(report.hours):,} hours "
+        return failed
+    first, last = min(hours), max(hours) + timedelta(hours=1)
+    landed = sum(file.landed for file in accepted)
+    console.print(f"Landed {landed:,} records into {len(hours):,} hours "
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)
@@ -108,7 +107,7 @@ def import_and_materialize(
         console.print(
             f"[green]✓[/] warehouse updated; report at {settings.site_dir / 'index.html'}"
         )
-    return 1 if report.errors else 0
+    return failed
 
 
 def _print_report(console: Console, report: ImportReport, *, max_files: int = 15) -> None:

@@ -36,6 +36,30 @@ def _mixed_file(path: Path, data_dir: Path) -> tuple[list[str], int]:
     return real[:n_real], 10_000 - n_real
 
 
+def test_a_dirty_file_is_refused_and_the_clean_file_beside_it_lands(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    data_dir = get_settings().chat_data_dir
+    if not (data_dir / "irc-raw-xqcow").exists():
+        pytest.skip(f"real chat data not found in {data_dir}")
+    real, _ = _mixed_file(tmp_path / "mixed.txt", data_dir)
+    clean = tmp_path / "clean.txt"
+    clean.write_text("\n".join(real[:300]) + "\n", encoding="utf-8")
+    # The clean file is 300 lines beside 10,000 mostly garbage ones: judged together, both
+    # would be refused (or, with a looser ratio, both accepted).
+    result = CliRunner().invoke(app, ["import", str(tmp_path / "mixed.txt"), str(clean),
+                                      "--channel", "xqcow", "--no-materialize"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "Refused" in result.output and "mixed.txt" in result.output
+    assert "clean.txt" not in result.output.split("Refused", 1)[1].split("\n", 1)[0]
+    landed = [
+        line
+        for path in get_settings().landing_dir.rglob("*.log")
+        for line in path.read_text().splitlines()
+    ]
+    assert sorted(landed) == sorted(real[:300])
+
+
 def test_dirty_file_is_refused_then_accepted_knowingly(migrated: PgUrl, tmp_path: Path) -> None:
     data_dir = get_settings().chat_data_dir
     if not (data_dir / "irc-raw-xqcow").exists():
