@@ -649,12 +649,11 @@ def _sampled_hours(hours: pd.DataFrame, budget: int) -> list[tuple[str, datetime
 def _fit_moderation(conn: psycopg.Connection, spans: Sequence[tuple[str, datetime, datetime]]
                     ) -> tuple[Any, int, int]:  # fmt: skip
     """(model or None, training messages, weak positives) from the chat in `spans`."""
-    from ml import moderation
-    from ml.toxicity import ToxicityModel
+    from ml import moderation, toxicity
 
     messages, actions = span_chat(conn, spans)
     windows = moderation.chat_windows(messages, actions)
-    model, positives = moderation.train_on_windows(windows, ToxicityModel.load())
+    model, positives = moderation.train_on_windows(windows, toxicity.default_model())
     return model, len(messages), positives
 
 
@@ -667,10 +666,12 @@ class StoredModerationModel:
 
 def _weekly_moderation_model(conn: psycopg.Connection, week: datetime) -> StoredModerationModel:
     """The model that scores `week`: stored, or fitted on the four weeks before it and stored."""
-    from ml import moderation
+    from ml import moderation, toxicity
 
     history_start = week - MODERATION_HISTORY
-    fingerprint = _history_fingerprint(conn, history_start, week)
+    # The model embeds the toxicity model it was fitted with: another one means a refit.
+    tox_version = toxicity.default_model().version
+    fingerprint = f"{_history_fingerprint(conn, history_start, week)}|{tox_version}"
     stored = _stored_model(
         conn, "ml.moderation_models", week, moderation.MODEL_VERSION, fingerprint,
         "scored_channels",

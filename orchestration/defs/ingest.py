@@ -70,7 +70,8 @@ def raw_chat_events(
             "preview": dg.MetadataValue.md(
                 "| channel | type | sent_at | body |\n|---|---|---|---|\n"
                 + "\n".join(
-                    f"| {c} | {t} | {s} | {b.replace('|', ' ')} |" for c, t, s, b in preview
+                    f"| {c} | {t} | {s} | {' '.join(b.replace('|', ' ').split())} |"
+                    for c, t, s, b in preview
                 )
             ),
         },

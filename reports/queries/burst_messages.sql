@@ -1,5 +1,5 @@
 -- The chat around each burst's peak minute: up to 12 messages per burst, those with the
--- burst's emote first. Authors are pseudonymized and opt-outs dropped in Python.
+-- burst's emote (as a whole token: "Pog" is not "PogChamp") first. Authors are pseudonymized and opt-outs dropped in Python.
 select
     burst_id,
     sent_at,
@@ -17,7 +17,7 @@ from (
         m.is_toxic,
         row_number() over (
             partition by b.burst_id
-            order by strpos(m.body, b.emote_code) > 0 desc, m.sent_at
+            order by b.emote_code = any(string_to_array(m.body, ' ')) desc, m.sent_at
         ) as n
     from marts.fct_emote_bursts as b
     inner join marts.fct_chat_messages as m

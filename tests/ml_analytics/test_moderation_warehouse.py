@@ -152,6 +152,15 @@ def test_the_channels_own_rule_is_learned_stored_and_reused(migrated: PgUrl) -> 
         assert again.summary["models_fitted"] == 0
         pd.testing.assert_frame_equal(_risk(conn), risk)
 
+        # Another toxicity model (a new version) means the stored model is fitted again.
+        from ml import toxicity
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(toxicity.default_model(), "version", toxicity.MODEL_VERSION + "-next")
+            refit = score_moderation_window(conn, SCORED_HOUR, SCORED_HOUR + timedelta(hours=1))
+            conn.commit()
+        assert refit.summary["models_fitted"] == 1
+
 
 def test_without_moderation_in_the_history_nothing_is_scored(migrated: PgUrl) -> None:
     with psycopg.connect(migrated.libpq()) as conn:

@@ -50,8 +50,8 @@ def test_a_dirty_file_is_refused_and_the_clean_file_beside_it_lands(
     result = CliRunner().invoke(app, ["import", str(tmp_path / "mixed.txt"), str(clean),
                                       "--channel", "xqcow", "--no-materialize"])  # fmt: skip
     assert result.exit_code == 2
-    assert "Refused" in result.output and "mixed.txt" in result.output
-    assert "clean.txt" not in result.output.split("Refused", 1)[1].split("\n", 1)[0]
+    flat = "".join(result.output.split())  # the console wraps long paths anywhere
+    assert flat.count("Refused") == 1 and "Refused" + str(tmp_path / "mixed.txt") in flat
     landed = [
         line
         for path in get_settings().landing_dir.rglob("*.log")
