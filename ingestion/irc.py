@@ -25,7 +25,6 @@ from ingestion.events import (
 )
 
 SOURCE = "irc"
-_fromtimestamp = datetime.fromtimestamp
 
 _UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 # Connection chatter that is not a chat event; skipped, not rejected.

@@ -1,5 +1,6 @@
 -- The chat around each burst's peak minute: up to 12 messages per burst, those with the
--- burst's emote (as a whole token: "Pog" is not "PogChamp") first. Authors are pseudonymized and opt-outs dropped in Python.
+-- burst's emote (as a whole token: "Pog" is not "PogChamp") first. Authors are pseudonymized
+-- and opt-outs dropped in Python.
 select
     burst_id,
     sent_at,
