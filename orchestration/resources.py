@@ -61,30 +61,24 @@ class TwitchApiResource(dg.ConfigurableResource):
 
     def token_manager(self, **kwargs: Any) -> TokenManager:
         """App access tokens for these credentials (`kwargs`: `TokenManager` options)."""
-        from ingestion.clients.helix import TokenManager, TwitchAuthError
+        from ingestion.clients.helix import TokenManager
 
-        if not (self.client_id and self.client_secret):
-            raise TwitchAuthError("TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET must be set")
-        return TokenManager(self.client_id, SecretStr(self.client_secret), **kwargs)
-
-
-TWITCH_CREDENTIALS = ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET")
+        return TokenManager.from_credentials(self.client_id, self.client_secret, **kwargs)
 
 
 def twitch_api_resource() -> TwitchApiResource:
     # Secrets only through dg.EnvVar. Values from `.env` (read by the settings) are exported to
     # this process's environment first, so both ways of configuring keep working.
     settings = get_settings()
-    from_dotenv = {
+    secret = settings.twitch_client_secret
+    from_settings = {
         "TWITCH_CLIENT_ID": settings.twitch_client_id,
-        "TWITCH_CLIENT_SECRET": settings.twitch_client_secret.get_secret_value()
-        if settings.twitch_client_secret
-        else None,
+        "TWITCH_CLIENT_SECRET": secret.get_secret_value() if secret else None,
     }
-    for name, value in from_dotenv.items():
+    for name, value in from_settings.items():
         if value and not os.environ.get(name):
             os.environ[name] = value
-    if all(os.environ.get(name) for name in TWITCH_CREDENTIALS):
+    if all(os.environ.get(name) for name in from_settings):
         return TwitchApiResource(
             client_id=dg.EnvVar("TWITCH_CLIENT_ID"), client_secret=dg.EnvVar("TWITCH_CLIENT_SECRET")
         )

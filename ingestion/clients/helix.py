@@ -75,13 +75,23 @@ class TokenManager:
         self.refreshes = 0
 
     @classmethod
+    def from_credentials(
+        cls, client_id: str | None, client_secret: SecretStr | str | None, **kwargs: Any
+    ) -> TokenManager:
+        """Tokens for an app's credentials; TwitchAuthError when either is missing."""
+        if not client_id or not client_secret:
+            raise TwitchAuthError("TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET must be set")
+        secret = client_secret if isinstance(client_secret, SecretStr) else SecretStr(client_secret)
+        return cls(client_id, secret, **kwargs)
+
+    @classmethod
     def from_settings(cls, **kwargs: Any) -> TokenManager:
         from twitch_warehouse.settings import get_settings
 
         settings = get_settings()
-        if not settings.twitch_client_id or settings.twitch_client_secret is None:
-            raise TwitchAuthError("TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET must be set")
-        return cls(settings.twitch_client_id, settings.twitch_client_secret, **kwargs)
+        return cls.from_credentials(
+            settings.twitch_client_id, settings.twitch_client_secret, **kwargs
+        )
 
     @property
     def refresh_token(self) -> SecretStr | None:

@@ -29,12 +29,15 @@ class CatalogFetchConfig(dg.Config):
     "snapshots), so each message is matched against the sets valid when it was sent.",
 )
 def emote_catalogs(
-    context: dg.AssetExecutionContext, config: CatalogFetchConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: CatalogFetchConfig,
+    warehouse: WarehouseResource,
+    twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
     settings = get_settings()
     upgrade(warehouse.url().sqlalchemy())
     if config.fetch:
-        landed = asyncio.run(_fetch(config.channels))
+        landed = asyncio.run(_fetch(twitch, config.channels))
         for snapshot in landed:
             land_snapshot(settings.landing_dir, snapshot)
         context.log.info(f"fetched {len(landed)} snapshots")
@@ -55,15 +58,15 @@ def emote_catalogs(
     )
 
 
-async def _fetch(channels: list[str]) -> list:
+async def _fetch(twitch: TwitchApiResource, channels: list[str]) -> list:
     from ingestion.clients.emotes import EmoteCatalogClient
-    from ingestion.clients.helix import HelixClient, TokenManager
+    from ingestion.clients.helix import HelixClient
 
     today = datetime.now(UTC).date()
     async with EmoteCatalogClient() as client:
         snapshots = await client.global_snapshots(today)
         if channels:
-            async with HelixClient(TokenManager.from_settings()) as helix:
+            async with HelixClient(twitch.token_manager()) as helix:
                 users = await helix.users(logins=channels)
             for user in users:
                 snapshots += await client.channel_snapshots(today, user["login"], user["id"])
