@@ -52,6 +52,11 @@ class ImportFileError(ValueError):
     """A file of a known format that cannot be imported as a whole (no channel, bad header)."""
 
 
+def _reject_share(landed: int, rejected: int) -> float:
+    total = landed + rejected
+    return rejected / total if total else 0.0
+
+
 @dataclass
 class FileReport:
     path: Path
@@ -67,8 +72,7 @@ class FileReport:
 
     @property
     def reject_ratio(self) -> float:
-        total = self.landed + self.rejected
-        return self.rejected / total if total else 0.0
+        return _reject_share(self.landed, self.rejected)
 
     def add_reject(self, reject: Reject) -> None:
         self.rejected += 1
@@ -99,8 +103,7 @@ class ImportReport:
 
     @property
     def reject_ratio(self) -> float:
-        total = self.landed + self.rejected
-        return self.rejected / total if total else 0.0
+        return _reject_share(self.landed, self.rejected)
 
 
 def _open(path: Path) -> BinaryIO:

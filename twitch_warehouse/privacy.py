@@ -214,9 +214,8 @@ def forget_in_landing(landing_root: Path, login: str) -> dict[str, int]:
                 kept.append(line)
             if dropped:
                 _rewrite(path, kept)
-        if dropped:
-            removed_lines += dropped
-            rewritten += 1
+                removed_lines += dropped
+                rewritten += 1
     return {"landing_lines": removed_lines, "landing_files_rewritten": rewritten}
 
 
