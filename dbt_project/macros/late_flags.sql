@@ -6,6 +6,11 @@
     converges.
 -#}
 
+{#- How long after a message a timeout or ban of its author counts as "moderated after" it. -#}
+{% macro author_moderation_horizon() -%}
+    interval '10 minutes'
+{%- endmacro %}
+
 {#- fct_chat_messages: deletions and author timeouts/bans in the window, for the hour before it. -#}
 {% macro flag_earlier_moderated_messages() -%}
     {%- if is_incremental() and var('window_start') is not none -%}
@@ -27,7 +32,7 @@
                 bool_or(
                     later.event_type in ('timeout', 'ban')
                     and later.target_user_login = earlier.user_login
-                    and later.sent_at < earlier.sent_at + interval '10 minutes'
+                    and later.sent_at < earlier.sent_at + {{ author_moderation_horizon() }}
                 ) as was_author_moderated_after
             from {{ this }} as earlier
             inner join later

@@ -105,7 +105,7 @@ moderated_authors as (
             and later_moderation.event_type in ('timeout', 'ban')
             and messages.user_login = later_moderation.target_user_login
             and messages.sent_at <= later_moderation.sent_at
-            and later_moderation.sent_at < messages.sent_at + interval '10 minutes'
+            and later_moderation.sent_at < messages.sent_at + {{ author_moderation_horizon() }}
 )
 
 select
