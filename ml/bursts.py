@@ -574,51 +574,6 @@ def evaluate_bursts(
     }
 
 
-def top_real_bursts(
-    data_dir: Path | str,
-    *,
-    channels: Sequence[str] | None = None,
-    max_vods: int | None = None,
-    top: int = 30,
-    samples: int = 5,
-) -> pd.DataFrame:
-    """Strongest bursts in vod-chat-gql for a person to judge.
-
-    Returns the `BURST_COLUMNS` frame for the `top` highest scores plus `stream_id`,
-    `chat_messages_at_peak` and `sample_messages` (up to `samples` texts from the peak minute
-    containing the emote), so a reviewer can say whether each is a real moment.
-    """
-    paths = vod_paths(data_dir, channels)
-    if max_vods is not None:
-        # Spread the sample over time instead of taking the oldest VODs.
-        step = max(1, len(paths) // max_vods)
-        paths = paths[::step][:max_vods]
-    messages = read_vod_chat(paths)
-    totals = message_minute_counts(messages)
-    bursts = detect_bursts(emote_minute_counts(messages), totals)
-    best = bursts.nlargest(top, "score").reset_index(drop=True)
-    msgs = messages.assign(minute_start=messages["sent_at"].dt.floor("min"))
-    ctx = best.merge(
-        msgs[["channel", "minute_start", "stream_id", "text", "emotes"]],
-        left_on=["channel", "peak_at"],
-        right_on=["channel", "minute_start"],
-    )
-    has = [e in em for e, em in zip(ctx["emote"], ctx["emotes"], strict=True)]
-    ctx = ctx[has]
-    sample = ctx.groupby("burst_id").agg(
-        stream_id=("stream_id", "first"), sample_messages=("text", lambda s: list(s[:samples]))
-    )
-    best = best.join(sample, on="burst_id")
-    best = best.merge(
-        totals.rename(columns={"minute_start": "peak_at", "messages": "chat_messages_at_peak"})[
-            ["channel", "peak_at", "chat_messages_at_peak"]
-        ],
-        on=["channel", "peak_at"],
-        how="left",
-    )
-    return best
-
-
 # --------------------------------------------------------------------------------------------
 # Evaluation on the project's chat generator (ingestion/generator.py knows its burst times)
 # --------------------------------------------------------------------------------------------

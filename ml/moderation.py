@@ -46,15 +46,6 @@ class ChatEvent:
     action: str = "message"  # message | timeout | ban | delete_message
 
 
-@dataclass(slots=True)
-class Candidate:
-    channel: str
-    window: int  # which context window the message came from
-    event: int  # index into the window's events
-    weak_label: int
-    eval_label: int  # 1 = the moderated message, 0 = other chatters, -1 = not evaluated
-
-
 DENSE_NAMES = (
     "tox",
     "tox_minus_chat",

@@ -152,16 +152,20 @@ def _named(centroids: pd.DataFrame, mps_p90: float) -> list[str]:
     return names
 
 
+def scaled_features(features: pd.DataFrame) -> np.ndarray:
+    """The clustering space: log of count-like features, then standardised per call."""
+    x = cast(pd.DataFrame, features[_CLUSTER_FEATURES]).astype(float).copy()
+    for col in _LOG_FEATURES:
+        x[col] = np.log1p(x[col].clip(lower=0))
+    return StandardScaler().fit_transform(x)
+
+
 def _cluster(features: pd.DataFrame, n_clusters: int, seed: int) -> pd.DataFrame:
     """Adds `segment` and `segment_confidence`; clusters per channel."""
     parts = []
     for _, f in features.groupby("channel", sort=True):
-        x = cast(pd.DataFrame, f[_CLUSTER_FEATURES]).astype(float).copy()
-        for col in _LOG_FEATURES:
-            x[col] = np.log1p(x[col].clip(lower=0))
-        distinct = len(x.drop_duplicates())
-        k = max(1, min(n_clusters, distinct))
-        z = StandardScaler().fit_transform(x)
+        z = scaled_features(f)
+        k = max(1, min(n_clusters, len(np.unique(z, axis=0))))
         # sklearn is unannotated: pyright infers `n_init: str` from its default "auto".
         km = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(z)  # pyright: ignore[reportArgumentType]
         labels = np.asarray(km.labels_)
@@ -269,14 +273,6 @@ def chatter_stream_segments(
 # --------------------------------------------------------------------------------------------
 # Quality (evaluation): separation and week-to-week stability
 # --------------------------------------------------------------------------------------------
-
-
-def scaled_features(features: pd.DataFrame) -> np.ndarray:
-    """The clustering space of `_cluster` (log of count-like features, then standardised)."""
-    x = cast(pd.DataFrame, features[_CLUSTER_FEATURES]).astype(float).copy()
-    for col in _LOG_FEATURES:
-        x[col] = np.log1p(x[col].clip(lower=0))
-    return StandardScaler().fit_transform(x)
 
 
 def silhouette(segmented: pd.DataFrame, *, max_rows: int = 5000, seed: int = 0) -> float:

@@ -31,6 +31,8 @@ from ml.text import toxicity_tokens
 
 MODEL_VERSION = "toxicity-hashlr-1.1"
 ARTIFACT = Path(__file__).parent / "models" / "toxicity.joblib"
+# `is_toxic`: more likely offensive than not, under chat's prior (see `adapt_prior`).
+DECISION_THRESHOLD = 0.5
 N_WORD = 2**18
 N_CHAR = 2**18
 _RT_RE = re.compile(r"^\s*(?:rt\s+)?", re.IGNORECASE)

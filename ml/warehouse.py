@@ -187,8 +187,7 @@ def toxicity_rows(texts: list[str]) -> Rows:
     """(probability, is_toxic) per text: the row values of `ml.message_toxicity`."""
     from ml import toxicity
 
-    threshold = float(getattr(toxicity, "DECISION_THRESHOLD", 0.5))
-    return [(float(p), bool(p >= threshold)) for p in toxicity.score_texts(texts)]
+    return [(float(p), bool(p >= toxicity.DECISION_THRESHOLD)) for p in toxicity.score_texts(texts)]
 
 
 def score_sentiment_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
@@ -338,8 +337,18 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     """
     began = time.perf_counter()
     frames, versions, fitted, positives = [_HYPE_EMPTY], set(), 0, 0
+    before = start - timedelta(minutes=1)
+    late_labels = pd.DataFrame()
     for chunk_start, chunk_end in _day_chunks(start, end):
-        target = _hype_features(conn, chunk_start, chunk_end)
+        # The window's first minute labels the minute before it: read that minute too, so an
+        # hour scored before the next one was loaded gets its last label now.
+        features = _hype_features(conn, before if chunk_start == start else chunk_start, chunk_end)
+        if features.empty:
+            continue
+        earlier = cast(pd.Series, features["minute_start"] < pd.Timestamp(chunk_start))
+        if earlier.any():
+            late_labels = cast(pd.DataFrame, features[earlier])
+        target = cast(pd.DataFrame, features[~earlier])
         if target.empty:
             continue
         stored = _weekly_hype_model(conn, _week_start(chunk_start))
@@ -352,8 +361,30 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     with conn.transaction():
         _replace(conn, "ml.hype_predictions", out,
                  "window_start_at >= %s and window_start_at < %s", (start, end))  # fmt: skip
-    summary = {"predictions": len(out), "training_positives": positives, "models_fitted": fitted}
+        relabelled = _relabel_minute(conn, before, late_labels)
+    summary = {"predictions": len(out), "training_positives": positives, "models_fitted": fitted,
+               "earlier_labels_set": relabelled}  # fmt: skip
     return WriteResult(len(out), time.perf_counter() - began, ", ".join(sorted(versions)), summary)
+
+
+def _relabel_minute(conn: psycopg.Connection, minute: datetime, features: pd.DataFrame) -> int:
+    """Set the stored `is_hype_label` of `minute` from its `features`; returns rows changed."""
+    if features.empty:
+        return 0
+    labels = [None if pd.isna(v) else bool(v) for v in features["is_hype_label"]]
+    cursor = conn.execute(
+        """
+        update ml.hype_predictions as predictions
+        set is_hype_label = known.is_hype_label
+        from unnest(%s::text[], %s::boolean[]) as known (channel, is_hype_label)
+        where
+            predictions.window_start_at = %s
+            and predictions.channel = known.channel
+            and predictions.is_hype_label is distinct from known.is_hype_label
+        """,
+        (features["channel"].tolist(), labels, minute),
+    )
+    return cursor.rowcount
 
 
 def _week_start(ts: datetime) -> datetime:

@@ -147,8 +147,7 @@ def score(
         from ml import toxicity
 
         scores = toxicity.score_texts(texts)
-        threshold = float(getattr(toxicity, "DECISION_THRESHOLD", 0.5))
-        labels = ["toxic" if s >= threshold else "ok" for s in scores]
+        labels = ["toxic" if s >= toxicity.DECISION_THRESHOLD else "ok" for s in scores]
         version = toxicity.MODEL_VERSION
     for text, value, label in zip(texts, scores, labels, strict=True):
         row = {"text": text, "score": round(float(value), 4), "label": label,

@@ -35,7 +35,8 @@ def _minutes() -> pd.DataFrame:
 def _load(conn: psycopg.Connection, minutes: pd.DataFrame) -> None:
     conn.execute("create schema if not exists intermediate")
     conn.execute(
-        "create table intermediate.int_chat_window_activity (channel text, window_seconds int,"
+        "create table if not exists intermediate.int_chat_window_activity (channel text,"
+        " window_seconds int,"
         " window_start_at timestamptz, message_count bigint, unique_chatter_count bigint,"
         " emote_message_share double precision, mean_sentiment double precision)"
     )
@@ -108,6 +109,33 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         conn.commit()
         assert refit.summary["models_fitted"] == 1
         assert refit.model_version == f"{MODEL_VERSION}-baseline"
+
+
+def test_an_hour_scored_before_the_next_one_loads_gets_its_last_label_from_the_next(
+    migrated: PgUrl,
+) -> None:
+    """The label of an hour's last minute is the next minute: hour by hour as chat arrives ends
+    with the rows one backfill of both hours writes."""
+    minutes = _minutes()
+    hour = WEEK + timedelta(hours=38)
+    after = hour + timedelta(hours=1)
+    last_minute = after - timedelta(minutes=1)
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, minutes[minutes["minute_start"] < pd.Timestamp(after)])
+        predict_hype_window(conn, hour, after)
+        conn.commit()
+        assert _predictions(conn, last_minute, after)[0][3] is None  # the next minute is unknown
+
+        _load(conn, minutes[minutes["minute_start"] >= pd.Timestamp(after)])
+        result = predict_hype_window(conn, after, after + timedelta(hours=1))
+        conn.commit()
+        assert result.summary["earlier_labels_set"] == 1
+        hourly = _predictions(conn, hour, after + timedelta(hours=1))
+        assert hourly[59][1] == last_minute and hourly[59][3] is not None
+
+        predict_hype_window(conn, hour, after + timedelta(hours=1))
+        conn.commit()
+        assert _predictions(conn, hour, after + timedelta(hours=1)) == hourly
 
 
 def test_training_budget_counts_the_filled_minutes_of_sparse_streams() -> None:
