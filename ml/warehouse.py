@@ -910,6 +910,27 @@ def build_topics(conn: psycopg.Connection) -> WriteResult:
                        {"topics": len(out)})  # fmt: skip
 
 
+def build_topic_shifts(conn: psycopg.Connection) -> WriteResult:
+    """Topic shift of every stream from its channel's previous one, replacing
+    ml.stream_topic_shifts."""
+    from ml import topics
+
+    began = time.perf_counter()
+    messages = _stream_messages(conn)
+    columns = ["stream_id", "channel", "first_chat_minute_at", "previous_stream_id",
+               "shift_from_previous_stream", "model_version"]  # fmt: skip
+    out = pd.DataFrame(columns=columns)
+    if not messages.empty:
+        shifts = topics.stream_topic_shift(messages)
+        out = cast(pd.DataFrame, shifts.rename(columns={"stream_start": "first_chat_minute_at"}))
+    out = cast(pd.DataFrame, out[columns])
+    with conn.transaction():
+        _replace(conn, "ml.stream_topic_shifts", out, "true", ())
+    measured = int(cast(pd.Series, out["shift_from_previous_stream"]).notna().sum())
+    return WriteResult(len(out), time.perf_counter() - began, topics.MODEL_VERSION,
+                       {"streams": len(out), "shifts_measured": measured})  # fmt: skip
+
+
 def _terms_json(terms: Sequence[str], weights: Sequence[float]) -> str:
     pairs = zip(terms, weights, strict=False)
     return json.dumps([{"term": t, "weight": round(float(w), 4)} for t, w in pairs])

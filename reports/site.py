@@ -39,6 +39,7 @@ def environment() -> Environment:
     env.filters["ts"] = fmt_ts
     env.filters["dur"] = fmt_duration
     env.filters["secs"] = fmt_seconds
+    env.tests["missing"] = _missing
     return env
 
 

@@ -24,8 +24,8 @@ DEMO_STREAMS = [datetime(2026, 10, 25, 18, tzinfo=UTC), datetime(2026, 11, 1, 18
 MART_TABLES = [
     "dim_channels", "dim_chatters", "fct_chat_messages", "fct_chat_windows", "fct_emote_usage",
     "fct_emote_bursts", "fct_streams", "fct_chatter_stream_activity", "fct_moderation_events",
-    "fct_topics", "fct_stream_patterns", "fct_channel_signatures", "fct_channel_similarity",
-    "fct_hype_predictions",
+    "fct_topics", "fct_stream_topic_shifts", "fct_stream_patterns", "fct_channel_signatures",
+    "fct_channel_similarity", "fct_hype_predictions",
 ]  # fmt: skip
 
 

@@ -122,6 +122,13 @@ stream_topics = daily_ml_asset(
     "Topics per stream segment (spaCy tokens, scikit-learn NMF) with labels and shift.",
     ml_io.build_topics,
 )  # fmt: skip
+stream_topic_shifts = daily_ml_asset(
+    "stream_topic_shifts",
+    [["intermediate", "int_stream_sessions"], ["staging", "stg_raw__chat_events"]],
+    "Topic shift of each stream from the channel's previous stream (Jensen-Shannon distance"
+    " between the word distributions of their chat), for comparing streams of different games.",
+    ml_io.build_topic_shifts,
+)  # fmt: skip
 stream_patterns = daily_ml_asset(
     "stream_patterns",
     [["intermediate", "int_stream_sessions"], ["intermediate", "int_chat_window_activity"]],

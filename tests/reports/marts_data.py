@@ -373,6 +373,23 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
                     "overall_similarity": rng.uniform(0.4, 0.9),
                 }
             )
+    # The later stream of each channel moved this far from the earlier one (planted: 0.40, 0.50,
+    # ...); the first channel's game changed.
+    shifts = [
+        {
+            "stream_id": later["stream_id"],
+            "channel": later["channel"],
+            "started_at": later["started_at"],
+            "previous_stream_id": earlier["stream_id"],
+            "previous_started_at": earlier["started_at"],
+            "game_name": later["game_name"],
+            "previous_game_name": "Chess" if ci == 0 else earlier["game_name"],
+            "is_game_change": ci == 0,
+            "topic_shift": 0.4 + ci / 10,
+            "topic_model_version": "test",
+        }
+        for ci, (earlier, later) in enumerate(zip(streams[::2], streams[1::2], strict=True))
+    ]
     patterns = [
         {
             "stream_id": s["stream_id"],
@@ -398,6 +415,7 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
         ("fct_streams", streams),
         ("fct_chatter_stream_activity", activity),
         ("fct_topics", topics),
+        ("fct_stream_topic_shifts", shifts),
         ("fct_stream_patterns", patterns),
         ("fct_hype_predictions", hype),
         ("dim_channels", channels),
@@ -414,4 +432,5 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
         "opted_out": OPTED_OUT,
         "streams": len(streams),
         "channels": CHANNELS,
+        "topic_shifts": {s["channel"]: (s["topic_shift"], s["previous_game_name"]) for s in shifts},
     }

@@ -257,3 +257,25 @@ def test_asset_publishes_and_a_failed_build_leaves_latest_untouched(
         assert (latest / "index.html").read_bytes() == before
     finally:
         get_settings.cache_clear()
+
+
+def test_stream_pages_show_how_far_chat_moved_from_the_previous_stream(
+    built_site: Path, report_warehouse: ReportWarehouse
+) -> None:
+    shifts = report_warehouse.facts["topic_shifts"]
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        streams = conn.execute(
+            "select channel, started_at, row_number() over (partition by channel"
+            " order by started_at) from marts.fct_streams"
+        ).fetchall()
+    for channel, started, number in streams:
+        html = (built_site / "streams" / f"{stream_slug(channel, started)}.html").read_text()
+        shown = re.search(r'data-stat="topic-shift">([^<]*)<', html)
+        assert shown is not None
+        if number == 1:  # a channel's first stream has nothing to compare with
+            assert shown.group(1) == "–"
+            continue
+        shift, previous_game = shifts[channel]
+        assert shown.group(1) == f"{shift:.2f}"
+        changed = f"the game changed from {previous_game}" in html
+        assert changed == (previous_game != "Just Chatting"), channel
