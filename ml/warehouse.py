@@ -317,9 +317,11 @@ MIN_HYPE_POSITIVES = 20
 
 
 def _sessions(minutes: pd.DataFrame) -> pd.Series:
-    """A stream id per active minute: chat split by gaps of more than 30 minutes."""
+    """A stream id per active minute: chat split where two minutes with chat start SESSION_GAP or
+    more apart, as `int_stream_sessions` splits it (the hourly assets cannot wait for that daily
+    model)."""
     ordered = minutes.sort_values(["channel", "minute_start"])
-    gap = ordered.groupby("channel")["minute_start"].diff() > SESSION_GAP
+    gap = ordered.groupby("channel")["minute_start"].diff() >= SESSION_GAP
     first = ordered.groupby("channel").cumcount() == 0
     number = (gap | first).groupby(ordered["channel"]).cumsum()
     return (ordered["channel"] + ":" + number.astype(str)).reindex(minutes.index)

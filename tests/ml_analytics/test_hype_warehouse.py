@@ -157,3 +157,16 @@ def test_training_budget_counts_the_filled_minutes_of_sparse_streams() -> None:
         "sparse",
     }
     assert _within_grid_budget(minutes, ["sparse", "busy"], 5_000).empty  # order is kept
+
+
+def test_sessions_split_where_int_stream_sessions_splits() -> None:
+    """Minutes with chat 29 minutes apart stay one stream; 30 minutes apart start a new one, as
+    in the dbt model's unit test."""
+    from ml.warehouse import _sessions
+
+    starts = ["10:00", "10:29", "10:59", "11:00"]
+    minutes = pd.DataFrame({
+        "channel": "c", "minute_start": pd.to_datetime([f"2026-03-01 {t}Z" for t in starts]),
+    })  # fmt: skip
+    streams = _sessions(minutes).tolist()
+    assert streams[0] == streams[1] != streams[2] == streams[3]
