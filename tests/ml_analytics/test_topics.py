@@ -92,9 +92,29 @@ def test_stream_shift() -> None:
 
 
 def test_real_irc_topics(xqc_messages: pd.DataFrame) -> None:
+    """Real xQc chat: every topic term is a word its segment's chat used, never a link, mention
+    or emote, and each segment's topic weights share out its chat."""
+    from ml.text import collapse_repeats
+
     topics = segment_topics(xqc_messages, segment_minutes=3)
     assert len(topics) > 0
-    assert topics["topic_label"].str.len().gt(0).all()
+    emotes = {code for codes in xqc_messages["emotes"] for code in codes}
+    first = xqc_messages["sent_at"].min().floor("min")
+    segment = first + ((xqc_messages["sent_at"] - first) // pd.Timedelta(minutes=3)) * pd.Timedelta(
+        minutes=3
+    )
+    words = {  # as chat wrote them, letter runs squeezed to two as the topics do
+        start: {collapse_repeats(w, 2) for w in " ".join(texts).lower().split()}
+        for start, texts in xqc_messages.groupby(segment)["text"]
+    }
+    for row in topics.itertuples(index=False):
+        said = words[row.segment_start]
+        for term in row.top_terms:
+            assert any(term in word for word in said), (row.segment_start, term)
+            assert not term.startswith(("@", "http")) and term not in emotes, term
+        assert row.topic_label == " / ".join(row.top_terms[:3])
+    shares = topics.groupby("segment_start")["weight"].sum()
+    assert ((shares > 0.5) & (shares <= 1.0001)).all(), shares
 
 
 def test_npmi_prefers_terms_that_occur_together() -> None:
