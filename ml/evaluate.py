@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -31,8 +31,8 @@ from ml.emote_seeds import SEED_EMOTES
 from ml.sentiment import MODEL_VERSION as SENT_VERSION
 from ml.sentiment import SentimentModel
 from ml.text import toxicity_normalize, toxicity_tokens
+from ml.toxicity import DECISION_THRESHOLD, ToxicityModel, clean_tweet
 from ml.toxicity import MODEL_VERSION as TOX_VERSION
-from ml.toxicity import ToxicityModel, clean_tweet
 
 LABEL_TO_INT = {"negative": -1, "neutral": 0, "positive": 1}
 Row = dict[str, Any]
@@ -140,7 +140,7 @@ def evaluate_toxicity(root: Path, shipped: ToxicityModel) -> list[Row]:
     )
     name = f"{TOX_VERSION} retrained on the other 80%"
     rows = [
-        _row("f1_toxic", ds, len(yte), f1_score(yte, p >= 0.5), name),
+        _row("f1_toxic", ds, len(yte), f1_score(yte, p >= DECISION_THRESHOLD), name),
         _row("roc_auc", ds, len(yte), roc_auc_score(yte, p), name),
         _row("brier", ds, len(yte), brier_score_loss(yte, p), name, note="calibration"),
     ]
@@ -488,19 +488,22 @@ def evaluate_topics_real(messages: Any, per_channel: int = 8) -> tuple[list[Row]
     docs = window_documents(prepared)
     terms = topics["top_terms"].tolist()
     scores = np.asarray(npmi_coherence(terms, docs, top_n=8), dtype=np.float64)
-    # Reference: for each topic, 8 random terms of its own 10-minute segment, drawn by how many
-    # of the segment's messages use them: what chance coherence looks like for that segment's
-    # vocabulary (terms drawn corpus-wide come from other streams and never co-occur).
+    # Reference: for each topic, 8 random terms of its own 10-minute segment that NMF could have
+    # picked (used in 2+ messages of the stream), drawn by how many of the segment's messages use
+    # them: chance coherence for that segment's vocabulary (terms drawn corpus-wide come from
+    # other streams and never co-occur).
     rng = np.random.default_rng(0)
     seg_keys = ["channel", "stream_id", "segment_start"]
-    usage = (
+    uses = (
         prepared[[*seg_keys, "tokens"]]
         .assign(tokens=prepared["tokens"].map(lambda t: sorted(set(t))))
         .explode("tokens")
         .dropna(subset=["tokens"])
-        .groupby([*seg_keys, "tokens"])
-        .size()
     )
+    in_stream = cast(
+        pd.Series, uses.groupby(["channel", "stream_id", "tokens"])["tokens"].transform("size")
+    )
+    usage = uses[in_stream >= 2].groupby([*seg_keys, "tokens"]).size()
     by_segment = {seg: group.droplevel(seg_keys) for seg, group in usage.groupby(level=seg_keys)}
     random_sets: list[list[str]] = []
     for seg in topics[seg_keys].itertuples(index=False, name=None):

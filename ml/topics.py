@@ -252,10 +252,12 @@ def stream_topic_shift(
     extra_emotes: Iterable[str] = (),
     min_count: int = 2,
 ) -> pd.DataFrame:
-    """JS divergence between consecutive streams of each channel (ordered by first message).
+    """JS distance between consecutive streams of each channel (ordered by first message).
 
     Output: (channel, stream_id, previous_stream_id, stream_start, shift_from_previous_stream,
-    model_version).
+    model_version). Every stream of `messages` takes its place in the order; the shift is NaN
+    for a channel's first stream and when either stream has no term used `min_count` times
+    (all emotes, say): there is no word distribution to compare.
     """
     prepared = prepare_messages(
         messages, segment_minutes=10**6, keep_emotes=keep_emotes, extra_emotes=extra_emotes
@@ -268,9 +270,8 @@ def stream_topic_shift(
     )
     counts = cast(pd.DataFrame, counts[counts["n"] >= min_count])
     counts["p"] = counts["n"] / counts.groupby(["channel", "stream_id"])["n"].transform("sum")
-    starts = cast(
-        pd.Series, prepared.groupby(["channel", "stream_id"])["segment_start"].min()
-    ).rename("stream_start")
+    first = cast(pd.Series, messages.groupby(["channel", "stream_id"])["sent_at"].min())
+    starts = first.dt.floor("min").rename("stream_start")
     order = starts.reset_index().sort_values(["channel", "stream_start"], ignore_index=True)
     order["previous_stream_id"] = order.groupby("channel")["stream_id"].shift(1)
     pairs = order.dropna(subset=["previous_stream_id"])
@@ -296,6 +297,14 @@ def stream_topic_shift(
     both["js"] = 0.5 * (kl_p + kl_q)
     js = cast(pd.Series, both.groupby(["channel", "stream_id"])["js"].sum()).clip(lower=0.0) ** 0.5
     out = order.join(js.rename("shift_from_previous_stream"), on=["channel", "stream_id"])
+    counted = set(zip(counts["channel"], counts["stream_id"], strict=True))
+    both_counted = [
+        (channel, stream) in counted and (channel, previous) in counted
+        for channel, stream, previous in zip(
+            out["channel"], out["stream_id"], out["previous_stream_id"], strict=True
+        )
+    ]
+    out["shift_from_previous_stream"] = out["shift_from_previous_stream"].where(both_counted)
     out["model_version"] = MODEL_VERSION
     return cast(
         pd.DataFrame,

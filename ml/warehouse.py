@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 BATCH_SIZE = 50_000
-SESSION_GAP = pd.Timedelta(minutes=30)
+SESSION_GAP = timedelta(minutes=30)
 
 
 @dataclass
@@ -336,21 +336,16 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     a day at a time; an hour alone and a long backfill give identical rows. With too little
     labelled history the baseline score is used (rate over the stream's running 90th
     percentile), and `model_version` says so.
+
+    The window also rewrites the `SESSION_GAP` before it: whether a stream went on through the
+    silent minutes at the end of the previous hour, and the label of that hour's last minute,
+    depend on chat that hour could not see when it ran.
     """
     began = time.perf_counter()
     frames, versions, fitted, positives = [_HYPE_EMPTY], set(), 0, 0
-    before = start - timedelta(minutes=1)
-    late_labels = pd.DataFrame()
-    for chunk_start, chunk_end in _day_chunks(start, end):
-        # The window's first minute labels the minute before it: read that minute too, so an
-        # hour scored before the next one was loaded gets its last label now.
-        features = _hype_features(conn, before if chunk_start == start else chunk_start, chunk_end)
-        if features.empty:
-            continue
-        earlier = cast(pd.Series, features["minute_start"] < pd.Timestamp(chunk_start))
-        if earlier.any():
-            late_labels = cast(pd.DataFrame, features[earlier])
-        target = cast(pd.DataFrame, features[~earlier])
+    rewrite_from = start - SESSION_GAP
+    for chunk_start, chunk_end in _day_chunks(rewrite_from, end):
+        target = _hype_features(conn, chunk_start, chunk_end)
         if target.empty:
             continue
         stored = _weekly_hype_model(conn, _week_start(chunk_start))
@@ -360,33 +355,17 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
         frames.append(frame)
         versions.add(str(frame["model_version"].iloc[0]))
     out = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+    earlier = cast(pd.Series, out["window_start_at"] < pd.Timestamp(start))
     with conn.transaction():
         _replace(conn, "ml.hype_predictions", out,
-                 "window_start_at >= %s and window_start_at < %s", (start, end))  # fmt: skip
-        relabelled = _relabel_minute(conn, before, late_labels)
-    summary = {"predictions": len(out), "training_positives": positives, "models_fitted": fitted,
-               "earlier_labels_set": relabelled}  # fmt: skip
+                 "window_start_at >= %s and window_start_at < %s", (rewrite_from, end))  # fmt: skip
+    summary = {
+        "predictions": int((~earlier).sum()),
+        "earlier_minutes_rewritten": int(earlier.sum()),
+        "training_positives": positives,
+        "models_fitted": fitted,
+    }
     return WriteResult(len(out), time.perf_counter() - began, ", ".join(sorted(versions)), summary)
-
-
-def _relabel_minute(conn: psycopg.Connection, minute: datetime, features: pd.DataFrame) -> int:
-    """Set the stored `is_hype_label` of `minute` from its `features`; returns rows changed."""
-    if features.empty:
-        return 0
-    labels = [None if pd.isna(v) else bool(v) for v in features["is_hype_label"]]
-    cursor = conn.execute(
-        """
-        update ml.hype_predictions as predictions
-        set is_hype_label = known.is_hype_label
-        from unnest(%s::text[], %s::boolean[]) as known (channel, is_hype_label)
-        where
-            predictions.window_start_at = %s
-            and predictions.channel = known.channel
-            and predictions.is_hype_label is distinct from known.is_hype_label
-        """,
-        (features["channel"].tolist(), labels, minute),
-    )
-    return cursor.rowcount
 
 
 def _week_start(ts: datetime) -> datetime:

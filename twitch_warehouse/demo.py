@@ -21,12 +21,6 @@ DEMO_CHANNELS = ["pixelwolf", "noodlequest", "teatimetactics"]
 # Two Sunday-evening streams a week apart, so the weekly models (hype, moderation) of the second
 # week are fitted on the first week's chat, and regulars, segments and topics span two streams.
 DEMO_STREAMS = [datetime(2026, 10, 25, 18, tzinfo=UTC), datetime(2026, 11, 1, 18, tzinfo=UTC)]
-MART_TABLES = [
-    "dim_channels", "dim_chatters", "fct_chat_messages", "fct_chat_windows", "fct_emote_usage",
-    "fct_emote_bursts", "fct_streams", "fct_chatter_stream_activity", "fct_moderation_events",
-    "fct_topics", "fct_stream_topic_shifts", "fct_stream_patterns", "fct_channel_signatures",
-    "fct_channel_similarity", "fct_hype_predictions",
-]  # fmt: skip
 
 
 @dataclass
@@ -72,6 +66,7 @@ def run_demo(*, hours: int = 3, seed: int = 42, console: Console | None = None) 
             lines += land_generated_chat(settings, DEMO_CHANNELS, start, hours, seed, number)
     console.print(f"[green]✓[/] landed {lines:,} raw IRC lines in {settings.landing_dir}")
 
+    from orchestration.defs.reports import MARTS_READ
     from orchestration.runner import run_catalogs, run_daily, run_hours
 
     with console.status("Dagster: emote_catalogs…"):
@@ -93,7 +88,7 @@ def run_demo(*, hours: int = 3, seed: int = 42, console: Console | None = None) 
     with connect(warehouse_url(settings)) as conn:
         rows = {
             table: conn.execute(f"select count(*) from marts.{table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
-            for table in MART_TABLES
+            for table in (key.path[-1] for key in MARTS_READ)
         }
     summary = DemoSummary(streams, lines, rows, str(settings.site_dir / "index.html"),
                           time.perf_counter() - began)  # fmt: skip

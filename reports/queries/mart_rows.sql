@@ -10,6 +10,7 @@ union all
 select 'fct_chatter_stream_activity', count(*) from marts.fct_chatter_stream_activity
 union all select 'fct_moderation_events', count(*) from marts.fct_moderation_events
 union all select 'fct_topics', count(*) from marts.fct_topics
+union all select 'fct_stream_topic_shifts', count(*) from marts.fct_stream_topic_shifts
 union all select 'fct_stream_patterns', count(*) from marts.fct_stream_patterns
 union all select 'fct_channel_signatures', count(*) from marts.fct_channel_signatures
 union all select 'fct_channel_similarity', count(*) from marts.fct_channel_similarity

@@ -69,7 +69,7 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         conn.commit()
         assert first.summary["models_fitted"] == 1
         assert first.model_version == MODEL_VERSION  # a fitted model, not the baseline
-        assert first.rows == 60
+        assert first.summary["predictions"] == 60  # plus the 30 minutes before, rewritten
         stored = conn.execute(
             "select week_start_at, training_positives, model is not null from ml.hype_models"
         ).fetchall()
@@ -111,27 +111,32 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         assert refit.model_version == f"{MODEL_VERSION}-baseline"
 
 
-def test_an_hour_scored_before_the_next_one_loads_gets_its_last_label_from_the_next(
+def test_an_hour_scored_before_the_next_one_loads_is_completed_by_the_next(
     migrated: PgUrl,
 ) -> None:
-    """The label of an hour's last minute is the next minute: hour by hour as chat arrives ends
-    with the rows one backfill of both hours writes."""
-    minutes = _minutes()
+    """Chat goes quiet for the last three minutes of an hour, then goes on. When the hour is scored
+    before the next one loads, its stream seems to end at its last chat; the next hour's run
+    rewrites those minutes, so hour by hour as chat arrives ends with a backfill's rows."""
     hour = WEEK + timedelta(hours=38)
     after = hour + timedelta(hours=1)
-    last_minute = after - timedelta(minutes=1)
+    minutes = _minutes()
+    quiet = (minutes["minute_start"] >= pd.Timestamp(after - timedelta(minutes=3))) & (
+        minutes["minute_start"] < pd.Timestamp(after)
+    )
+    minutes.loc[quiet, "messages"] = 0
     with psycopg.connect(migrated.libpq()) as conn:
         _load(conn, minutes[minutes["minute_start"] < pd.Timestamp(after)])
         predict_hype_window(conn, hour, after)
         conn.commit()
-        assert _predictions(conn, last_minute, after)[0][3] is None  # the next minute is unknown
+        alone = _predictions(conn, hour, after)
+        assert len(alone) == 57 and alone[-1][3] is None  # the stream seemed to end at :56
 
         _load(conn, minutes[minutes["minute_start"] >= pd.Timestamp(after)])
         result = predict_hype_window(conn, after, after + timedelta(hours=1))
         conn.commit()
-        assert result.summary["earlier_labels_set"] == 1
+        assert result.summary["earlier_minutes_rewritten"] == 30
         hourly = _predictions(conn, hour, after + timedelta(hours=1))
-        assert hourly[59][1] == last_minute and hourly[59][3] is not None
+        assert len(hourly) == 120 and hourly[56][3] is False  # :57 was quiet, not hype
 
         predict_hype_window(conn, hour, after + timedelta(hours=1))
         conn.commit()

@@ -153,3 +153,19 @@ def test_window_documents_pool_by_minute() -> None:
     minutes = prepared["sent_at"].dt.floor("1min").nunique()
     assert len(docs) == minutes
     assert sum(len(d) for d in docs) == int(prepared["tokens"].str.len().sum())
+
+
+def test_stream_shift_needs_words_on_both_sides() -> None:
+    """A stream of emotes only keeps its place in the order, and neither it nor the stream after
+    it gets a shift: there is no word distribution to compare."""
+    chat = _chat()
+    emotes_only = pd.DataFrame({
+        "sent_at": chat["sent_at"].iloc[:5] + pd.Timedelta(days=1), "user_login": "u1",
+        "text": "KEKW", "emotes": [["KEKW"]] * 5, "channel": "chan", "stream_id": "s2",
+    })  # fmt: skip
+    again = chat.assign(stream_id="s3", sent_at=chat["sent_at"] + pd.Timedelta(days=2))
+    shift = stream_topic_shift(pd.concat([chat, emotes_only, again], ignore_index=True))
+    by = shift.set_index("stream_id")
+    assert pd.isna(by.loc["s1", "previous_stream_id"])
+    assert by.loc[["s2", "s3"], "previous_stream_id"].tolist() == ["s1", "s2"]
+    assert by["shift_from_previous_stream"].isna().all()

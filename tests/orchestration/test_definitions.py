@@ -77,3 +77,18 @@ def test_twitch_secrets_reach_dagster_only_as_environment_variable_names(
         assert live.configured and live.client_secret == "s3cr3t-value"
     finally:
         get_settings.cache_clear()
+
+
+def test_the_report_reads_and_counts_every_mart() -> None:
+    """The report site's dependencies and its data page's rows-per-mart table list every mart
+    dbt builds: a new mart cannot be left out of either."""
+    import re
+
+    from orchestration.defs.reports import MARTS_READ
+    from reports.queries import load_sql
+
+    graph = defs().resolve_asset_graph()
+    marts = {key.path[-1] for key in graph.get_all_asset_keys() if key.path[0] == "marts"}
+    assert {key.path[-1] for key in MARTS_READ} == marts
+    counted = re.findall(r"select '(\w+)'", load_sql("mart_rows"))
+    assert sorted(counted) == sorted(marts)
