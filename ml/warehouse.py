@@ -337,15 +337,17 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     labelled history the baseline score is used (rate over the stream's running 90th
     percentile), and `model_version` says so.
 
-    The window also rewrites the `SESSION_GAP` before it: whether a stream went on through the
-    silent minutes at the end of the previous hour, and the label of that hour's last minute,
-    depend on chat that hour could not see when it ran.
+    Whether a stream went on through quiet minutes at the end of a window shows only in the chat
+    after it, so the window reads `SESSION_GAP` ahead, and also rewrites the `SESSION_GAP` before
+    it, which the previous hour scored before this hour's chat was loaded. Hours are assumed to
+    load in time order: an hour scored before the hours before it were loaded takes its chat
+    for a new stream until it is scored again.
     """
     began = time.perf_counter()
     frames, versions, fitted, positives = [_HYPE_EMPTY], set(), 0, 0
     rewrite_from = start - SESSION_GAP
     for chunk_start, chunk_end in _day_chunks(rewrite_from, end):
-        target = _hype_features(conn, chunk_start, chunk_end)
+        target = _hype_features(conn, chunk_start, chunk_end, read_ahead=SESSION_GAP)
         if target.empty:
             continue
         stored = _weekly_hype_model(conn, _week_start(chunk_start))
@@ -357,6 +359,8 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     out = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     earlier = cast(pd.Series, out["window_start_at"] < pd.Timestamp(start))
     with conn.transaction():
+        # Neighbouring hours' rewrites overlap: one at a time, each seeing the other's rows.
+        conn.execute("select pg_advisory_xact_lock(hashtext('ml.hype_predictions'))")
         _replace(conn, "ml.hype_predictions", out,
                  "window_start_at >= %s and window_start_at < %s", (rewrite_from, end))  # fmt: skip
     summary = {
@@ -385,18 +389,20 @@ def _day_chunks(start: datetime, end: datetime) -> list[tuple[datetime, datetime
 
 def _hype_features(
     conn: psycopg.Connection, start: datetime, end: datetime, channels: Sequence[str] | None = None,
-    max_minutes: int | None = None,
+    max_minutes: int | None = None, read_ahead: timedelta = timedelta(minutes=1),
 ) -> pd.DataFrame:  # fmt: skip
     """`hype.build_features` for minutes in [start, end) (of `channels`, default all).
 
     `max_minutes`: keep `channels` in their order while their streams' minute grids (silent
     minutes included) fit; a stream of a few messages an hour spans weeks of minutes.
+    `read_ahead`: chat read past the end. A minute is enough for the last minute's label (the
+    next minute); `SESSION_GAP` also shows whether a stream went on through quiet minutes at the
+    end, so they get rows.
     """
     from ml import hype
 
     read_from = start - hype.FEATURE_HISTORY
-    # One minute past the end: the label of the window's last minute is the next minute.
-    read_to = end + timedelta(minutes=1)
+    read_to = end + read_ahead
     # A null array means every channel (the planner folds the test away).
     only = list(channels) if channels is not None else None
     minutes = read_frame(

@@ -143,6 +143,72 @@ def test_an_hour_scored_before_the_next_one_loads_is_completed_by_the_next(
         assert _predictions(conn, hour, after + timedelta(hours=1)) == hourly
 
 
+@pytest.mark.parametrize("days", [0, 1], ids=["monday-midnight", "tuesday-midnight"])
+def test_quiet_minutes_across_midnight_get_rows_hour_by_hour_and_in_one_run(
+    migrated: PgUrl, days: int
+) -> None:
+    """A stream goes quiet from 23:57 to 00:02, across the cut between days (and weeks, on a
+    Monday): the quiet minutes are part of the stream, whether scored hour by hour or at once."""
+    midnight = WEEK + timedelta(days=days)
+    minutes = _minutes()
+    # Move the streams so one runs from two hours before this midnight to two hours after it.
+    minutes["minute_start"] -= pd.Timedelta(hours=2 + 36 - 24 * days)
+    quiet = (minutes["minute_start"] >= pd.Timestamp(midnight - timedelta(minutes=3))) & (
+        minutes["minute_start"] < pd.Timestamp(midnight + timedelta(minutes=3))
+    )
+    minutes.loc[quiet, "messages"] = 0
+    first, last = midnight - timedelta(hours=2), midnight + timedelta(hours=2)
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, minutes[minutes["minute_start"] < pd.Timestamp(first)])
+        for hour in pd.date_range(first, last, freq="h", inclusive="left"):
+            hour_end = hour + pd.Timedelta(hours=1)
+            in_hour = (minutes["minute_start"] >= hour) & (minutes["minute_start"] < hour_end)
+            _load(conn, minutes[in_hour])
+            predict_hype_window(conn, hour.to_pydatetime(), hour_end.to_pydatetime())
+            conn.commit()
+        hourly = _predictions(conn, first, last)
+        predict_hype_window(conn, first, last)
+        conn.commit()
+        assert _predictions(conn, first, last) == hourly
+    assert len(hourly) == 240  # every minute of the four hours, the quiet ones included
+    before_midnight = {row[1]: row[3] for row in hourly if row[1] < midnight}
+    assert before_midnight[midnight - timedelta(minutes=4)] is False  # :57 was quiet, not hype
+
+
+def test_neighbouring_hours_scored_at_once_wait_for_each_other(migrated: PgUrl) -> None:
+    """Hour H+1 rewrites the end of hour H: while H's run is open, H+1's run waits for it instead
+    of failing on rows it cannot see yet, and both end as a single run of the two hours would."""
+    import threading
+
+    hour = WEEK + timedelta(hours=38)
+    after = hour + timedelta(hours=1)
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, _minutes())
+        predict_hype_window(conn, hour, after + timedelta(hours=1))  # fits and stores the model
+        conn.commit()
+        together = _predictions(conn, hour, after + timedelta(hours=1))
+    errors: list[BaseException] = []
+
+    def next_hour() -> None:
+        try:
+            with psycopg.connect(migrated.libpq()) as other:
+                predict_hype_window(other, after, after + timedelta(hours=1))
+                other.commit()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    with psycopg.connect(migrated.libpq()) as conn:
+        predict_hype_window(conn, hour, after)  # its transaction stays open meanwhile
+        worker = threading.Thread(target=next_hour)
+        worker.start()
+        worker.join(timeout=2)
+        assert worker.is_alive()  # waiting for hour H
+        conn.commit()
+        worker.join(timeout=60)
+        assert errors == []
+        assert _predictions(conn, hour, after + timedelta(hours=1)) == together
+
+
 def test_training_budget_counts_the_filled_minutes_of_sparse_streams() -> None:
     """A channel with a message every 20 minutes for a week is one stream of ~10 k minutes once
     silent minutes are filled, though it has only ~500 minutes with chat."""
