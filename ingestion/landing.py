@@ -81,14 +81,19 @@ def read_lines(path: Path) -> Iterator[bytes]:
 
 
 @contextmanager
+def _exclusive(fh: BinaryIO) -> Iterator[None]:
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
 def landing_file_lock(path: Path) -> Iterator[None]:
     """Exclusive use of a landing file: shared `HourlyWriter`s (live capture) wait meanwhile."""
-    with open(path, "rb") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with open(path, "rb") as fh, _exclusive(fh):
+        yield
 
 
 def _names_the_same_file(fh: BinaryIO, path: Path) -> bool:
@@ -140,15 +145,12 @@ class HourlyWriter:
     def _write_locked(self, path: Path, data: bytes) -> None:
         while True:
             fh = self._handle(path)
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
+            with _exclusive(fh):
                 # Holding the lock of the file the path names, nobody can replace it now.
                 if _names_the_same_file(fh, path):
                     fh.write(data)
                     fh.flush()
                     return
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             fh.close()  # replaced since it was opened: append to the new file
             del self._handles[path]
 
