@@ -26,8 +26,9 @@ import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
 
-from ml.text import copypasta_signature, tokenize, toxicity_normalize
+from ml.text import copypasta_signature, tokenize, toxicity_tokens
 from ml.toxicity import ToxicityModel
 
 MODEL_VERSION = "moderation-1.1.0"
@@ -91,87 +92,127 @@ def weak_labels(events: Sequence[ChatEvent], horizon: float = WEAK_LABEL_S) -> l
     return labels
 
 
+@dataclass(slots=True, frozen=True)
+class _TextFacts:
+    """What context features need from one message text alone."""
+
+    signature: str  # copypasta signature ("" for none)
+    tokens: frozenset[str]
+    stats: tuple[float, ...]  # len .. exclaim, in DENSE_NAMES order
+
+
+def _text_facts(text: str) -> _TextFacts:
+    tokens = frozenset(tokenize(text))
+    letters = [c for c in text if c.isalpha()]
+    size = max(len(text), 1)
+    stats = (
+        float(len(text)),
+        float(len(tokens)),
+        sum(map(str.isupper, letters)) / max(len(letters), 1),
+        (len(text) - len(text.encode("ascii", "ignore"))) / size,  # non-ASCII share
+        sum(map(str.isdigit, text)) / size,
+        float("@" in text),
+        float("http" in text or "www." in text),
+        float("?" in text),
+        float("!" in text),
+    )
+    return _TextFacts(copypasta_signature(text), tokens, stats)
+
+
 def context_features(
     events: Sequence[ChatEvent], tox: np.ndarray, index: Sequence[int]
 ) -> np.ndarray:
     """Dense features for ``events[i]`` (i in ``index``) from the trailing HISTORY_S seconds
     and, for the chat's norm, every earlier message of the window: never from later events.
 
-    One sliding pass over the window; ``tox`` is each event's toxicity (0 for actions).
+    One sliding pass over the window; ``tox`` is each event's toxicity (0 for actions). Chat
+    repeats itself (emote spam, copypasta), so what depends on the text alone is worked out
+    once per distinct text.
     """
     wanted = {i: r for r, i in enumerate(index)}
     out = np.zeros((len(index), len(DENSE_NAMES)), dtype=np.float32)
+    toxl: list[float] = np.asarray(tox, dtype=np.float64).tolist()  # fast scalar reads
     seen_tox = seen_msgs = 0.0  # every earlier message of the window: the channel's norm
     win: deque[int] = deque()
     tok_seen: Counter[str] = Counter()
     sig_seen: Counter[str] = Counter()
     tox_sum = tox_sq = 0.0
     n_msgs = n_mod = 0
-    sigs: dict[int, str] = {}
-    toks: dict[int, set[str]] = {}
-    per_user: dict[str, deque[int]] = {}
+    known: dict[str, _TextFacts] = {}
+    facts: dict[int, _TextFacts] = {}
+    # Per chatter, in the trailing window: their messages, their signatures' counts and the
+    # times moderation acted on them.
+    user_msgs: dict[str, deque[tuple[int, str]]] = {}
+    user_sigs: dict[str, Counter[str]] = {}
+    user_mods: dict[str, deque[float]] = {}
     for i, ev in enumerate(events):
-        while win and ev.ts - events[win[0]].ts > HISTORY_S:
+        now = ev.ts
+        while win and now - events[win[0]].ts > HISTORY_S:
             j = win.popleft()
             if events[j].text is None:
                 n_mod -= 1
                 continue
             n_msgs -= 1
-            tox_sum -= tox[j]
-            tox_sq -= tox[j] * tox[j]
-            tok_seen.subtract(toks[j])
-            sig_seen[sigs[j]] -= 1
-        mine = per_user.setdefault(ev.user, deque())
-        while mine and ev.ts - events[mine[0]].ts > HISTORY_S:
-            mine.popleft()
-        if ev.text is not None:
-            sigs[i] = copypasta_signature(ev.text)
-            toks[i] = set(tokenize(ev.text))
-        if i in wanted and ev.text is not None:
-            text = ev.text
-            mine_msgs = [j for j in mine if events[j].text is not None]
-            mean = tox_sum / n_msgs if n_msgs else float(tox[i])
+            tox_sum -= toxl[j]
+            tox_sq -= toxl[j] * toxl[j]
+            gone = facts.pop(j)
+            tok_seen.subtract(gone.tokens)
+            sig_seen[gone.signature] -= 1
+        user = ev.user
+        msgs = user_msgs.get(user)
+        if msgs is None:
+            msgs = user_msgs[user] = deque()
+            user_sigs[user] = Counter()
+            user_mods[user] = deque()
+        sigs = user_sigs[user]
+        while msgs and now - events[msgs[0][0]].ts > HISTORY_S:
+            sigs[msgs.popleft()[1]] -= 1
+        mods = user_mods[user]
+        while mods and now - mods[0] > HISTORY_S:
+            mods.popleft()
+        text = ev.text
+        if text is None:
+            mods.append(now)
+            win.append(i)
+            n_mod += 1
+            continue
+        fact = known.get(text)
+        if fact is None:
+            fact = known[text] = _text_facts(text)
+        facts[i] = fact
+        t = toxl[i]
+        if i in wanted:
+            mean = tox_sum / n_msgs if n_msgs else t
             std = np.sqrt(max(tox_sq / n_msgs - mean * mean, 0.0)) if n_msgs else 0.0
-            letters = list(filter(str.isalpha, text))
-            my_toks = toks[i]
-            sig = sigs[i]
-            own_sig = sum(sigs[j] == sig for j in mine_msgs) if sig else 0
+            sig = fact.signature
+            own_sig = sigs[sig] if sig else 0
+            my_toks = fact.tokens
             out[wanted[i]] = (
-                tox[i],
-                tox[i] - mean,
-                (tox[i] - mean) / (std + 0.05),
-                len(text),
-                len(my_toks),
-                sum(map(str.isupper, letters)) / max(len(letters), 1),
-                (len(text) - sum(map(str.isascii, text))) / max(len(text), 1),
-                sum(map(str.isdigit, text)) / max(len(text), 1),
-                "@" in text,
-                "http" in text or "www." in text,
-                "?" in text,
-                "!" in text,
-                len(mine_msgs),
-                len(mine) - len(mine_msgs),
-                max((tox[j] for j in mine_msgs), default=0.0),
+                t,
+                t - mean,
+                (t - mean) / (std + 0.05),
+                *fact.stats,
+                len(msgs),
+                len(mods),
+                max((toxl[j] for j, _ in msgs), default=0.0),
                 own_sig,
-                not mine_msgs,
+                not msgs,
                 n_msgs / HISTORY_S,
                 n_mod,
                 (sig_seen[sig] - own_sig) if sig else 0,
-                sum(tok_seen[t] <= 0 for t in my_toks) / max(len(my_toks), 1),
-                seen_tox / seen_msgs if seen_msgs else float(tox[i]),
+                sum(tok_seen[tok] <= 0 for tok in my_toks) / max(len(my_toks), 1),
+                seen_tox / seen_msgs if seen_msgs else t,
             )
         win.append(i)
-        mine.append(i)
-        if ev.text is None:
-            n_mod += 1
-        else:
-            n_msgs += 1
-            seen_msgs += 1
-            seen_tox += tox[i]
-            tox_sum += tox[i]
-            tox_sq += tox[i] * tox[i]
-            tok_seen.update(toks[i])
-            sig_seen[sigs[i]] += 1
+        msgs.append((i, fact.signature))
+        sigs[fact.signature] += 1
+        n_msgs += 1
+        seen_msgs += 1
+        seen_tox += t
+        tox_sum += t
+        tox_sq += t * t
+        tok_seen.update(fact.tokens)
+        sig_seen[fact.signature] += 1
     return out
 
 
@@ -194,8 +235,32 @@ class ModerationModel:
         )
 
     def text_x(self, texts: Sequence[str]) -> sp.csr_matrix:
-        norm = [toxicity_normalize(t, self.toxicity.emotes) for t in texts]
-        return sp.csr_matrix(self.hasher.transform(norm))
+        """`hasher` over each text's toxicity normal form. Its char n-grams never cross a word
+        boundary, so a text's counts are the sum of its words' counts: each distinct word is
+        hashed once (chat reuses a small vocabulary), then rows are l2-normalised as the
+        hasher would."""
+        word_counts = HashingVectorizer(
+            **{**self.hasher.get_params(), "norm": None, "lowercase": False}
+        )
+        tokens_cache: dict[str, str] = {}
+        words: dict[str, list[int]] = {}  # text -> its words' columns
+        vocab: dict[str, int] = {}
+        indptr = [0]
+        indices: list[int] = []
+        for text in texts:
+            columns = words.get(text)
+            if columns is None:
+                tokens = toxicity_tokens(text, self.toxicity.emotes, tokens_cache)
+                columns = [vocab.setdefault(token.lower(), len(vocab)) for token in tokens]
+                words[text] = columns
+            indices.extend(columns)
+            indptr.append(len(indices))
+        incidence = sp.csr_matrix(
+            (np.ones(len(indices)), indices, indptr), shape=(len(texts), max(len(vocab), 1))
+        )
+        counts = sp.csr_matrix(incidence @ word_counts.transform(list(vocab) or [""]))
+        counts.sort_indices()
+        return sp.csr_matrix(normalize(counts, norm=self.hasher.norm))
 
     def fit(
         self, xt: sp.csr_matrix, dense: np.ndarray, y: np.ndarray, groups: np.ndarray

@@ -607,7 +607,7 @@ def _hype_predictions(target: pd.DataFrame, model: Any) -> pd.DataFrame:
 MODERATION_HISTORY = timedelta(days=28)
 # The week's model is fitted on a pseudo-random sample of channel-hours of every channel that
 # had moderation (its own included: on NormVio that beat both a model per channel and one that
-# never saw the channel). Scoring costs ~5 k msgs/s per core (context features and character
+# never saw the channel). Scoring costs ~13-21 k msgs/s per core (context features and character
 # n-grams in Python), so only the channels with the most moderation are scored.
 MODERATION_TRAINING_MAX_MESSAGES = 150_000
 MODERATION_SCORED_CHANNELS = 20

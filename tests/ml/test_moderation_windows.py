@@ -79,3 +79,51 @@ def test_context_features_never_look_at_later_events() -> None:
         prefix = [i for i in messages if i < cut]
         early = context_features(events[:cut], tox[:cut], prefix)
         assert np.array_equal(early, whole[: len(prefix)])
+
+
+def test_context_features_count_what_one_chatter_did_in_the_trailing_window() -> None:
+    """The chatter's own recent messages, repeats and moderation, the chat's repeats of the same
+    copypasta, and what falls out of the window after `HISTORY_S`."""
+    import numpy as np
+
+    from ml.moderation import DENSE_NAMES, HISTORY_S, ChatEvent, context_features
+
+    events = [
+        ChatEvent(0.0, "ann", "buy followers"),
+        ChatEvent(1.0, "bob", "BUY followers!!"),  # same copypasta signature as ann's
+        ChatEvent(2.0, "ann", None, "timeout"),
+        ChatEvent(3.0, "ann", "buy followers"),
+        # Events 0-2 have left the trailing window; ann's message at 3.0 has not.
+        ChatEvent(3.0 + HISTORY_S - 0.5, "ann", "buy followers"),
+    ]
+    tox = np.array([0.5, 0.25, 0.0, 0.75, 1.0])
+    rows = context_features(events, tox, [0, 1, 3, 4])
+    feature = {name: rows[:, k].tolist() for k, name in enumerate(DENSE_NAMES)}
+    assert feature["user_prev_msgs"] == [0, 0, 1, 1]
+    assert feature["user_prev_mod"] == [0, 0, 1, 0]
+    assert feature["user_dup"] == [0, 0, 1, 1]
+    assert feature["user_first"] == [1, 1, 0, 0]
+    assert feature["same_sig_others"] == [0, 1, 1, 0]  # bob's copy, then only ann's own
+    assert feature["user_prev_tox"] == [0.0, 0.0, 0.5, 0.75]
+    assert feature["mod_rate"] == [0, 0, 1, 0]
+    # The chat's norm is the mean of every earlier message, the trailing window's only recent ones.
+    assert feature["chat_tox_mean"] == [0.5, 0.5, 0.375, 0.5]
+    assert feature["tox_minus_chat"] == [0.0, -0.25, 0.375, 0.25]
+    assert feature["caps_ratio"][1] == 3 / 12 and feature["exclaim"] == [0, 1, 0, 0]
+
+
+def test_text_features_equal_the_hasher_over_whole_normalised_texts() -> None:
+    """Hashing each distinct word once gives the rows the hasher gives for whole texts."""
+    import numpy as np
+
+    from ml.moderation import ModerationModel
+    from ml.text import toxicity_normalize
+    from ml.toxicity import default_model
+
+    model = ModerationModel(default_model())
+    texts = ["KEKW KEKW gg", "f u c k you", "sh1t @bob www.x.y", "", "KEKW KEKW gg",
+             "Straße ÄÖÜ 42", "LULLLL soooo good", "!!!"]  # fmt: skip
+    fast = model.text_x(texts)
+    plain = model.hasher.transform([toxicity_normalize(t, model.toxicity.emotes) for t in texts])
+    assert fast.shape == plain.shape
+    assert np.array_equal(fast.toarray(), plain.toarray())
