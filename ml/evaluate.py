@@ -393,6 +393,17 @@ def evaluate_bursts_generator() -> list[Row]:
     ]
 
 
+def emote_snippet(text: str, emote: str, width: int = 60) -> str:
+    """At most `width` characters of `text`, around the first use of `emote`, marked "…" where
+    cut, so a long message still shows the emote it was picked for."""
+    if len(text) <= width:
+        return text
+    at = max(text.find(emote), 0)
+    start = min(max(at - width // 3, 0), len(text) - width)
+    end = start + width
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
 def top_bursts_table(messages: Any, bursts: Any | None = None, top: int = 15) -> list[Row]:
     """The strongest real bursts with sample messages, for a person to judge."""
     import pandas as pd
@@ -408,7 +419,7 @@ def top_bursts_table(messages: Any, bursts: Any | None = None, top: int = 15) ->
     for b in burst_rows:
         ctx = at_peak[(at_peak["channel"] == b.channel) & (at_peak["minute_start"] == b.peak_at)]
         with_emote = ctx[[b.emote in em for em in ctx["emotes"]]]
-        samples = [str(t)[:60] for t in with_emote["text"].head(3)]
+        samples = [emote_snippet(str(t), b.emote) for t in with_emote["text"].head(3)]
         out.append({
             "channel": b.channel,
             "stream_id": str(ctx["stream_id"].iloc[0]) if len(ctx) else "",
@@ -418,7 +429,7 @@ def top_bursts_table(messages: Any, bursts: Any | None = None, top: int = 15) ->
             "baseline_uses": round(float(b.baseline_uses), 1),
             "score": round(float(b.score), 1),
             "chat_messages_at_peak": len(ctx),
-            "sample_messages": " / ".join(samples),
+            "sample_messages": samples,
         })  # fmt: skip
     return out
 
@@ -621,7 +632,8 @@ def _table(title: str, rows: list[Row]) -> list[str]:
     cols = list(rows[0])
     out = [f"### {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        cells = [str(r[c]).replace("|", "\\|").replace("\n", " ") for c in cols]
+        values = [" / ".join(map(str, r[c])) if isinstance(r[c], list) else str(r[c]) for c in cols]
+        cells = [v.replace("|", "\\|").replace("\n", " ") for v in values]
         out.append("| " + " | ".join(cells) + " |")
     return [*out, ""]
 

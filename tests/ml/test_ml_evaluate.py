@@ -31,9 +31,9 @@ def test_markdown_renders_missing_values_and_extra_tables() -> None:
         "throughput": [],
         "toxicity": [nan_row],
         "bursts": [evaluate._row("precision", "gen", 10, 0.95, "bursts")],
-        "top_real_bursts": [{"channel": "c", "emote": "LUL", "sample_messages": "a | b"}],
+        "top_real_bursts": [{"channel": "c", "emote": "LUL", "sample_messages": ["a | b", "c"]}],
     }
     md = evaluate.render_markdown(report)
     assert "| pkg | roc_auc | not available |" in md
     assert "## bursts" in md and "top real bursts" in md
-    assert "a \\| b" in md  # cell pipes escaped
+    assert "| a \\| b / c |" in md  # cell pipes escaped, samples joined

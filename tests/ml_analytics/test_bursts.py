@@ -111,8 +111,20 @@ def test_top_real_bursts_table(vod_dir: Path) -> None:
     assert [r["score"] for r in top] == sorted((r["score"] for r in top), reverse=True)
     for row in top:
         assert row["peak_uses"] >= 8 and row["stream_id"]
-        samples = row["sample_messages"].split(" / ")
+        samples = row["sample_messages"]
         assert samples and all(row["emote"] in text for text in samples), row
+        assert all(len(text.strip("…")) <= 60 for text in samples), row
+
+
+def test_emote_snippet_keeps_the_emote_of_a_long_message() -> None:
+    from ml.evaluate import emote_snippet
+
+    text = "so this is a very long message about the run " * 3 + "KEKW that was great"
+    snippet = emote_snippet(text, "KEKW")
+    assert "KEKW" in snippet and snippet.startswith("…") and len(snippet) == 61
+    assert snippet.strip("…") in text
+    assert emote_snippet("short KEKW", "KEKW") == "short KEKW"
+    assert emote_snippet("x" * 100, "LUL") == "x" * 60 + "…"  # no emote: the start
 
 
 def test_generator_bursts_are_found() -> None:
