@@ -118,3 +118,39 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
 
         _dbt(migrated, tmp_path, "--full-refresh")
         assert _marts(conn) == hourly
+
+
+def _new_chatters(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(
+        "select 'activity', channel, window_seconds, window_start_at, new_chatter_count"
+        " from intermediate.int_chat_window_activity union all"
+        " select 'mart', channel, window_seconds, window_start_at, new_chatter_count"
+        " from marts.fct_chat_windows order by 1, 2, 3, 4"
+    ).fetchall()
+
+
+def test_an_earlier_hour_loaded_late_takes_its_new_chatters_from_the_later_hour(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """A VOD export or backfill loads 10:00 after 11:00 was built: the chatters of both hours
+    are new at 10:00, and 11:00 no longer counts them, as a full rebuild says."""
+    with HourlyWriter(tmp_path / "landing", "irc") as writer:
+        for at, line in _chat():
+            writer.write("chan", at, line)
+    noon = ELEVEN + timedelta(hours=1)
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, ELEVEN, noon, files_for_window(tmp_path / "landing", ELEVEN, noon))
+        _dbt(migrated, tmp_path, "--vars", _window(ELEVEN))
+        eleven_alone = sum(row[4] for row in _new_chatters(conn) if row[2] == 300)
+        assert eleven_alone == 2 * 7  # the seven fillers, once in the activity, once in the mart
+        load_partition(conn, TEN, ELEVEN, files_for_window(tmp_path / "landing", TEN, ELEVEN))
+        conn.commit()
+        _dbt(migrated, tmp_path, "--vars", _window(TEN))
+        late = _new_chatters(conn)
+        conn.commit()
+        assert not [row for row in late if row[3] >= ELEVEN and row[4]]
+        _dbt(migrated, tmp_path, "--vars", _window(TEN))  # a rerun changes nothing
+        assert _new_chatters(conn) == late
+        conn.commit()
+        _dbt(migrated, tmp_path, "--full-refresh")
+        assert _new_chatters(conn) == late

@@ -4,7 +4,10 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_partition_window('window_start_at') }}",
-        post_hook="{{ flag_earlier_burst_windows() }}",
+        post_hook=[
+            "{{ flag_earlier_burst_windows() }}",
+            "{{ copy_recounted_new_chatters() }}",
+        ],
         tags=['hourly_marts'],
         meta={'partition_window': {'column': 'window_start_at', 'grain': 'hour'}},
         indexes=[
@@ -15,6 +18,9 @@
 }}
 
 -- Window activity with the ML flags: an emote burst running, and the predicted hype.
+-- The post-hook that takes recounted new chatters reads these too:
+-- depends_on: {{ ref('int_chatter_first_seen') }}
+-- depends_on: {{ ref('stg_raw__chat_events') }}
 with activity as (
     select *
     from {{ ref('int_chat_window_activity') }}
