@@ -95,7 +95,10 @@ def _render(
     first, last = report.totals["first_seen_at"], report.totals["last_seen_at"]
     period = ("", "")
     if isinstance(first, datetime) and isinstance(last, datetime):
-        period = (first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d"))
+        period = (
+            first.astimezone(UTC).strftime("%Y-%m-%d"),
+            last.astimezone(UTC).strftime("%Y-%m-%d"),
+        )
     if privacy.show_logins:
         note = "chatter logins shown; opted-out chatters removed"
     else:

@@ -90,6 +90,9 @@ def reporter_role(conn: psycopg.Connection) -> Iterator[None]:
             conn.execute(f"grant select on all tables in schema marts to {REPORTER_ROLE}")
             conn.commit()  # kept even though the read transaction below is rolled back
         conn.execute(f"set role {REPORTER_ROLE}")
+        # Timestamps arrive in UTC whatever the server's or the caller's time zone; rolled back
+        # with the read transaction.
+        conn.execute("set local time zone 'UTC'")
     except psycopg.Error as exc:
         raise ReportQueryError(f"cannot switch to role {REPORTER_ROLE}: {exc}") from exc
     try:

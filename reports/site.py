@@ -97,7 +97,7 @@ def channel_slug(channel: str) -> str:
 
 
 def stream_slug(channel: str, started_at: Any) -> str:
-    return f"{channel_slug(channel)}-{pd.Timestamp(started_at).strftime('%Y%m%d-%H%M')}"
+    return f"{channel_slug(channel)}-{fmt_ts(started_at, '%Y%m%d-%H%M').removesuffix(' UTC')}"
 
 
 def latest_stream_pages(streams: pd.DataFrame, per_channel: int) -> dict[str, str]:

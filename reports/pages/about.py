@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from reports import charts
 from reports.data import ReportData
 from reports.frames import records
@@ -16,9 +18,10 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         filters={"channel": False, "dates": False},
         freshness=records(data.freshness),
         mart_rows=records(data.mart_rows),
-        hours_loaded=int(max(float(h or 0) for h in data.freshness["hours_loaded"]))
-        if len(data.freshness)
-        else 0,
+        # Distinct UTC hours over all channels: the partitions the chart below shows.
+        hours_loaded=int(
+            pd.to_datetime(data.windows["window_start_at"], utc=True).dt.floor("h").nunique()
+        ),
         hidden_chatters=data.hidden_chatters,
         hours_chart=charts.render(charts.hours_loaded(data.windows, colors), "hours-loaded"),
     )

@@ -11,7 +11,7 @@ import pandas as pd
 from reports import charts
 from reports.data import ReportData
 from reports.frames import records, rows, where
-from reports.site import Site, channel_slug
+from reports.site import Site, channel_slug, fmt_ts
 
 
 def _deciles(value: Any) -> list[float]:
@@ -158,11 +158,10 @@ def _stream_page(
     for burst in records(bursts.sort_values(by="peak_at")):
         messages = data.burst_messages[burst["burst_id"]]
         burst_rows.append({**burst, "messages": records(messages)})
-    started = pd.Timestamp(start).strftime("%Y-%m-%d %H:%M")
     site.write(
         stream["href"],
         "stream.html",
-        title=f"#{channel} · {started} UTC",
+        title=f"#{channel} · {fmt_ts(start)}",
         channel=channel,
         channel_href=f"../channels/{channel_slug(channel)}.html",
         stream=stream,

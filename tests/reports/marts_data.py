@@ -341,7 +341,7 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
                 "toxicity_rate": float(part["is_toxic"].mean()),
                 "vocabulary_size": 40,
                 "top_emotes": json.dumps(
-                    [{"emote_code": e, "provider": p, "share": 0.1} for e, p in EMOTES[:5]]
+                    [{"emote": e, "provider": p, "share": 0.1} for e, p in EMOTES[:5]]
                 ),
                 "activity_by_hour": json.dumps([1 / 24] * 24),
             }

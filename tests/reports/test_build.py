@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import date
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +13,7 @@ import jinja2
 import plotly.graph_objects as go
 import psycopg
 import pytest
+from markupsafe import escape
 
 from reports import queries
 from reports.build import build_site
@@ -279,3 +280,85 @@ def test_stream_pages_show_how_far_chat_moved_from_the_previous_stream(
         assert shown.group(1) == f"{shift:.2f}"
         changed = f"the game changed from {previous_game}" in html
         assert changed == (previous_game != "Just Chatting"), channel
+
+
+def test_comparison_tags_name_each_channels_top_emotes(
+    built_site: Path, report_warehouse: ReportWarehouse
+) -> None:
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        signatures = conn.execute(
+            "select channel, top_emotes from marts.fct_channel_signatures"
+        ).fetchall()
+    html = (built_site / "comparison.html").read_text()
+    tags = re.findall(r'<span class="tag">([^<]*?)\s*(?:<small>([^<]*)</small>)?</span>', html)
+    assert tags
+    expected = [
+        (e["emote"], e["provider"])
+        for _, top in signatures
+        for e in (json.loads(top) if isinstance(top, str) else top)
+    ]
+    assert sorted(tags) == sorted(expected)
+
+
+def test_times_are_utc_whatever_the_sessions_time_zone(
+    built_site: Path, report_warehouse: ReportWarehouse, tmp_path: Path
+) -> None:
+    """Stream page names, titles and the date filter's bounds are UTC on a server or session in
+    another time zone."""
+    url = report_warehouse.url.libpq()
+    with psycopg.connect(url, options="-c timezone=America/New_York") as conn:
+        result = build_site(
+            conn, tmp_path / "site", settings=report_warehouse.settings(),
+            catalog=report_warehouse.catalog,
+        )  # fmt: skip
+        streams = conn.execute("select channel, started_at from marts.fct_streams").fetchall()
+        bounds = conn.execute(
+            "select min(first_seen_at), max(last_seen_at) from marts.dim_channels"
+        ).fetchone()
+    pages = sorted(p.name for p in (result.site_dir / "streams").glob("*.html"))
+    assert pages == sorted(p.name for p in (built_site / "streams").glob("*.html"))
+    for channel, started in streams:
+        page = result.site_dir / "streams" / f"{stream_slug(channel, started)}.html"
+        utc_start = started.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        title = escape(f"#{channel} · {utc_start} UTC")
+        assert f"<title>{title}" in page.read_text(), page.name
+    assert bounds is not None
+    first, last = (b.astimezone(UTC).strftime("%Y-%m-%d") for b in bounds)
+    index = (result.site_dir / "index.html").read_text()
+    assert f'data-filter="from" min="{first}" max="{last}"' in index
+
+
+def test_data_page_counts_every_hour_with_chat(
+    report_warehouse: ReportWarehouse, tmp_path: Path
+) -> None:
+    """Hours loaded are counted over all channels, not the busiest channel's."""
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        # Two channels chat again, each in its own later hour, in this transaction only: the
+        # build reads them in the same transaction and rolls them back.
+        for pick, hours in (("min", 5), ("max", 7)):
+            conn.execute(
+                "insert into marts.fct_chat_windows (chat_window_key, channel, window_seconds,"
+                " window_start_at, window_end_at, message_count, unique_chatter_count,"
+                " new_chatter_count, moderation_action_count, subscription_count, raid_count,"
+                " bits_total, is_burst_window)"
+                " select 'late|' || channel, channel, 300, max(window_start_at) + %(later)s,"
+                " max(window_end_at) + %(later)s, 1, 1, 0, 0, 0, 0, 0, false"
+                f" from marts.fct_chat_windows where channel = (select {pick}(channel)"
+                " from marts.fct_chat_windows) group by channel",
+                {"later": timedelta(hours=hours)},
+            )
+        row = conn.execute(
+            "select (select count(distinct date_trunc('hour', window_start_at, 'UTC'))"
+            " from marts.fct_chat_windows where window_seconds = 300),"
+            " (select max(hours) from (select count(distinct date_trunc('hour',"
+            " window_start_at, 'UTC')) as hours from marts.fct_chat_windows"
+            " where window_seconds = 300 group by channel) as per_channel)"
+        ).fetchone()
+        assert row is not None and row[0] > row[1]  # no channel alone covers every hour
+        result = build_site(
+            conn, tmp_path / "site", settings=report_warehouse.settings(),
+            catalog=report_warehouse.catalog,
+        )  # fmt: skip
+    html = (result.site_dir / "data.html").read_text()
+    shown = re.search(r'data-stat="hours">([^<]*)<', html)
+    assert shown is not None and shown.group(1) == f"{row[0]:,}"
