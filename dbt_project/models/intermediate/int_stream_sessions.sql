@@ -46,12 +46,16 @@ chat_sessions as (
     select
         channel,
         min(minute_start_at) as chat_started_at,
-        max(minute_start_at) + interval '1 minute' as ended_at
+        max(minute_start_at) + interval '1 minute' as ended_at,
+        lag(max(minute_start_at) + interval '1 minute') over (
+            partition by channel order by min(minute_start_at)
+        ) as previous_ended_at
     from numbered
     group by channel, session_number
 ),
 
--- The latest Helix stream that started in the 30 minutes before a session or during it.
+-- The latest Helix stream that started in the 30 minutes before a session or during it, and not
+-- before the previous session ended: a start that could name either goes to the earlier one.
 helix_matches as (
     select distinct on (chat_sessions.channel, chat_sessions.chat_started_at)
         chat_sessions.channel,
@@ -65,6 +69,10 @@ helix_matches as (
             chat_sessions.channel = helix.channel
             and chat_sessions.chat_started_at - interval '30 minutes' <= helix.started_at
             and chat_sessions.ended_at > helix.started_at
+            and (
+                chat_sessions.previous_ended_at is null
+                or chat_sessions.previous_ended_at <= helix.started_at
+            )
     order by chat_sessions.channel asc, chat_sessions.chat_started_at asc, helix.started_at desc
 ),
 
