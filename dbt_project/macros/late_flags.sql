@@ -2,8 +2,8 @@
     Facts about earlier rows that only later chat reveals. A window's own build looks ahead as far
     as chat is loaded; when the hourly job builds hour H, hour H-1 was built before H was loaded.
     These post-hooks add what the window's events reveal about the hour before it, so hour-by-hour
-    runs end with the rows a rebuild of both hours gives. Flags only turn true, so any run order
-    converges.
+    runs end with the rows a rebuild of both hours gives. Flags only turn true and hype is re-read,
+    not adjusted, so any run order converges.
 -#}
 
 {#- How long after a message a timeout or ban of its author counts as "moderated after" it. -#}
@@ -79,4 +79,54 @@
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- fct_chat_windows: hype for the minutes before the window, which the window's hype run rewrote
+    (`ml.warehouse.predict_hype_window` rewrites the session gap before its start once the chat
+    after it is loaded: labels of the last minutes, quiet minutes that turned out mid-stream). -#}
+{% macro refresh_earlier_hype_windows() -%}
+    {%- if is_incremental() and var('window_start') is not none -%}
+        {%- set window_start = "'" ~ var('window_start') ~ "'::timestamptz" -%}
+        with rewritten as (
+            select
+                windows.chat_window_key,
+                hype_next.hype_probability as next_minute_hype_probability,
+                hype_now.is_hype_label as is_hype_moment
+            from {{ this }} as windows
+            left join {{ ref('stg_ml__hype_predictions') }} as hype_next
+                on
+                    windows.channel = hype_next.channel
+                    and windows.window_start_at = hype_next.window_start_at
+            left join {{ ref('stg_ml__hype_predictions') }} as hype_now
+                on
+                    windows.channel = hype_now.channel
+                    and windows.window_start_at = hype_now.window_start_at + interval '1 minute'
+            where
+                windows.window_seconds = 60
+                and windows.window_start_at >= {{ window_start }} - {{ hype_rewrite_span() }}
+                and windows.window_start_at < {{ window_start }}
+        )
+
+        update {{ this }} as windows
+        set
+            next_minute_hype_probability = rewritten.next_minute_hype_probability,
+            is_hype_moment = rewritten.is_hype_moment
+        from rewritten
+        where
+            windows.chat_window_key = rewritten.chat_window_key
+            and windows.window_start_at >= {{ window_start }} - {{ hype_rewrite_span() }}
+            and windows.window_start_at < {{ window_start }}
+            and (
+                windows.next_minute_hype_probability
+                is distinct from rewritten.next_minute_hype_probability
+                or windows.is_hype_moment is distinct from rewritten.is_hype_moment
+            )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- How far before its start an hour's hype run rewrites (`ml.warehouse.SESSION_GAP`). -#}
+{% macro hype_rewrite_span() -%}
+    interval '30 minutes'
 {%- endmacro %}

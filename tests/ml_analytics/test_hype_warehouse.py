@@ -241,3 +241,16 @@ def test_sessions_split_where_int_stream_sessions_splits() -> None:
     })  # fmt: skip
     streams = _sessions(minutes).tolist()
     assert streams[0] == streams[1] != streams[2] == streams[3]
+
+
+def test_the_marts_refresh_the_span_an_hour_rewrites() -> None:
+    """`fct_chat_windows` re-reads hype for the minutes a run rewrites before its start."""
+    import re
+    from pathlib import Path
+
+    from ml.warehouse import SESSION_GAP
+
+    macros = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "late_flags.sql"
+    span = re.search(r"macro hype_rewrite_span\(\) -%\}\s*interval '(\d+) minutes'",
+                     macros.read_text())  # fmt: skip
+    assert span is not None and timedelta(minutes=int(span.group(1))) == SESSION_GAP

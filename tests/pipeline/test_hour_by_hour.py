@@ -74,6 +74,23 @@ def _window(start: datetime) -> str:
     return json.dumps({"window_start": start.isoformat(), "window_end": end.isoformat()})
 
 
+def _write_hype(
+    conn: psycopg.Connection, start: datetime, end: datetime, minutes: list[tuple]
+) -> None:
+    """What an hourly hype run leaves: [start, end) replaced by (minute after TEN, probability,
+    label) rows."""
+    conn.execute(
+        "delete from ml.hype_predictions where window_start_at >= %s and window_start_at < %s",
+        (start, end),
+    )
+    for minute, probability, label in minutes:
+        conn.execute(
+            "insert into ml.hype_predictions (channel, window_start_at, hype_probability,"
+            " is_hype_label, model_version) values ('chan', %s, %s, %s, 'hype-test')",
+            (TEN + timedelta(minutes=minute), probability, label),
+        )
+
+
 def _marts(conn: psycopg.Connection) -> tuple[list[tuple], list[tuple]]:
     messages = conn.execute(
         "select event_id, is_deleted, was_author_moderated_after from marts.fct_chat_messages"
@@ -81,7 +98,8 @@ def _marts(conn: psycopg.Connection) -> tuple[list[tuple], list[tuple]]:
     ).fetchall()
     windows = conn.execute(
         "select channel, window_seconds, window_start_at, message_count, is_burst_window,"
-        " is_hype_moment from marts.fct_chat_windows order by 1, 2, 3"
+        " next_minute_hype_probability, is_hype_moment from marts.fct_chat_windows"
+        " order by 1, 2, 3"
     ).fetchall()
     return messages, windows
 
@@ -98,6 +116,10 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
 
     with psycopg.connect(migrated.libpq()) as conn:
         load_partition(conn, TEN, ELEVEN, files_for_window(tmp_path / "landing", TEN, ELEVEN))
+        # Hour 10's hype run: chat seemed to stop at 10:40-10:44, and 10:59's label is unknown.
+        hype_minutes = [m for m in range(60) if not 40 <= m < 45]
+        _write_hype(conn, TEN, ELEVEN, [(m, 0.1, False if m != 59 else None) for m in hype_minutes])
+        conn.commit()
         _dbt(migrated, tmp_path, "--vars", _window(TEN))
         noon = ELEVEN + timedelta(hours=1)
         load_partition(conn, ELEVEN, noon, files_for_window(tmp_path / "landing", ELEVEN, noon))
@@ -105,10 +127,18 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
             "insert into ml.emote_bursts (burst_id, channel, emote_code, started_at, ended_at,"
             " peak_at, peak_uses, baseline_uses, score, model_version, closed_at)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", burst)  # fmt: skip
+        # Hour 11's hype run rewrites from 10:30, as the chat after 11:00 tells more about it.
+        rewrite = [(m, 0.7 if m == 59 else 0.1, m == 59) for m in range(30, 60)]
+        rewrite += [(m, 0.1, False if m < 119 else None) for m in range(60, 120)]
+        _write_hype(conn, TEN + timedelta(minutes=30), noon, rewrite)
         conn.commit()
         _dbt(migrated, tmp_path, "--vars", _window(ELEVEN))
         hourly = _marts(conn)
         conn.commit()  # end the read so the rebuild can replace the tables
+        hype = {w[2]: (w[5], w[6]) for w in hourly[1] if w[1] == 60}
+        assert hype[TEN + timedelta(minutes=59)] == (0.7, False)  # rewritten after it was built
+        assert hype[TEN + timedelta(minutes=42)] == (0.1, False)  # scored only by the rewrite
+        assert hype[ELEVEN] == (0.1, True)
         flags = {event_id: (deleted, moderated) for event_id, deleted, moderated in hourly[0]}
         assert flags["m2"] == (True, False)  # deleted 40 s later, in the next hour
         assert flags["m1"] == (False, True)  # author timed out 3 minutes later

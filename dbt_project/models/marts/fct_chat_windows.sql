@@ -6,6 +6,7 @@
         pre_hook="{{ delete_partition_window('window_start_at') }}",
         post_hook=[
             "{{ flag_earlier_burst_windows() }}",
+            "{{ refresh_earlier_hype_windows() }}",
             "{{ copy_recounted_new_chatters() }}",
         ],
         tags=['hourly_marts'],
