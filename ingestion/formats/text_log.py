@@ -2,9 +2,10 @@
 
 Shapes: `[H:MM:SS] name: text` (relative to the video start, which the importer puts in the
 envelope), `[YYYY-MM-DD HH:MM:SS] name: text` (UTC; TwitchDownloader may add ` UTC`) and justlog's
-`[YYYY-MM-DD HH:MM:SS] #channel name: text`, whose moderation lines read `name has been timed
-out for 10m0s` / `name has been banned` / `chat has been cleared`. Other lines without `name:`
-are system messages (sub announcements and the like) and become NOTICE events.
+`[YYYY-MM-D HH:MM:SS] #channel name: text` (Go's layout `2006-01-2`: days 1-9 unpadded), whose
+moderation lines read `name has been timed out for 10m0s` / `name has been banned` / `chat has
+been cleared`. Other lines without `name:` are system messages (sub announcements and the like)
+and become NOTICE events.
 
 Text logs carry no ids: the id hashes the line's fields plus `n`, the line's occurrence count in
 its file, so two identical lines in the same second stay two events.
@@ -31,7 +32,8 @@ from ingestion.formats._common import (
 SOURCE = "text_log"
 
 LINE = re.compile(
-    r"\[(?:(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<clock>\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ?UTC)?"
+    r"\[(?:(?P<date>\d{4}-\d{1,2}-\d{1,2})[ T]"
+    r"(?P<clock>\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ?UTC)?"
     r"|(?P<rel>\d{1,5}:\d{2}:\d{2}))\] (?:#(?P<channel>[A-Za-z0-9_]{1,64}) )?(?P<rest>.*)",
     re.DOTALL,
 )
@@ -55,7 +57,10 @@ def _duration(text: str | None) -> int | None:
 
 def _sent_at(m: re.Match[str], start: str | None) -> datetime:
     if m["date"]:
-        return parse_utc(f"{m['date']}T{m['clock']}", "timestamp")
+        # justlog writes Go's `2006-01-2 15:04:05`: the day is not zero-padded.
+        year, month, day = (int(part) for part in m["date"].split("-"))
+        hour, rest = m["clock"].split(":", 1)
+        return parse_utc(f"{year:04d}-{month:02d}-{day:02d}T{int(hour):02d}:{rest}", "timestamp")
     if not start:
         raise FormatError("relative timestamp without a video start (import with start_hint)")
     h, mi, s = (int(x) for x in m["rel"].split(":"))

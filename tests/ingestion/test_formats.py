@@ -475,3 +475,21 @@ def test_irc_recentmessages_nymn(data: Callable[[str], Path]) -> None:
                      .read_text("utf-8"))  # fmt: skip
     commands = _check_irc_lines(doc["messages"])
     assert sum(commands.values()) == 800 and commands["PRIVMSG"] == 798
+
+
+def test_justlog_text_days_without_zero_padding(tmp_path: Path) -> None:
+    """justlog formats days with Go's `2006-01-2`: a file from the 5th starts `[2019-09-5 ...]`,
+    is recognised as a text log and loads at the right times."""
+    from datetime import UTC, datetime
+
+    (tmp_path / "day5.txt").write_text(
+        "[2019-09-5 00:00:01] #xqcow alice: hi\n[2019-09-5 9:04:05] #xqcow bob: yo\n"
+        "[2019-09-15 23:59:59] #xqcow carol: later\n",
+        "utf-8",
+    )
+    events = landed_events([tmp_path / "day5.txt"], tmp_path / "l")
+    assert [(e.user_login, e.sent_at) for e in events] == [
+        ("alice", datetime(2019, 9, 5, 0, 0, 1, tzinfo=UTC)),
+        ("bob", datetime(2019, 9, 5, 9, 4, 5, tzinfo=UTC)),
+        ("carol", datetime(2019, 9, 15, 23, 59, 59, tzinfo=UTC)),
+    ]
