@@ -188,7 +188,11 @@ class HelixClient:
             self._reset = float(reset)
 
     async def _wait_for_reset(self, fallback: float) -> None:
-        delay = fallback if self._reset is None else max(0.0, self._reset - time.time())
+        """Sleep until the bucket's reset; `fallback` when there is none or it has already passed
+        by this clock (a clock ahead of Twitch's, a stale header), never a zero wait that would
+        spend the next request on another 429."""
+        until_reset = None if self._reset is None else self._reset - time.time()
+        delay = until_reset if until_reset is not None and until_reset > 0 else fallback
         log.info("helix.rate_limited", sleep=round(delay, 2))
         await asyncio.sleep(min(delay, 120.0))
         self._remaining = None
@@ -237,7 +241,8 @@ class HelixClient:
                             f"{endpoint} still rate limited after {rate_waits - 1} waits",
                             status=429,
                         )
-                    await self._wait_for_reset(self.backoff_base * 2)
+                    backoff = min(self.backoff_cap, self.backoff_base * 2**rate_waits)
+                    await self._wait_for_reset(random.uniform(0.5, 1.0) * backoff)
                     continue
                 if status < 500:
                     raise HelixError(

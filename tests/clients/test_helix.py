@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,21 @@ async def test_429_waits_for_the_reset_header(fake: FakeHelix, helix: HelixClien
     assert (s1, s2) == ("429", "200")
     reset = int(t429) + 1  # the fake's reset is the next whole second
     assert t_ok >= reset - 0.05
+
+
+async def test_429_with_a_reset_already_past_backs_off(fake: FakeHelix):
+    """A reset header in the past by the client's clock (its clock runs ahead of Twitch's) must
+    not turn into back-to-back retries: each 429 waits a growing backoff."""
+    fake.reset_offset = -30
+    fake.faults = [429, 429, 429]
+    tokens = TokenManager(CLIENT_ID, SecretStr(CLIENT_SECRET), auth_base=fake.auth_base)
+    async with HelixClient(tokens, base_url=fake.helix_base, backoff_base=0.05) as client:
+        await client.users(["a"])
+    times = [t for t, _, _ in fake.requests]
+    assert [s for *_, s in fake.requests] == ["429", "429", "429", "200"]
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    # Jittered between half and all of 0.05 * 2, 4, 8 s.
+    assert all(gap >= 0.05 * 2**k * 0.5 - 0.005 for k, gap in enumerate(gaps, start=1)), gaps
 
 
 async def test_empty_bucket_sleeps_before_the_next_request(fake: FakeHelix, helix: HelixClient):

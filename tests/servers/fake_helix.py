@@ -37,6 +37,7 @@ class FakeHelix:
     page_size_cap: int = 10
     videos: int = 25
     faults: list[int] = field(default_factory=list)  # statuses to answer next, in order
+    reset_offset: float = 0.0  # added to `Ratelimit-Reset`: negative puts it in the client's past
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (unix)
     refresh_tokens: set[str] = field(default_factory=set)
     token_requests: list[str] = field(default_factory=list)  # grant types
@@ -112,7 +113,7 @@ class FakeHelix:
         def wrapped(request: Request) -> Response:
             with self._lock:
                 response = self._gate(request) or handler(request)
-                reset = math.ceil(time.time()) + 1
+                reset = math.ceil(time.time() + self.reset_offset) + 1
                 remaining = self.bucket
                 if self.empty_bucket_once and response.status_code == 200:
                     self.empty_bucket_once = False
