@@ -6,6 +6,8 @@ optionally, per-minute chat totals `(channel, minute_start, messages)`.
 Detector (per channel, vectorised over a minutes x emotes matrix):
 - the time axis is the channel's *active* minutes (minutes with chat), so the gap between two
   streams does not flush the baseline and a stream start is compared with the previous stream;
+  a burst never runs across that gap (`ml.streams.SESSION_GAP`): a stream's goodbye flood and
+  the next stream's hello are two bursts;
 - expected uses = max(trailing median of uses, trailing median of the emote's share of messages x
   this minute's messages): an emote that merely keeps pace with a faster chat is not a burst;
 - score = (uses - expected) / max(sqrt(expected + 1), trailing IQR / 1.349), a count-aware robust z;
@@ -28,7 +30,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-MODEL_VERSION = "bursts-1.0.0"
+from ml.streams import starts_stream
+
+MODEL_VERSION = "bursts-1.1.0"
 
 BURST_COLUMNS = [
     "burst_id",
@@ -335,8 +339,9 @@ def _detect_channel(
             .fillna(0.0)
         )
         out.append(
-            _scan(channel, wide, total_arr, window, min_periods, z_on, z_off, min_uses, min_ratio)
-        )
+            _scan(channel, wide, total_arr, starts_stream(minutes), window, min_periods, z_on,
+                  z_off, min_uses, min_ratio)
+        )  # fmt: skip
     return pd.concat(out, ignore_index=True)
 
 
@@ -344,6 +349,7 @@ def _scan(
     channel: str,
     wide: pd.DataFrame,
     totals: np.ndarray | None,
+    stream_starts: np.ndarray,
     window: int,
     min_periods: int,
     z_on: float,
@@ -366,13 +372,13 @@ def _scan(
     on = (score >= z_on) & (x >= min_uses) & (x >= min_ratio * np.nan_to_num(expected))
     active = score >= z_off
 
-    # Emote-major flattening so runs never cross from one emote's column into the next.
+    # Emote-major flattening; runs never cross from one emote's column into the next, nor from one
+    # stream into the next (each column starts with a stream start).
     n_min = x.shape[0]
     act = active.T.ravel()
     on_f = on.T.ravel()
-    col_start = np.zeros_like(act)
-    col_start[::n_min] = True
-    starts = act & (~np.r_[False, act[:-1]] | col_start)
+    run_breaks = np.tile(stream_starts, x.shape[1])
+    starts = act & (~np.r_[False, act[:-1]] | run_breaks)
     run_id = np.cumsum(starts)
     run_id[~act] = 0
     if not on_f.any():

@@ -26,8 +26,9 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from ml.streams import SESSION_GAP
+
 BATCH_SIZE = 50_000
-SESSION_GAP = timedelta(minutes=30)
 
 
 @dataclass
@@ -291,14 +292,21 @@ def _bursts_closed_in(conn: psycopg.Connection, start: datetime, end: datetime) 
     emote_counts["uses"] = emote_counts["uses"].astype(int)
     message_counts["messages"] = message_counts["messages"].astype(int)
     found = bursts.detect_bursts(emote_counts, message_counts)
-    # The first minute with chat after the burst's last minute; none yet: still running.
-    closed_at = pd.Series(pd.NaT, index=found.index, dtype="datetime64[ns, UTC]")
+    if found.empty:
+        return pd.DataFrame(columns=columns)
+    # Over at the first minute with chat after the burst's last minute, or once the session gap
+    # passed without chat (the stream ended): whichever comes first.
+    last_minute = found["ended_at"] - pd.Timedelta(minutes=1)
+    closed_at = last_minute + pd.Timedelta(SESSION_GAP)
     for channel, rows in found.groupby("channel"):
         minutes = pd.DatetimeIndex(
             message_counts.loc[message_counts["channel"] == channel, "minute_start"]
         )
-        after = minutes.searchsorted(rows["ended_at"] - pd.Timedelta(minutes=1), side="right")
-        closed_at[rows.index] = [minutes[i] if i < len(minutes) else pd.NaT for i in after]
+        after = minutes.searchsorted(last_minute[rows.index], side="right")
+        next_chat = pd.Series([minutes[i] if i < len(minutes) else pd.NaT for i in after],
+                              index=rows.index, dtype="datetime64[ns, UTC]")  # fmt: skip
+        gap_passed = closed_at[rows.index]
+        closed_at[rows.index] = next_chat.where(next_chat < gap_passed, gap_passed)
     owned = closed_at.notna() & (closed_at >= pd.Timestamp(start)) & (closed_at < pd.Timestamp(end))
     found = found[owned]
     return pd.DataFrame({

@@ -140,3 +140,29 @@ def test_generator_bursts_are_found() -> None:
     # One small world (8 bursts): the pooled 0.9/0.8 target is checked in `ml evaluate`.
     assert result["precision"] >= 0.8, result
     assert result["recall"] >= 0.8, result
+
+
+def test_a_burst_never_runs_across_the_gap_between_streams() -> None:
+    """The baseline carries over the night (active minutes), a run of surging minutes does not:
+    one stream's goodbye flood and the next day's hello flood are two bursts."""
+    import pandas as pd
+
+    from ml.bursts import detect_bursts
+
+    uses, totals = [], []
+    for day in (0, 1):
+        start = pd.Timestamp("2026-03-02 08:00", tz="UTC") + pd.Timedelta(days=day)
+        for m in range(60):
+            minute = start + pd.Timedelta(minutes=m)
+            n = 30 if (day == 0 and m >= 55) or (day == 1 and m < 4) else 1
+            uses.append(("chan", "Kappa", minute, n))
+            totals.append(("chan", minute, 40 + n))
+    found = detect_bursts(
+        pd.DataFrame(uses, columns=["channel", "emote", "minute_start", "uses"]),
+        pd.DataFrame(totals, columns=["channel", "minute_start", "messages"]),
+    )
+    assert list(found["started_at"]) == [
+        pd.Timestamp("2026-03-02 08:55", tz="UTC"),
+        pd.Timestamp("2026-03-03 08:00", tz="UTC"),
+    ]
+    assert found["ended_at"].iloc[0] == pd.Timestamp("2026-03-02 09:00", tz="UTC")

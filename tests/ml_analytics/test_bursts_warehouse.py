@@ -25,7 +25,7 @@ ACROSS = (datetime(2026, 3, 2, 10, 56, tzinfo=UTC), datetime(2026, 3, 2, 11, 3, 
 INSIDE = (datetime(2026, 3, 2, 11, 30, tzinfo=UTC), datetime(2026, 3, 2, 11, 32, tzinfo=UTC))
 
 
-def _load(conn: psycopg.Connection) -> None:
+def _tables(conn: psycopg.Connection) -> None:
     conn.execute("create schema if not exists intermediate")
     conn.execute(
         "create table intermediate.int_emote_occurrences (channel text, emote_code text,"
@@ -35,6 +35,10 @@ def _load(conn: psycopg.Connection) -> None:
         "create table intermediate.int_chat_window_activity (channel text, window_seconds int,"
         " window_start_at timestamptz, message_count bigint)"
     )
+
+
+def _load(conn: psycopg.Connection) -> None:
+    _tables(conn)
     occurrences, minutes = [], []
     minute = T0
     while minute < T0 + 5 * HOUR:
@@ -87,4 +91,46 @@ def test_bursts_are_written_once_by_the_hour_they_end_in(migrated: PgUrl) -> Non
         backfill = detect_bursts_window(conn, T0, T0 + 5 * HOUR)
         conn.commit()
         assert backfill.rows == 2
+        assert _bursts(conn) == hourly
+
+
+def test_a_streams_goodbye_and_the_next_streams_hello_are_two_bursts(migrated: PgUrl) -> None:
+    """A surge in a stream's last minutes is written once the session gap passes without chat
+    (the stream ended), not when the channel next chats; a surge of the same emote at the next
+    stream's start is a burst of its own, not one burst over the night between."""
+    from ml.streams import SESSION_GAP
+
+    day1, day2 = T0, T0 + timedelta(days=1)
+    goodbye = (day1 + timedelta(minutes=55), day1 + timedelta(minutes=59))
+    hello = (day2, day2 + timedelta(minutes=3))
+    with psycopg.connect(migrated.libpq()) as conn:
+        _tables(conn)
+        with conn.cursor() as cur:
+            for stream_start in (day1, day2):
+                for m in range(60):
+                    minute = stream_start + m * MINUTE
+                    uses = 30 if any(a <= minute <= b for a, b in (goodbye, hello)) else 1
+                    cur.executemany(
+                        "insert into intermediate.int_emote_occurrences values (%s, %s, %s)",
+                        [("chan", "Kappa", minute + timedelta(seconds=s)) for s in range(uses)],
+                    )
+                    cur.execute(
+                        "insert into intermediate.int_chat_window_activity"
+                        " values ('chan', 60, %s, %s)", (minute, 40 + uses),
+                    )  # fmt: skip
+        conn.commit()
+        for hour in range(27):  # hour by hour, through the night without chat
+            detect_bursts_window(conn, day1 + hour * HOUR, day1 + (hour + 1) * HOUR)
+            conn.commit()
+        hourly = _bursts(conn)
+        assert [(b[1], b[2], b[5]) for b in hourly[:1]] == [
+            (goodbye[0], goodbye[1] + MINUTE, goodbye[1] + SESSION_GAP)
+        ]
+        # The hello burst starts with the stream and is over at the next chat minute. (Its end
+        # is the detector's: the goodbye flood is still in the trailing baseline.)
+        assert len(hourly) == 2 and hourly[1][1] == hello[0] and hourly[1][5] == hourly[1][2]
+        assert hello[0] < hourly[1][2] <= hello[1] + MINUTE
+        conn.execute("delete from ml.emote_bursts")
+        detect_bursts_window(conn, day1, day1 + 27 * HOUR)  # a backfill writes the same rows
+        conn.commit()
         assert _bursts(conn) == hourly
