@@ -3,9 +3,15 @@
 A comment is `{_id, created_at, content_offset_seconds, commenter{_id, name, display_name},
 message{body, fragments[{text, emoticon{emoticon_id}}], emoticons[{_id, begin, end}],
 user_badges[{_id, version}], bits_spent, is_action, user_notice_params{msg-id, ...}}}`.
-`created_at` is not the send time for re-processed videos (highlights carry the processing time),
-so the send time is the video start plus `content_offset_seconds`; the importer puts the video
-start in the envelope. Without it `created_at` is the best available time.
+`created_at` is not the send time for re-processed v5 videos (highlights carry the processing
+time), so the send time is the video start plus `content_offset_seconds`; the importer puts the
+video start in the envelope. Without it `created_at` is the best available time.
+
+TwitchDownloader fills the v5 shape from Twitch's GQL API (`sends_created_at`): `created_at` is the
+comment's send time there, while offsets count from the VOD's start, which a clip file does not
+give (its `video.created_at` is when the clip was made). And it computes its `emoticons` list
+from GQL fragment offsets, which count UTF-8 bytes and end two characters late, so its emotes come
+from the fragments (`listed_emotes=False`).
 """
 
 from __future__ import annotations
@@ -50,14 +56,18 @@ def _listed_emotes(emoticons: list[Any], text: str) -> list[EmoteOccurrence]:
     return found
 
 
-def parse_comment(text: str, source: str) -> ChatEvent:
+def parse_comment(
+    text: str, source: str, *, sends_created_at: bool = False, listed_emotes: bool = True
+) -> ChatEvent:
     value, ctx = load_record(text)
     comment = obj(value, "comment")
     channel = login_of(opt_str(ctx.get("channel")))
     if not channel:
         raise FormatError("no channel login (comments carry none; import with the importer)")
     video_start = ctx.get("video_start")
-    if video_start is not None:
+    if sends_created_at and comment.get("created_at") is not None:
+        sent_at = parse_utc(comment.get("created_at"), "created_at")
+    elif video_start is not None:
         sent_at = offset_time(parse_utc(video_start, "video_start"),
                               comment.get("content_offset_seconds"))  # fmt: skip
     else:
@@ -69,10 +79,10 @@ def parse_comment(text: str, source: str) -> ChatEvent:
     if isinstance(message.get("body"), str):
         body = message["body"]
     # The `emoticons` list marks emotes the fragments sometimes miss (`:)` in "no :)").
-    if "emoticons" in message:
+    if listed_emotes and "emoticons" in message:
         emotes = _listed_emotes(opt_list(message.get("emoticons"), "emoticons"), body)
-    else:
-        emotes = fragment_emotes_
+    else:  # fragment positions hold for the body where it agrees with the fragments
+        emotes = [e for e in fragment_emotes_ if body[e.start : e.end + 1] == e.code]
     notice = opt_obj(message.get("user_notice_params"), "user_notice_params")
     kind = opt_str(notice.get("msg-id"))
     params = {k: s for k, v in notice.items() if k != "msg-id" and (s := opt_str(v)) is not None}

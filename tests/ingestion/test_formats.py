@@ -212,6 +212,11 @@ TD_DOC = {
                     {"text": " 👋 ", "emoticon": None},
                     {"text": "Kappa", "emoticon": {"emoticon_id": "25"}},
                 ],
+                # As TwitchDownloader writes it: GQL's UTF-8 byte offset, end = begin + len + 1.
+                "emoticons": [
+                    {"_id": "25", "begin": 3, "end": 9},
+                    {"_id": "25", "begin": 14, "end": 20},
+                ],
                 "user_badges": [{"_id": "subscriber", "version": "12"}],
                 "user_notice_params": {},
             },
@@ -263,10 +268,11 @@ def test_twitchdownloader_fixture(tmp_path: Path, gz: bool) -> None:
     events = {e.event_id: e for e in landed_events([path], tmp_path / "again")}
     c1, c2, c3 = events["c1"], events["c2"], events["c3"]
     assert c1.channel == "somestreamer" and c1.channel_id == "123456"
-    assert c1.sent_at == datetime(2024, 2, 29, 23, 59, 35, 500000, tzinfo=UTC)
+    # Send times are the comments' own (GQL's createdAt), not the file's start plus an offset.
+    assert c1.sent_at == datetime(2024, 2, 29, 23, 59, 35, 900000, tzinfo=UTC)
     assert [(e.emote_id, e.start, e.end) for e in c1.emotes] == [("25", 3, 7), ("25", 11, 15)]
     assert c1.badges == {"subscriber": "12"} and c1.user_login == "alice"
-    assert c2.sent_at == datetime(2024, 3, 1, 0, 0, 10, tzinfo=UTC) and c2.bits == 100
+    assert c2.sent_at == datetime(2024, 3, 1, 0, 0, 11, tzinfo=UTC) and c2.bits == 100
     assert c2.display_name == "ボブ" and c2.user_login == "bob_jp"
     assert c3.event_type == EventType.USERNOTICE and c3.notice_kind == "resub"
     assert c3.params["msg-param-cumulative-months"] == "3"
