@@ -403,9 +403,10 @@ def _pg_text(hour: datetime) -> str:
 
 _COLUMN_LIST = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
 # The row kept when an event came from several sources: the richest source, then the earliest.
-_SOURCE_RANK = sql.SQL("coalesce(({})::jsonb ->> source, '99')::int, sent_at").format(
+_SOURCE_ORDER = sql.SQL("coalesce(({})::jsonb ->> source, '99')::int").format(
     sql.Literal(json.dumps(SOURCE_PRIORITY))
 )
+_SOURCE_RANK = sql.SQL("{}, sent_at").format(_SOURCE_ORDER)
 _Rejects = list[tuple[LandingFile, Reject]]
 
 
@@ -542,14 +543,57 @@ _EDGE_COPIES = sql.SQL("""
 """).format(rank=_SOURCE_RANK)
 
 
+# One timeout, ban or clear seen by two sources (IRC's CLEARCHAT and EventSub's channel.moderate):
+# their ids hash each source's own clock, so they never share a key. Copies are actions of the
+# same kind on the same chatter within `MODERATION_COPY_SECONDS` from different sources; a BAN
+# that EventSub could not tell from a timeout (`kind_unknown`) matches either. The best source's
+# row stays, as for messages.
+MODERATION_COPY_SECONDS = 2
+_MODERATION_COPIES = sql.SQL("""
+    with actions as (
+        select tableoid, ctid, channel, event_id, event_type, source, sent_at, target_user_id,
+            target_user_login, params ->> 'kind_unknown' = 'true' as is_kind_unknown,
+            {rank_key} as source_rank
+        from raw.chat_events
+        where sent_at >= %(lo)s and sent_at < %(hi)s
+            and event_type in ('timeout', 'ban', 'clear')
+    ),
+
+    copies as (
+        select distinct copy.tableoid, copy.ctid, copy.sent_at
+        from actions as copy
+        inner join actions as kept
+            on copy.channel = kept.channel
+            and copy.source <> kept.source
+            and abs(extract(epoch from copy.sent_at - kept.sent_at)) <= %(seconds)s
+            and (copy.event_type = kept.event_type
+                 or (copy.event_type in ('timeout', 'ban') and kept.event_type in ('timeout', 'ban')
+                     and (copy.is_kind_unknown or kept.is_kind_unknown)))
+            and (copy.event_type = 'clear'
+                 or copy.target_user_id = kept.target_user_id
+                 or copy.target_user_login = kept.target_user_login)
+            and (kept.source_rank, kept.sent_at, kept.event_id)
+                < (copy.source_rank, copy.sent_at, copy.event_id)
+    )
+
+    delete from raw.chat_events as events using copies
+    where events.sent_at >= %(lo)s and events.sent_at < %(hi)s
+        and events.tableoid = copies.tableoid and events.ctid = copies.ctid
+    returning events.sent_at >= %(start)s and events.sent_at < %(end)s
+""").format(rank_key=_SOURCE_ORDER)
+
+
 def _drop_copies_across_edges(
     conn: psycopg.Connection, start: datetime, end: datetime
 ) -> tuple[int, int]:
     """Keep one copy of each message whose copies straddle the window's edges (the best, as
-    inside a window), wherever it lies; returns the copies dropped inside and outside the window.
+    inside a window), wherever it lies, and one of each moderation action two sources saw;
+    returns the copies dropped inside and outside the window.
     The rows are then the same whichever hours were loaded together, and in whatever order."""
-    params = {"start": start, "end": end, "lo": start - EDGE_MARGIN, "hi": end + EDGE_MARGIN}
+    params = {"start": start, "end": end, "lo": start - EDGE_MARGIN, "hi": end + EDGE_MARGIN,
+              "seconds": MODERATION_COPY_SECONDS}  # fmt: skip
     dropped = [inside for (inside,) in conn.execute(_EDGE_COPIES, params).fetchall()]
+    dropped += [inside for (inside,) in conn.execute(_MODERATION_COPIES, params).fetchall()]
     return sum(dropped), len(dropped) - sum(dropped)
 
 

@@ -361,3 +361,64 @@ def test_a_killed_parse_worker_fails_the_load_and_leaves_the_previous_rows(
         again = _load_everything(conn, files, parse_worker=True)  # and the retry is clean
     assert again == before
     assert not [p for p in multiprocessing.active_children() if p.name == "ingestion-parse-worker"]
+
+
+def test_a_moderation_action_seen_by_irc_and_eventsub_is_stored_once(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """IRC's CLEARCHAT and EventSub's channel.moderate stamp one timeout a millisecond apart with
+    ids from their own clocks: one row (IRC's), while other actions stay."""
+    import json
+
+    from ingestion.landing import landing_path
+
+    at = HOUR + timedelta(minutes=53, seconds=49, milliseconds=800)
+    ms = int(at.timestamp() * 1000)
+    irc = landing_path(tmp_path, "irc", "alpha", HOUR)
+    irc.parent.mkdir(parents=True, exist_ok=True)
+    irc.write_text(
+        f"@ban-duration=600;room-id=1;target-user-id=42;tmi-sent-ts={ms}"
+        " :tmi.twitch.tv CLEARCHAT #alpha :rude\n"
+        f"@room-id=1;tmi-sent-ts={ms + 1100} :tmi.twitch.tv CLEARCHAT #alpha\n"
+    )
+
+    def moderate(n: int, seconds: float, action: str, detail: dict | None) -> str:
+        stamp = (at + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+        event = {"broadcaster_user_id": "1", "broadcaster_user_login": "alpha",
+                 "moderator_user_login": "mod", "action": action, action: detail}  # fmt: skip
+        return json.dumps({
+            "metadata": {"message_id": f"n{n}", "message_type": "notification",
+                         "message_timestamp": stamp, "subscription_type": "channel.moderate",
+                         "subscription_version": "2"},
+            "payload": {"subscription": {"type": "channel.moderate"}, "event": event},
+        })  # fmt: skip
+
+    def timeout(user_id: str, login: str, seconds: float) -> dict:
+        expires = (at + timedelta(seconds=seconds + 600)).isoformat().replace("+00:00", "Z")
+        return {"user_id": user_id, "user_login": login, "user_name": login,
+                "expires_at": expires, "reason": ""}  # fmt: skip
+
+    eventsub = landing_path(tmp_path, "eventsub", "alpha", HOUR)
+    eventsub.parent.mkdir(parents=True, exist_ok=True)
+    eventsub.write_text("\n".join([
+        moderate(1, 0.002, "timeout", timeout("42", "rude", 0.002)),  # IRC's timeout
+        moderate(2, 1.101, "clear", None),  # IRC's clear
+        moderate(3, 0.5, "timeout", timeout("43", "other", 0.5)),  # another chatter
+        moderate(4, 60.0, "timeout", timeout("42", "rude", 60.0)),  # a second timeout
+    ]) + "\n")  # fmt: skip
+    stored = (
+        "select event_type, source, target_user_login from raw.chat_events"
+        " order by sent_at, event_type"
+    )
+    with psycopg.connect(migrated.libpq()) as conn:
+        result = load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT))
+        rows = conn.execute(stored).fetchall()
+        assert rows == [
+            ("timeout", "irc", "rude"),
+            ("timeout", "eventsub", "other"),
+            ("clear", "irc", None),
+            ("timeout", "eventsub", "rude"),
+        ]
+        assert result.duplicates == 2 and result.loaded == 4
+        load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT))
+        assert conn.execute(stored).fetchall() == rows  # a rerun stores the same rows
