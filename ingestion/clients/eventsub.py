@@ -512,7 +512,7 @@ def parse_eventsub_records(lines: Iterable[bytes]) -> Iterator[ChatEvent | Rejec
                 out = None
             else:
                 raise ValueError(f"unsupported subscription type {sub_type}")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             yield Reject(SOURCE, raw_bytes, f"{type(exc).__name__}: {exc}", line_no)
             continue
         if out is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,9 @@ class JustlogError(RuntimeError):
     """A log request failed for good; the message names the URL path and status."""
 
 
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
 def parse_timestamp(value: str | float | int) -> datetime:
     """RFC 3339 (`2019-09-15T00:00:00.501Z`) or unix seconds/milliseconds, as UTC."""
     if isinstance(value, int | float) or (isinstance(value, str) and value.lstrip("-").isdigit()):
@@ -43,10 +47,8 @@ def parse_timestamp(value: str | float | int) -> datetime:
             number /= 1000
         return utc_from_epoch(number)
     text = value.strip().replace("Z", "+00:00")
-    if "." in text:  # Python 3.11 takes at most 6 fraction digits; servers send up to 9
-        head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    # Python 3.11 takes at most 6 fraction digits; servers send up to 9 (before any offset).
+    text = _LONG_FRACTION.sub(r"\1", text)
     parsed = datetime.fromisoformat(text)
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 

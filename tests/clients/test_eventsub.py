@@ -175,6 +175,10 @@ def test_a_timestamp_beyond_any_calendar_is_rejected_not_raised(vectors: Path):
     out = parse([far, huge, good])
     assert [type(o).__name__ for o in out] == ["Reject", "Reject", "ChatEvent"]
     assert all("outside 1970" in o.reason for o in out[:2])  # type: ignore[union-attr]
+    # An RFC 3339 stamp at the calendar's edge overflows when moved to UTC: a reject too.
+    edge = json.loads(json.dumps(good))
+    edge["metadata"]["message_timestamp"] = "0001-01-01T00:00:00+01:00"
+    assert [type(o).__name__ for o in parse([edge, good])] == ["Reject", "ChatEvent"]
 
 
 async def test_websocket_session_reconnect_keepalive_and_dedup(

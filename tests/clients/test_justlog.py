@@ -84,3 +84,6 @@ def test_timestamp_styles():
     assert parse_timestamp("2019-09-15T00:00:00.501000000+00:00") == expected
     assert parse_timestamp(1568505600501) == expected
     assert parse_timestamp("1568505600") == expected.replace(microsecond=0)
+    # An offset after a long fraction: the fraction is cut, the offset kept.
+    assert parse_timestamp("2019-09-15T02:00:00.501000000+02:00") == expected
+    assert parse_timestamp("2019-09-15T02:00:00.501+02:00") == expected
