@@ -37,6 +37,7 @@ def environment() -> Environment:
     env.filters["num"] = fmt_num
     env.filters["pct"] = fmt_pct
     env.filters["ts"] = fmt_ts
+    env.filters["utc_date"] = lambda value: utc_text(value, "%Y-%m-%d")
     env.filters["dur"] = fmt_duration
     env.filters["secs"] = fmt_seconds
     env.tests["missing"] = _missing
@@ -66,12 +67,17 @@ def fmt_pct(value: Any, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{float(value) * 100:.{digits}f}%"
 
 
-def fmt_ts(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
+def utc_text(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware timestamp in UTC, formatted; "" when missing."""
     if _missing(value):
-        return "–"
+        return ""
     if isinstance(value, datetime) and value.tzinfo is not None:  # also pd.Timestamp; fast path
-        return value.astimezone(UTC).strftime(pattern) + " UTC"
-    return pd.Timestamp(value).tz_convert("UTC").strftime(pattern) + " UTC"
+        return value.astimezone(UTC).strftime(pattern)
+    return pd.Timestamp(value).tz_convert("UTC").strftime(pattern)
+
+
+def fmt_ts(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return utc_text(value, pattern) + " UTC" if not _missing(value) else "–"
 
 
 def fmt_seconds(value: Any) -> str:
@@ -97,7 +103,7 @@ def channel_slug(channel: str) -> str:
 
 
 def stream_slug(channel: str, started_at: Any) -> str:
-    return f"{channel_slug(channel)}-{fmt_ts(started_at, '%Y%m%d-%H%M').removesuffix(' UTC')}"
+    return f"{channel_slug(channel)}-{utc_text(started_at, '%Y%m%d-%H%M')}"
 
 
 def latest_stream_pages(streams: pd.DataFrame, per_channel: int) -> dict[str, str]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
-from reports.frames import records
+from reports.frames import top_rows_per_channel
 from reports.site import Site
 
 PROVIDERS = ("twitch", "bttv", "ffz", "7tv")
+BURST_ROWS = 50  # strongest bursts listed, overall and per channel
 
 
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
-    bursts = records(data.bursts.sort_values("burst_score", ascending=False))
+    bursts = top_rows_per_channel(data.bursts, "burst_score", BURST_ROWS)
     for row in bursts:
         row["href"] = site.stream_pages.get(str(row["stream_id"]))
     boards = [
@@ -24,8 +25,9 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         title="Emotes",
         filters={"channel": True, "dates": True},
         leaderboards=boards,
-        burst_rows=bursts[:50],
-        burst_total=len(bursts),
+        burst_rows=bursts,
+        rows_shown=BURST_ROWS,
+        burst_total=len(data.bursts),
         timeline_chart=charts.render(
             charts.emote_timeline(data.emote_timeline), "emote-timeline", timeseries=True
         ),

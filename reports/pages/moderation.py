@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from reports import charts
 from reports.data import ReportData
-from reports.frames import records
+from reports.frames import top_rows_per_channel
 from reports.site import Site
+
+RECENT_ROWS = 40  # latest actions listed, overall and per channel
 
 
 def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
@@ -22,7 +24,7 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
                 "median_duration": part["duration_seconds"].dropna().median(),
             }
         )
-    recent = records(events.sort_values("moderated_at", ascending=False).head(40))
+    recent = top_rows_per_channel(events, "moderated_at", RECENT_ROWS)
     site.write(
         "moderation.html",
         "moderation.html",
@@ -30,6 +32,7 @@ def build(site: Site, data: ReportData, colors: dict[str, str]) -> None:
         filters={"channel": True, "dates": True},
         summary=summary,
         recent=recent,
+        rows_shown=RECENT_ROWS,
         event_total=len(events),
         toxicity_chart=charts.render(
             charts.toxicity_trend(data.windows, colors), "toxicity", timeseries=True

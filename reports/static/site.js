@@ -78,8 +78,13 @@
         Plotly.relayout(el, range ? { "xaxis.range": range } : { "xaxis.autorange": true });
       }
     });
+    // Rows: the picked channel's (all it lists), else the overall top rows; within the dates.
     document.querySelectorAll("tr[data-channel]").forEach(function (row) {
-      row.hidden = state.channel !== "" && row.dataset.channel !== state.channel;
+      var date = row.dataset.date || "";
+      var shown = state.channel !== "" ? row.dataset.channel === state.channel
+                                       : !row.hasAttribute("data-overflow");
+      var inDates = !date || ((!state.from || date >= state.from) && (!state.to || date <= state.to));
+      row.hidden = !(shown && inDates);
     });
   }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,31 @@ def test_hostile_channel_and_message_render_as_text(built_site: Path, page) -> N
     bodies = page.locator(".messages .body").all_inner_texts()
     assert HOSTILE_MESSAGE in bodies
     assert page.locator(".messages img").count() == 0
+
+
+def test_table_rows_follow_the_channel_and_date_filters(
+    built_site: Path, report_warehouse, page
+) -> None:
+    """Every channel's latest actions are listed (not only the busiest channel's), and the date
+    inputs filter table rows as they do chart ranges."""
+    import psycopg
+
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        per_channel = dict(conn.execute(
+            "select channel, count(*) from marts.fct_moderation_events group by channel"
+        ).fetchall())  # fmt: skip
+        last = conn.execute("select max(moderated_at) from marts.fct_moderation_events").fetchone()
+    assert last is not None and len(per_channel) >= 2
+    rows = "[...document.querySelectorAll('tr[data-channel]')].filter(r => !r.hidden)"
+    page.goto((built_site / "moderation.html").as_uri())
+    _charts_drawn(page)
+    assert page.evaluate(f"{rows}.length") == min(40, sum(per_channel.values()))
+    for channel, count in per_channel.items():
+        page.select_option("select[data-filter=channel]", channel)
+        shown = page.evaluate(f"{rows}.map(r => r.dataset.channel)")
+        assert shown == [channel] * min(40, count), channel
+    page.select_option("select[data-filter=channel]", "")
+    after = (last[0] + timedelta(days=1)).strftime("%Y-%m-%d")
+    page.fill("input[data-filter=from]", after)
+    page.dispatch_event("input[data-filter=from]", "change")
+    assert page.evaluate(f"{rows}.length") == 0
