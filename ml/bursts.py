@@ -39,6 +39,7 @@ BURST_COLUMNS = [
     "channel",
     "emote",
     "started_at",
+    "fired_at",
     "ended_at",
     "peak_at",
     "peak_uses",
@@ -269,8 +270,9 @@ def detect_bursts(
     min_uses: int = 8,
     min_ratio: float = 3.0,
 ) -> pd.DataFrame:
-    """Detect emote bursts; returns the `BURST_COLUMNS` frame (UTC; `started_at` and `peak_at`
-    are minute starts, `ended_at` is the exclusive end: the last minute's start + 1 minute).
+    """Detect emote bursts; returns the `BURST_COLUMNS` frame (UTC; `started_at`, `fired_at` (the
+    first minute over the onset threshold: when the burst became known) and `peak_at` are minute
+    starts, `ended_at` is the exclusive end: the last minute's start + 1 minute).
 
     `emote_counts`: (channel, emote, minute_start, uses). `message_counts` (optional):
     (channel, minute_start, messages); it defines the active minutes and enables the share-based
@@ -393,12 +395,14 @@ def _scan(
             "minute": idx % n_min,
             "emote_i": idx // n_min,
             "uses": x.T.ravel()[idx],
+            "fires": on_f[idx],
             "expected": np.nan_to_num(expected.T.ravel()[idx]),
             "score": score.T.ravel()[idx],
         }
     )
     g = runs.groupby("run", sort=False)
     first = cast(pd.Series, g["minute"].min())
+    fired = cast(pd.Series, runs[runs["fires"]].groupby("run", sort=False)["minute"].min())
     last = cast(pd.Series, g["minute"].max())
     best = cast(pd.Series, g["score"].max())
     peak_row = runs.loc[g["uses"].idxmax()].set_index("run")
@@ -408,6 +412,7 @@ def _scan(
             "channel": channel,
             "emote": np.asarray(wide.columns)[peak_row["emote_i"].to_numpy()],
             "started_at": minutes[first.loc[peak_row.index].to_numpy()],
+            "fired_at": minutes[fired.loc[peak_row.index].to_numpy()],
             "ended_at": minutes[last.loc[peak_row.index].to_numpy()] + _MINUTE,
             "peak_at": minutes[peak_row["minute"].to_numpy()],
             "peak_uses": peak_row["uses"].astype(int).to_numpy(),

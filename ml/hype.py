@@ -31,7 +31,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
-MODEL_VERSION = "hype-1.2.0"
+MODEL_VERSION = "hype-1.3.0"
 WARMUP_MINUTES = 10
 HYPE_QUANTILE = 0.9
 LOOKBACK_MINUTES = 180
@@ -157,15 +157,18 @@ def _fill_minutes(per_min: pd.DataFrame) -> pd.DataFrame:
 
 
 def _active_bursts(per_min: pd.DataFrame, bursts: pd.DataFrame) -> np.ndarray:
+    """Bursts running at each minute, counted from when they became known (`fired_at`): the
+    minutes of a run before it fired are a burst only in hindsight, sometimes by the very next
+    minute, which is what the label is about."""
     # Minute-level interval expansion of bursts (few rows), then a hash join on the minute.
-    n = ((bursts["ended_at"] - bursts["started_at"]) // pd.Timedelta(minutes=1)).clip(lower=1)
+    n = ((bursts["ended_at"] - bursts["fired_at"]) // pd.Timedelta(minutes=1)).clip(lower=1)
     n = n.astype(int).to_numpy()
     idx = np.repeat(np.arange(len(bursts)), n)
     offs = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     expanded = pd.DataFrame(
         {
             "channel": bursts["channel"].to_numpy()[idx],
-            "minute_start": pd.DatetimeIndex(bursts["started_at"])[idx]
+            "minute_start": pd.DatetimeIndex(bursts["fired_at"])[idx]
             + pd.to_timedelta(offs, unit="min"),
         }
     )

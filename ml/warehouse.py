@@ -285,8 +285,9 @@ def _bursts_closed_in(conn: psycopg.Connection, start: datetime, end: datetime) 
     views = f"with views as ({_BURST_VIEW})"
     emote_counts = read_frame(conn, views + _BURST_EMOTES, params)
     message_counts = read_frame(conn, views + _BURST_MESSAGES, params)
-    columns = ["burst_id", "channel", "emote_code", "started_at", "ended_at", "peak_at",
-               "peak_uses", "baseline_uses", "score", "model_version", "closed_at"]  # fmt: skip
+    columns = ["burst_id", "channel", "emote_code", "started_at", "fired_at", "ended_at",
+               "peak_at", "peak_uses", "baseline_uses", "score", "model_version",
+               "closed_at"]  # fmt: skip
     if emote_counts.empty:
         return pd.DataFrame(columns=columns)
     emote_counts["uses"] = emote_counts["uses"].astype(int)
@@ -312,7 +313,7 @@ def _bursts_closed_in(conn: psycopg.Connection, start: datetime, end: datetime) 
     return pd.DataFrame({
         "burst_id": found["burst_id"], "channel": found["channel"],
         "emote_code": found["emote"], "started_at": found["started_at"],
-        "ended_at": found["ended_at"], "peak_at": found["peak_at"],
+        "fired_at": found["fired_at"], "ended_at": found["ended_at"], "peak_at": found["peak_at"],
         "peak_uses": found["peak_uses"].astype(int),
         "baseline_uses": found["baseline_uses"].astype(float),
         "score": found["score"].astype(float), "model_version": bursts.MODEL_VERSION,
@@ -436,7 +437,7 @@ def _hype_features(
         minutes = _within_grid_budget(minutes, channels, max_minutes)
     bursts = read_frame(
         conn,
-        "select channel, started_at, ended_at from ml.emote_bursts"
+        "select channel, fired_at, ended_at from ml.emote_bursts"
         " where ended_at > %s and started_at < %s"
         " and (%s::text[] is null or channel = any(%s::text[]))"
         " order by channel, started_at, ended_at",

@@ -157,3 +157,25 @@ def test_rule_baseline_scores_its_yes_no_prediction() -> None:
     expected = recall * precision + (1 - recall) * hype.mean()
     assert abs(result["pr_auc_rule"] - expected) < 1e-9
     assert result["pr_auc_rule"] < result["pr_auc_ranking"]
+
+
+def test_burst_active_counts_a_burst_from_when_it_fired() -> None:
+    """A run's first minutes are a burst only in hindsight: `burst_active` starts at the minute
+    the detector fired, so no minute's feature depends on the minute after it."""
+    import pandas as pd
+
+    from ml.bursts import detect_bursts
+    from ml.hype import _active_bursts
+
+    start = pd.Timestamp("2026-03-02 18:00", tz="UTC")
+    minutes = [start + pd.Timedelta(minutes=m) for m in range(60)]
+    # A ramp: 3 then 6 uses a minute rise over the baseline before 30 crosses the onset.
+    ramp = {40: 3, 41: 6, 42: 30, 43: 30}
+    uses = pd.DataFrame({"channel": "c", "emote": "Kappa", "minute_start": minutes,
+                         "uses": [ramp.get(m, 1) for m in range(60)]})  # fmt: skip
+    totals = pd.DataFrame({"channel": "c", "minute_start": minutes, "messages": 40})
+    (burst,) = detect_bursts(uses, totals).itertuples()
+    assert burst.started_at < burst.fired_at == start + pd.Timedelta(minutes=42)
+    per_min = pd.DataFrame({"channel": "c", "minute_start": minutes})
+    active = _active_bursts(per_min, detect_bursts(uses, totals))
+    assert [m for m in range(60) if active[m]] == list(range(42, 44))

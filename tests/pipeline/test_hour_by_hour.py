@@ -111,8 +111,9 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
         for at, line in _chat():
             writer.write("chan", at, line)
     # A burst from 10:50 to 11:05, seen to end at 11:05: the hour-11 bursts asset writes it.
-    burst = ("b-1", "chan", "Kappa", TEN + timedelta(minutes=50), ELEVEN + timedelta(minutes=5),
-             ELEVEN, 30, 1.0, 9.0, "bursts-test", ELEVEN + timedelta(minutes=5))  # fmt: skip
+    burst = ("b-1", "chan", "Kappa", TEN + timedelta(minutes=50), TEN + timedelta(minutes=52),
+             ELEVEN + timedelta(minutes=5), ELEVEN, 30, 1.0, 9.0, "bursts-test",
+             ELEVEN + timedelta(minutes=5))  # fmt: skip
 
     with psycopg.connect(migrated.libpq()) as conn:
         load_partition(conn, TEN, ELEVEN, files_for_window(tmp_path / "landing", TEN, ELEVEN))
@@ -124,9 +125,9 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
         noon = ELEVEN + timedelta(hours=1)
         load_partition(conn, ELEVEN, noon, files_for_window(tmp_path / "landing", ELEVEN, noon))
         conn.execute(
-            "insert into ml.emote_bursts (burst_id, channel, emote_code, started_at, ended_at,"
-            " peak_at, peak_uses, baseline_uses, score, model_version, closed_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", burst)  # fmt: skip
+            "insert into ml.emote_bursts (burst_id, channel, emote_code, started_at, fired_at,"
+            " ended_at, peak_at, peak_uses, baseline_uses, score, model_version, closed_at)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", burst)  # fmt: skip
         # Hour 11's hype run rewrites from 10:30, as the chat after 11:00 tells more about it.
         rewrite = [(m, 0.7 if m == 59 else 0.1, m == 59) for m in range(30, 60)]
         rewrite += [(m, 0.1, False if m < 119 else None) for m in range(60, 120)]
