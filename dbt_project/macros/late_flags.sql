@@ -11,6 +11,12 @@
     interval '10 minutes'
 {%- endmacro %}
 
+{#- How long after a message its deletion counts: an hour, so the hour it was sent in or the next
+    one holds the deletion, and hour-by-hour runs flag what a rebuild flags. -#}
+{% macro deletion_horizon() -%}
+    interval '1 hour'
+{%- endmacro %}
+
 {#- fct_chat_messages: deletions and author timeouts/bans in the window, for the hour before it. -#}
 {% macro flag_earlier_moderated_messages() -%}
     {%- if is_incremental() and var('window_start') is not none -%}
@@ -27,8 +33,11 @@
         revealed as (
             select
                 earlier.chat_event_key,
-                bool_or(later.event_type = 'delete' and later.target_message_id = earlier.event_id)
-                    as is_deleted,
+                bool_or(
+                    later.event_type = 'delete'
+                    and later.target_message_id = earlier.event_id
+                    and later.sent_at < earlier.sent_at + {{ deletion_horizon() }}
+                ) as is_deleted,
                 bool_or(
                     later.event_type in ('timeout', 'ban')
                     and later.target_user_login = earlier.user_login

@@ -56,6 +56,11 @@ def _chat() -> list[tuple[datetime, str]]:
         (timed_out_at, f"@ban-duration=600;room-id=7;target-user-id=1;"
                        f"tmi-sent-ts={_ms(timed_out_at)} :tmi.twitch.tv CLEARCHAT #chan :rude"),
     ]  # fmt: skip
+    # A deletion two hours after its message (filler f5, 10:05:05): too late to count, whichever
+    # way the hours are built.
+    too_late = ELEVEN + timedelta(hours=1, minutes=10)
+    tags = f"@login=filler5;room-id=;target-msg-id=f5;tmi-sent-ts={_ms(too_late)}"
+    lines.append((too_late, f"{tags} :tmi.twitch.tv CLEARMSG #chan :x"))
     return sorted(lines)
 
 
@@ -134,6 +139,9 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
         _write_hype(conn, TEN + timedelta(minutes=30), noon, rewrite)
         conn.commit()
         _dbt(migrated, tmp_path, "--vars", _window(ELEVEN))
+        one = noon + timedelta(hours=1)
+        load_partition(conn, noon, one, files_for_window(tmp_path / "landing", noon, one))
+        _dbt(migrated, tmp_path, "--vars", _window(noon))
         hourly = _marts(conn)
         conn.commit()  # end the read so the rebuild can replace the tables
         hype = {w[2]: (w[5], w[6]) for w in hourly[1] if w[1] == 60}

@@ -72,7 +72,8 @@ emote_counts as (
     group by chat_event_key
 ),
 
--- Deletions and moderation of the author that come after a message (looked up to an hour ahead).
+-- Deletions and moderation of the author that come after a message (looked up to an hour ahead:
+-- both horizons are at most an hour, so the next hour's post-hook sees the rest).
 later_moderation as (
     select
         channel,
@@ -94,6 +95,7 @@ deleted as (
             messages.channel = later_moderation.channel
             and later_moderation.event_type = 'delete'
             and messages.event_id = later_moderation.target_message_id
+            and later_moderation.sent_at < messages.sent_at + {{ deletion_horizon() }}
 ),
 
 moderated_authors as (
