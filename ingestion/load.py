@@ -544,43 +544,62 @@ _EDGE_COPIES = sql.SQL("""
 
 
 # One timeout, ban or clear seen by two sources (IRC's CLEARCHAT and EventSub's channel.moderate):
-# their ids hash each source's own clock, so they never share a key. Copies are actions of the
-# same kind on the same chatter within `MODERATION_COPY_SECONDS` from different sources; a BAN
-# that EventSub could not tell from a timeout (`kind_unknown`) matches either. The best source's
-# row stays, as for messages.
+# their ids hash each source's own clock, so they never share a key. A copy is an action of the
+# same kind on the same chatter from another source within `MODERATION_COPY_SECONDS`; a BAN that
+# EventSub could not tell from a timeout (`kind_unknown`) matches either. Each copy pairs with
+# one better row, nearest in time, and only mutually nearest pairs count, so two real actions
+# seconds apart are not taken for copies of one seen by a single other source. The better row:
+# a known kind, then the better source, as for messages.
 MODERATION_COPY_SECONDS = 2
 _MODERATION_COPIES = sql.SQL("""
     with actions as (
-        select tableoid, ctid, channel, event_id, event_type, source, sent_at, target_user_id,
-            target_user_login, params ->> 'kind_unknown' = 'true' as is_kind_unknown,
-            {rank_key} as source_rank
+        select tableoid, ctid, channel, event_id, event_type, source, sent_at,
+            coalesce(target_user_login, '') as target,
+            (params ->> 'kind_unknown' = 'true') is true as is_kind_unknown,
+            {source_order} as source_rank
         from raw.chat_events
         where sent_at >= %(lo)s and sent_at < %(hi)s
             and event_type in ('timeout', 'ban', 'clear')
     ),
 
-    copies as (
-        select distinct copy.tableoid, copy.ctid, copy.sent_at
+    pairs as (
+        select
+            copy.tableoid, copy.ctid, copy.sent_at, copy.source as copy_source,
+            copy.event_id, kept.tableoid as kept_tableoid, kept.ctid as kept_ctid,
+            kept.event_id as kept_event_id,
+            abs(extract(epoch from copy.sent_at - kept.sent_at)) as apart
         from actions as copy
         inner join actions as kept
             on copy.channel = kept.channel
+            and copy.target = kept.target
+            and kept.sent_at between copy.sent_at - make_interval(secs => %(seconds)s)
+                and copy.sent_at + make_interval(secs => %(seconds)s)
             and copy.source <> kept.source
-            and abs(extract(epoch from copy.sent_at - kept.sent_at)) <= %(seconds)s
             and (copy.event_type = kept.event_type
                  or (copy.event_type in ('timeout', 'ban') and kept.event_type in ('timeout', 'ban')
                      and (copy.is_kind_unknown or kept.is_kind_unknown)))
-            and (copy.event_type = 'clear'
-                 or copy.target_user_id = kept.target_user_id
-                 or copy.target_user_login = kept.target_user_login)
-            and (kept.source_rank, kept.sent_at, kept.event_id)
-                < (copy.source_rank, copy.sent_at, copy.event_id)
+            and (kept.is_kind_unknown, kept.source_rank, kept.sent_at, kept.event_id)
+                < (copy.is_kind_unknown, copy.source_rank, copy.sent_at, copy.event_id)
+    ),
+
+    mutual as (
+        select tableoid, ctid, sent_at
+        from (
+            select pairs.*,
+                row_number() over (partition by tableoid, ctid order by apart, kept_event_id)
+                    as kept_choice,
+                row_number() over (partition by kept_tableoid, kept_ctid, copy_source
+                                   order by apart, event_id) as copy_choice
+            from pairs
+        ) as ranked
+        where kept_choice = 1 and copy_choice = 1
     )
 
-    delete from raw.chat_events as events using copies
+    delete from raw.chat_events as events using mutual
     where events.sent_at >= %(lo)s and events.sent_at < %(hi)s
-        and events.tableoid = copies.tableoid and events.ctid = copies.ctid
+        and events.tableoid = mutual.tableoid and events.ctid = mutual.ctid
     returning events.sent_at >= %(start)s and events.sent_at < %(end)s
-""").format(rank_key=_SOURCE_ORDER)
+""").format(source_order=_SOURCE_ORDER)
 
 
 def _drop_copies_across_edges(

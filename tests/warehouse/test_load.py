@@ -380,6 +380,9 @@ def test_a_moderation_action_seen_by_irc_and_eventsub_is_stored_once(
         f"@ban-duration=600;room-id=1;target-user-id=42;tmi-sent-ts={ms}"
         " :tmi.twitch.tv CLEARCHAT #alpha :rude\n"
         f"@room-id=1;tmi-sent-ts={ms + 1100} :tmi.twitch.tv CLEARCHAT #alpha\n"
+        # IRC missed the second of two quick timeouts of `twice` (a reconnect).
+        f"@ban-duration=60;room-id=1;target-user-id=44;tmi-sent-ts={ms + 3000}"
+        " :tmi.twitch.tv CLEARCHAT #alpha :twice\n"
     )
 
     def moderate(n: int, seconds: float, action: str, detail: dict | None) -> str:
@@ -405,6 +408,8 @@ def test_a_moderation_action_seen_by_irc_and_eventsub_is_stored_once(
         moderate(2, 1.101, "clear", None),  # IRC's clear
         moderate(3, 0.5, "timeout", timeout("43", "other", 0.5)),  # another chatter
         moderate(4, 60.0, "timeout", timeout("42", "rude", 60.0)),  # a second timeout
+        moderate(5, 3.05, "timeout", timeout("44", "twice", 3.05)),  # IRC's
+        moderate(6, 4.6, "timeout", timeout("44", "twice", 4.6)),  # the one IRC missed
     ]) + "\n")  # fmt: skip
     stored = (
         "select event_type, source, target_user_login from raw.chat_events"
@@ -417,8 +422,44 @@ def test_a_moderation_action_seen_by_irc_and_eventsub_is_stored_once(
             ("timeout", "irc", "rude"),
             ("timeout", "eventsub", "other"),
             ("clear", "irc", None),
+            ("timeout", "irc", "twice"),
+            ("timeout", "eventsub", "twice"),
             ("timeout", "eventsub", "rude"),
         ]
-        assert result.duplicates == 2 and result.loaded == 4
+        assert result.duplicates == 3 and result.loaded == 6
         load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT))
         assert conn.execute(stored).fetchall() == rows  # a rerun stores the same rows
+
+
+def test_an_action_of_known_kind_outranks_eventsubs_kind_unknown_ban(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """Without moderator access EventSub sees a timeout as a BAN of unknown kind; a log line that
+    says "timed out for 10m0s" is the row kept, though its source ranks lower."""
+    import json
+
+    from ingestion.landing import landing_path
+
+    at = HOUR + timedelta(minutes=20, seconds=5, milliseconds=300)
+    log = landing_path(tmp_path, "text_log", "alpha", HOUR)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"[{at:%Y-%m-%d %H:%M:%S}] #alpha rude has been timed out for 10m0s\n")
+    eventsub = landing_path(tmp_path, "eventsub", "alpha", HOUR)
+    eventsub.parent.mkdir(parents=True, exist_ok=True)
+    event = {"broadcaster_user_id": "1", "broadcaster_user_login": "alpha",
+             "target_user_id": "42", "target_user_login": "rude",
+             "target_user_name": "rude"}  # fmt: skip
+    eventsub.write_text(json.dumps({
+        "metadata": {"message_id": "n1", "message_type": "notification",
+                     "message_timestamp": at.isoformat().replace("+00:00", "Z"),
+                     "subscription_type": "channel.chat.clear_user_messages",
+                     "subscription_version": "1"},
+        "payload": {"subscription": {"type": "channel.chat.clear_user_messages"},
+                    "event": event},
+    }) + "\n")  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT))
+        rows = conn.execute(
+            "select event_type, source, duration_seconds from raw.chat_events"
+        ).fetchall()
+    assert rows == [("timeout", "text_log", 600)]
