@@ -27,13 +27,23 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
+# Rows a filterable table ships at most, besides its overall top rows: with many channels each
+# gets fewer, so a page stays small.
+TABLE_ROW_BUDGET = 1000
+
+
 def top_rows_per_channel(df: pd.DataFrame, by: str, n: int) -> list[dict[str, Any]]:
-    """Each channel's first `n` rows by `by` (descending), in that order overall. Rows outside
-    the first `n` overall carry `overflow`: the page shows them only when their channel is
-    picked, so a quiet channel's table is not empty under a busy one's."""
+    """The overall first `n` rows by `by` (descending) and each channel's first ones (`n`, or
+    fewer when many channels share `TABLE_ROW_BUDGET`, at least 3), in that order. The page shows
+    the first `n` rows that pass its channel and date filters, so a quiet channel's table is not
+    empty under a busy one's; rows past the overall first `n` carry `beyond` (hidden at first)."""
     ordered = df.sort_values(by, ascending=False, kind="stable")
-    kept = ordered.groupby("channel", sort=False).head(n)
+    channels = max(int(ordered["channel"].nunique()), 1)
+    per_channel = min(n, max(3, TABLE_ROW_BUDGET // channels))
+    ranks = ordered.groupby("channel", sort=False).cumcount()
+    position = pd.Series(range(len(ordered)), index=ordered.index)
+    kept = ordered[(ranks < per_channel) | (position < n)]
     rows = records(kept)
-    for position, row in enumerate(rows):
-        row["overflow"] = position >= n
+    for index, row in enumerate(rows):
+        row["beyond"] = index >= n
     return rows

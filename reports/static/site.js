@@ -78,13 +78,18 @@
         Plotly.relayout(el, range ? { "xaxis.range": range } : { "xaxis.autorange": true });
       }
     });
-    // Rows: the picked channel's (all it lists), else the overall top rows; within the dates.
-    document.querySelectorAll("tr[data-channel]").forEach(function (row) {
-      var date = row.dataset.date || "";
-      var shown = state.channel !== "" ? row.dataset.channel === state.channel
-                                       : !row.hasAttribute("data-overflow");
-      var inDates = !date || ((!state.from || date >= state.from) && (!state.to || date <= state.to));
-      row.hidden = !(shown && inDates);
+    // Table rows of the picked channel within the dates; a table with data-limit shows the first
+    // that many rows passing (it ships more, so a filter still fills it).
+    document.querySelectorAll("table").forEach(function (table) {
+      var limit = table.dataset.limit ? Number(table.dataset.limit) : Infinity;
+      var shown = 0;
+      table.querySelectorAll("tr[data-channel]").forEach(function (row) {
+        var date = row.dataset.date || "";
+        var passes = (state.channel === "" || row.dataset.channel === state.channel) &&
+          (!date || ((!state.from || date >= state.from) && (!state.to || date <= state.to)));
+        row.hidden = !(passes && shown < limit);
+        if (!row.hidden) shown += 1;
+      });
     });
   }
 

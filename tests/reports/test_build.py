@@ -372,7 +372,7 @@ def test_top_rows_per_channel_keep_a_quiet_channel_under_a_busy_one() -> None:
     frame = pd.DataFrame({"channel": ["busy"] * 5 + ["quiet"] * 2,
                           "score": [9, 8, 7, 6, 5, 2, 1]})  # fmt: skip
     rows = top_rows_per_channel(frame, "score", 3)
-    assert [(r["channel"], r["score"], r["overflow"]) for r in rows] == [
+    assert [(r["channel"], r["score"], r["beyond"]) for r in rows] == [
         ("busy", 9, False), ("busy", 8, False), ("busy", 7, False),
         ("quiet", 2, True), ("quiet", 1, True),
     ]  # fmt: skip
