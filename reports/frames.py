@@ -38,12 +38,11 @@ def top_rows_per_channel(df: pd.DataFrame, by: str, n: int) -> list[dict[str, An
     the first `n` rows that pass its channel and date filters, so a quiet channel's table is not
     empty under a busy one's; rows past the overall first `n` carry `beyond` (hidden at first)."""
     ordered = df.sort_values(by, ascending=False, kind="stable")
-    channels = max(int(ordered["channel"].nunique()), 1)
+    channels = max(col(ordered, "channel").nunique(), 1)
     per_channel = min(n, max(3, TABLE_ROW_BUDGET // channels))
     ranks = ordered.groupby("channel", sort=False).cumcount()
     position = pd.Series(range(len(ordered)), index=ordered.index)
-    kept = ordered[(ranks < per_channel) | (position < n)]
-    rows = records(kept)
-    for index, row in enumerate(rows):
+    shipped = records(rows(ordered, (ranks < per_channel) | (position < n)))
+    for index, row in enumerate(shipped):
         row["beyond"] = index >= n
-    return rows
+    return shipped
