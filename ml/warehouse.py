@@ -256,9 +256,10 @@ _BURST_MESSAGES = """
 def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:
     """Bursts seen to end in [start, end), an hour at a time.
 
-    A burst is complete once a later minute with chat shows it over; the hour holding that
-    minute (`closed_at`) owns the row, so a burst across an hour boundary is written once, whole,
-    and a backfill writes exactly the rows of its hours run one by one.
+    A burst is complete once a later minute with chat shows it over, or once `SESSION_GAP` passed
+    without chat (the stream ended); the hour holding that minute (`closed_at`) owns the row, so a
+    burst across an hour boundary is written once, whole, and a backfill writes exactly the rows
+    of its hours run one by one.
     """
     from ml import bursts
 

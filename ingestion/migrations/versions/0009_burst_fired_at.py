@@ -3,7 +3,9 @@
 A burst's `started_at` is the first minute of its run, which is only known to be a burst once a
 later minute fires (crosses the onset threshold). Features that must use only what was known at
 a minute (hype's `burst_active`) count a burst from `fired_at`. Rows written before this
-revision get their peak minute, by which the burst had certainly fired.
+revision get their peak minute as the nearest stand-in (a burst usually fires at or before its
+peak); rerunning the bursts asset over recent weeks replaces them with detected values.
+`closed_at` may now also be the minute the session gap ran out without chat.
 
 Revision ID: 0009
 Revises: 0008
@@ -27,6 +29,9 @@ def upgrade() -> None:
             check (fired_at >= started_at and fired_at < ended_at);
         comment on column ml.emote_bursts.fired_at is
             'First minute of the burst that crossed the onset threshold: when it became known.';
+        comment on column ml.emote_bursts.closed_at is
+            'First minute with chat after the burst, or 30 minutes after it without chat (the'
+            ' stream ended): the hourly partition holding it owns the row.';
         """
     )
 
