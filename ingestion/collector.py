@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import ssl
 import sys
@@ -55,6 +56,10 @@ CHANNEL_COMMANDS = frozenset(
         "HOSTTARGET",
     }
 )
+
+
+# The channel a line names, for lines the tokenizer refuses (`PRIVMSG #chan :...`).
+_CHANNEL_OF_LINE = re.compile(r" (?:PRIVMSG|USERNOTICE|CLEARCHAT|CLEARMSG|NOTICE) #(\w{1,64})")
 
 
 class CollectorError(RuntimeError):
@@ -218,8 +223,14 @@ class Collector:
     def _land(self, line: str, received: datetime) -> None:
         try:
             msg = tokenize(line)
-        except IrcParseError:
-            log.warning("collector.unparsable_line", line=line[:200])
+        except IrcParseError as exc:
+            # Landed anyway under its channel (when it names one) and receive time, so the load
+            # quarantines it with the reason; logged without its text.
+            log.warning("collector.unparsable_line", reason=str(exc), length=len(line))
+            if named := _CHANNEL_OF_LINE.search(line):
+                stamped = f"{int(received.timestamp() * 1000)}\t{line}"
+                if self.sink.write(named.group(1).lower(), received, stamped):
+                    self.stats.lines_written += 1
             return
         if msg.command not in CHANNEL_COMMANDS or not msg.params or msg.params[0][:1] != "#":
             return

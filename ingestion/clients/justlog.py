@@ -204,8 +204,11 @@ class JustlogClient:
             log.warning("justlog.untimed_lines", channel=channel, count=len(result.untimed))
         if landing_root is not None:
             sink = LandingSink(landing_root, "irc", irc_dedup_key, batch_size=500)
+            # Lines without a send time land in the range's first hour, whose load quarantines
+            # them with the reason: nothing fetched is lost without a trace.
+            landing = [*result.lines_by_hour.items(), (start, result.untimed)]
             try:
-                for hour, hour_lines in result.lines_by_hour.items():
+                for hour, hour_lines in landing:
                     for line in hour_lines:
                         if sink.write(channel.lower(), hour, line):
                             result.landed += 1

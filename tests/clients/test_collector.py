@@ -207,3 +207,22 @@ async def test_sigkill_mid_stream_then_restart(tmp_path: Path, xqcow_lines):
     assert_exactly_once(final, xqcow_lines)
     counts = Counter(final)
     assert all(counts[line] == 1 for line in flushed)
+
+
+def test_a_line_the_tokenizer_refuses_is_landed_for_quarantine(tmp_path: Path) -> None:
+    """A channel line IRC tokenizing refuses (here a NUL byte) is kept, under its channel and
+    receive time, so the hour's load quarantines it with the reason instead of it vanishing."""
+    from datetime import UTC, datetime
+
+    from ingestion.collector import Collector
+    from ingestion.events import Reject
+    from ingestion.landing import landing_path
+
+    received = datetime(2026, 11, 24, 19, 5, tzinfo=UTC)
+    collector = Collector(["xqcow"], tmp_path)
+    collector._land("@id=x;tmi-sent-ts=1 :u!u@u PRIVMSG #xqcow :hi\x00there", received)
+    collector.sink.close()
+    assert collector.stats.lines_written == 1
+    landed_bytes = landing_path(tmp_path, "irc", "xqcow", received).read_bytes()
+    (item,) = list(parse_lines(landed_bytes.splitlines()))
+    assert isinstance(item, Reject) and item.reason

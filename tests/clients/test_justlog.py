@@ -87,3 +87,18 @@ def test_timestamp_styles():
     # An offset after a long fraction: the fraction is cut, the offset kept.
     assert parse_timestamp("2019-09-15T02:00:00.501000000+02:00") == expected
     assert parse_timestamp("2019-09-15T02:00:00.501+02:00") == expected
+
+
+async def test_lines_without_a_send_time_are_landed_for_quarantine(fake, tmp_path: Path):
+    """A log line without `tmi-sent-ts` cannot be placed in time: it lands in the range's first
+    hour, whose load quarantines it with the reason, instead of being dropped after a warning."""
+    from ingestion.events import Reject
+
+    untimed = "@id=u1;room-id=1 :u!u@u PRIVMSG #xqcow :no time on me"
+    fake.untimed = [untimed]
+    async with JustlogClient(fake.url) as client:
+        result = await client.fetch_hours("xqcow", H[1], H[2], landing_root=tmp_path)
+    assert result.untimed == [untimed] and result.landed == 1001
+    landed = landing_path(tmp_path, "irc", "xqcow", H[1]).read_bytes().splitlines()
+    rejects = [item for item in parse_lines(landed) if isinstance(item, Reject)]
+    assert len(rejects) == 1 and "tmi-sent-ts" in rejects[0].reason

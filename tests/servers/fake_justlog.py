@@ -44,6 +44,7 @@ class FakeJustlog:
     faults: list[int] = field(default_factory=list)
     stall: float = 0.0  # seconds the next request hangs (client timeout test)
     requests: list[str] = field(default_factory=list)
+    untimed: list[str] = field(default_factory=list)  # served with every log response
 
     def __post_init__(self) -> None:
         self.server.expect_request(re.compile(r"^/.*$")).respond_with_handler(self._handle)
@@ -86,6 +87,7 @@ class FakeJustlog:
             selected = [ln for ln in self.lines if (ts := line_time(ln)) and lo <= ts <= hi]
         else:
             return Response("not found", 404)
+        selected += self.untimed
         if not selected:
             return Response("no logs", 404)
         if "json" in request.args:
