@@ -13,11 +13,15 @@ import pandas as pd
 SESSION_GAP = timedelta(minutes=30)
 
 
-def starts_stream(minutes: pd.Index) -> np.ndarray:
-    """For sorted chat minutes: True where a minute starts a stream (the first, and each one
-    `SESSION_GAP` or more after the minute before it)."""
+def starts_stream(minutes: pd.Index | pd.Series, channels: pd.Series | None = None) -> np.ndarray:
+    """For chat minutes sorted in time (within each channel, with `channels`, sorted by channel):
+    True where a minute starts a stream (a channel's first, and each one `SESSION_GAP` or more
+    after the minute before it)."""
     breaks = np.ones(len(minutes), dtype=bool)
     if len(minutes) > 1:
         index = pd.DatetimeIndex(minutes)  # any resolution: compare durations, not integers
         breaks[1:] = np.asarray((index[1:] - index[:-1]) >= SESSION_GAP)
+        if channels is not None:
+            names = np.asarray(channels)
+            breaks[1:] |= names[1:] != names[:-1]
     return breaks

@@ -26,7 +26,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from ml.streams import SESSION_GAP
+from ml.streams import SESSION_GAP, starts_stream
 
 BATCH_SIZE = 50_000
 
@@ -327,14 +327,12 @@ MIN_HYPE_POSITIVES = 20
 
 
 def _sessions(minutes: pd.DataFrame) -> pd.Series:
-    """A stream id per active minute: chat split where two minutes with chat start SESSION_GAP or
-    more apart, as `int_stream_sessions` splits it (the hourly assets cannot wait for that daily
-    model)."""
+    """A stream id per active minute (`ml.streams`: the split `int_stream_sessions` makes)."""
     ordered = minutes.sort_values(["channel", "minute_start"])
-    gap = ordered.groupby("channel")["minute_start"].diff() >= SESSION_GAP
-    first = ordered.groupby("channel").cumcount() == 0
-    number = (gap | first).groupby(ordered["channel"]).cumsum()
-    return (ordered["channel"] + ":" + number.astype(str)).reindex(minutes.index)
+    channels = cast(pd.Series, ordered["channel"])
+    starts = starts_stream(cast(pd.Series, ordered["minute_start"]), channels)
+    number = pd.Series(starts, index=ordered.index).groupby(channels).cumsum()
+    return cast(pd.Series, (channels + ":" + number.astype(str)).reindex(minutes.index))
 
 
 def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime) -> WriteResult:

@@ -23,7 +23,7 @@ from reports.catalog import generate_catalog
 from reports.pages import about, channels, community, comparison, emotes, moderation, overview
 from reports.privacy import ChatterPrivacy
 from reports.queries import load_optouts, reporter_role
-from reports.site import Site, channel_slug, environment, latest_stream_pages
+from reports.site import Site, channel_slug, environment, latest_stream_pages, utc_text
 from twitch_warehouse.settings import Settings, get_settings
 
 __all__ = ["BuildResult", "build_site", "channel_slug"]
@@ -95,10 +95,7 @@ def _render(
     first, last = report.totals["first_seen_at"], report.totals["last_seen_at"]
     period = ("", "")
     if isinstance(first, datetime) and isinstance(last, datetime):
-        period = (
-            first.astimezone(UTC).strftime("%Y-%m-%d"),
-            last.astimezone(UTC).strftime("%Y-%m-%d"),
-        )
+        period = (utc_text(first, "%Y-%m-%d"), utc_text(last, "%Y-%m-%d"))
     if privacy.show_logins:
         note = "chatter logins shown; opted-out chatters removed"
     else:
