@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, LiteralString, TypedDict, cast
+from typing import Any, LiteralString, NamedTuple, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -259,18 +259,22 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
     A burst is complete once a later minute with chat shows it over, or once `SESSION_GAP` passed
     without chat (the stream ended); the hour holding that minute (`closed_at`) owns the row, so a
     burst across an hour boundary is written once, whole, and a backfill writes exactly the rows
-    of its hours run one by one.
+    of its hours run one by one. Bursts still running when an hour ends go to
+    `ml.emote_bursts_open` as of that hour, for the hour's hype run.
     """
     from ml import bursts
 
     began = time.perf_counter()
-    frames = [_bursts_closed_in(conn, hour, hour + timedelta(hours=1))
-              for hour in _hours(start, end)]  # fmt: skip
-    out = pd.concat(frames, ignore_index=True)
+    hours = [_bursts_of_hour(conn, hour) for hour in _hours(start, end)]
+    closed = pd.concat([hour.closed for hour in hours], ignore_index=True)
+    running = pd.concat([hour.running for hour in hours], ignore_index=True)
     with conn.transaction():
-        _replace(conn, "ml.emote_bursts", out, "closed_at >= %s and closed_at < %s", (start, end))
-    return WriteResult(len(out), time.perf_counter() - began, bursts.MODEL_VERSION,
-                       {"bursts": len(out)})  # fmt: skip
+        _replace(conn, "ml.emote_bursts", closed, "closed_at >= %s and closed_at < %s",
+                 (start, end))  # fmt: skip
+        _replace(conn, "ml.emote_bursts_open", running, "as_of_hour >= %s and as_of_hour < %s",
+                 (start, end))  # fmt: skip
+    return WriteResult(len(closed), time.perf_counter() - began, bursts.MODEL_VERSION,
+                       {"bursts": len(closed), "running_at_hour_end": len(running)})  # fmt: skip
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:
@@ -278,24 +282,37 @@ def _hours(start: datetime, end: datetime) -> list[datetime]:
     return [start + timedelta(hours=h) for h in range((end - start) // timedelta(hours=1))]
 
 
-def _bursts_closed_in(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.DataFrame:
+class _HourBursts(NamedTuple):
+    closed: pd.DataFrame  # over by the hour's end, owned by the hour that saw them end
+    running: pd.DataFrame  # still running at the hour's end, as they stand then
+
+
+_CLOSED_COLUMNS = ["burst_id", "channel", "emote_code", "started_at", "fired_at", "ended_at",
+                   "peak_at", "peak_uses", "baseline_uses", "score", "model_version",
+                   "closed_at"]  # fmt: skip
+_RUNNING_COLUMNS = ["as_of_hour", "burst_id", "channel", "emote_code", "started_at", "fired_at",
+                    "seen_until", "peak_at", "peak_uses", "baseline_uses", "score",
+                    "model_version"]  # fmt: skip
+
+
+def _bursts_of_hour(conn: psycopg.Connection, start: datetime) -> _HourBursts:
     from ml import bursts
 
+    end = start + timedelta(hours=1)
     params = {"start": start, "end": end, "limit": start - BURST_LOOKBACK_LIMIT,
               "minutes": BURST_LOOKBACK_MINUTES}  # fmt: skip
     views = f"with views as ({_BURST_VIEW})"
     emote_counts = read_frame(conn, views + _BURST_EMOTES, params)
     message_counts = read_frame(conn, views + _BURST_MESSAGES, params)
-    columns = ["burst_id", "channel", "emote_code", "started_at", "fired_at", "ended_at",
-               "peak_at", "peak_uses", "baseline_uses", "score", "model_version",
-               "closed_at"]  # fmt: skip
+    none = _HourBursts(pd.DataFrame(columns=_CLOSED_COLUMNS),
+                       pd.DataFrame(columns=_RUNNING_COLUMNS))  # fmt: skip
     if emote_counts.empty:
-        return pd.DataFrame(columns=columns)
+        return none
     emote_counts["uses"] = emote_counts["uses"].astype(int)
     message_counts["messages"] = message_counts["messages"].astype(int)
     found = bursts.detect_bursts(emote_counts, message_counts)
     if found.empty:
-        return pd.DataFrame(columns=columns)
+        return none
     # Over at the first minute with chat after the burst's last minute, or once the session gap
     # passed without chat (the stream ended): whichever comes first.
     last_minute = found["ended_at"] - pd.Timedelta(minutes=1)
@@ -309,17 +326,28 @@ def _bursts_closed_in(conn: psycopg.Connection, start: datetime, end: datetime) 
                               index=rows.index, dtype="datetime64[ns, UTC]")  # fmt: skip
         gap_passed = closed_at[rows.index]
         closed_at[rows.index] = next_chat.where(next_chat < gap_passed, gap_passed)
-    owned = closed_at.notna() & (closed_at >= pd.Timestamp(start)) & (closed_at < pd.Timestamp(end))
-    found = found[owned]
-    return pd.DataFrame({
-        "burst_id": found["burst_id"], "channel": found["channel"],
-        "emote_code": found["emote"], "started_at": found["started_at"],
-        "fired_at": found["fired_at"], "ended_at": found["ended_at"], "peak_at": found["peak_at"],
-        "peak_uses": found["peak_uses"].astype(int),
-        "baseline_uses": found["baseline_uses"].astype(float),
-        "score": found["score"].astype(float), "model_version": bursts.MODEL_VERSION,
-        "closed_at": closed_at[owned],
-    }, columns=columns)  # fmt: skip
+    # Chat is read up to the hour's end, so a burst not yet over there is still running.
+    running = cast(pd.Series, closed_at >= pd.Timestamp(end))
+    owned = cast(pd.Series, ~running & (closed_at >= pd.Timestamp(start)))
+
+    def values(mask: pd.Series, **extra: Any) -> dict[str, Any]:
+        part = found[mask]
+        return {
+            "burst_id": part["burst_id"], "channel": part["channel"],
+            "emote_code": part["emote"], "started_at": part["started_at"],
+            "fired_at": part["fired_at"], "peak_at": part["peak_at"],
+            "peak_uses": part["peak_uses"].astype(int),
+            "baseline_uses": part["baseline_uses"].astype(float),
+            "score": part["score"].astype(float), "model_version": bursts.MODEL_VERSION,
+            **extra,
+        }  # fmt: skip
+
+    return _HourBursts(
+        pd.DataFrame(values(owned, ended_at=found.loc[owned, "ended_at"],
+                            closed_at=closed_at[owned]), columns=_CLOSED_COLUMNS),
+        pd.DataFrame(values(running, seen_until=found.loc[running, "ended_at"], as_of_hour=start),
+                     columns=_RUNNING_COLUMNS),
+    )  # fmt: skip
 
 
 HYPE_HISTORY = timedelta(days=28)
@@ -434,13 +462,22 @@ def _hype_features(
     minutes["stream_id"] = _sessions(minutes)
     if max_minutes is not None and channels is not None:
         minutes = _within_grid_budget(minutes, channels, max_minutes)
+    # Finished bursts, and those still running when the window's last hour ended: an hour run
+    # before the next one sees a burst that outlasts it, as a backfill does.
+    last_hour = (pd.Timestamp(end) - pd.Timedelta(microseconds=1)).floor("h")
     bursts = read_frame(
         conn,
         "select channel, fired_at, ended_at from ml.emote_bursts"
-        " where ended_at > %s and started_at < %s"
-        " and (%s::text[] is null or channel = any(%s::text[]))"
-        " order by channel, started_at, ended_at",
-        (read_from, end, only, only),
+        " where ended_at > %(from)s and started_at < %(to)s"
+        " and (%(only)s::text[] is null or channel = any(%(only)s::text[]))"
+        " union all"
+        " select channel, fired_at, seen_until from ml.emote_bursts_open as running"
+        " where as_of_hour = %(last_hour)s and seen_until > %(from)s and started_at < %(to)s"
+        " and (%(only)s::text[] is null or channel = any(%(only)s::text[]))"
+        " and not exists (select from ml.emote_bursts as done"
+        "                 where done.burst_id = running.burst_id)"
+        " order by 1, 2, 3",
+        {"from": read_from, "to": end, "only": only, "last_hour": last_hour.to_pydatetime()},
     )
     per_min = hype._fill_minutes(minutes)
     per_min["burst_active"] = 0

@@ -86,7 +86,8 @@ emote_bursts = hourly_ml_asset(
     "emote_bursts",
     [["intermediate", "int_emote_occurrences"], ["intermediate", "int_chat_window_activity"]],
     "Emote bursts seen to end in the hour, against a rolling baseline of the channel's previous"
-    " 30 active minutes.",
+    " 30 active minutes; bursts still running at the hour's end are kept as of the hour"
+    " (ml.emote_bursts_open) for that hour's hype.",
     ml_io.detect_bursts_window,
 )  # fmt: skip
 hype_predictions = hourly_ml_asset(

@@ -254,3 +254,50 @@ def test_the_marts_refresh_the_span_an_hour_rewrites() -> None:
     span = re.search(r"macro hype_rewrite_span\(\) -%\}\s*interval '(\d+) minutes'",
                      macros.read_text())  # fmt: skip
     assert span is not None and timedelta(minutes=int(span.group(1))) == SESSION_GAP
+
+
+def test_a_burst_still_running_at_the_hours_end_counts_in_that_hours_features(
+    migrated: PgUrl,
+) -> None:
+    """An emote surges for an hour from 10:15, growing fast enough to stay a burst. Hour 10's
+    bursts run cannot finish it, yet hour 10's hype features count it from when it fired, as
+    they do once later hours finish it and as a backfill does."""
+    from ml.warehouse import _hype_features, detect_bursts_window
+
+    first, ten, eleven, last = (WEEK + timedelta(hours=h) for h in (8, 10, 11, 13))
+    surge = (ten + timedelta(minutes=15), eleven + timedelta(minutes=15))
+    minutes = pd.date_range(first, last, freq="min", inclusive="left")
+    uses = [int(10 * 1.1 ** ((m - surge[0]) / timedelta(minutes=1)))
+            if surge[0] <= m < surge[1] else 1 for m in minutes]  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, pd.DataFrame({
+            "channel": "chan", "minute_start": minutes, "messages": [5000 + u for u in uses],
+            "chatters": 900, "emote_messages": uses,
+        }))  # fmt: skip
+        conn.execute("create table intermediate.int_emote_occurrences (channel text,"
+                     " emote_code text, sent_at timestamptz)")  # fmt: skip
+        with conn.cursor().copy("copy intermediate.int_emote_occurrences from stdin") as copy:
+            for minute, count in zip(minutes, uses, strict=True):
+                for _ in range(count):
+                    copy.write_row(("chan", "Kappa", minute.to_pydatetime()))
+        for hour in pd.date_range(first, eleven, freq="h", inclusive="left"):
+            detect_bursts_window(conn, hour.to_pydatetime(), (hour + timedelta(hours=1)))
+        conn.commit()
+
+        def active() -> list[pd.Timestamp]:
+            features = _hype_features(conn, ten, eleven)
+            return list(features.loc[features["burst_active"] > 0, "minute_start"])
+
+        hour_by_hour = active()
+        assert hour_by_hour == list(pd.date_range(surge[0], eleven, freq="min", inclusive="left"))
+        for hour in (eleven, eleven + timedelta(hours=1)):
+            detect_bursts_window(conn, hour, hour + timedelta(hours=1))
+        conn.commit()
+        assert conn.execute("select started_at, ended_at from ml.emote_bursts").fetchall() == [
+            surge
+        ]
+        assert active() == hour_by_hour
+        conn.execute("delete from ml.emote_bursts; delete from ml.emote_bursts_open")
+        detect_bursts_window(conn, first, last)
+        conn.commit()
+        assert active() == hour_by_hour
