@@ -69,6 +69,28 @@ def _delete(
     conn.execute(statement + sql.SQL(where), params)
 
 
+def _clear_message_window(
+    conn: psycopg.Connection, table: str, start: datetime, end: datetime
+) -> None:
+    """Delete a per-message table's [start, end), and the rows a neighbouring hour holds for a
+    message now in it: a load keeps the best of a message's copies, which may sit across the
+    hour's edge from the copy an earlier run scored (`ingestion.load.EDGE_MARGIN` apart)."""
+    from ingestion.load import EDGE_MARGIN
+
+    _delete(conn, table, "sent_at >= %s and sent_at < %s", (start, end))
+    schema, name = table.split(".")
+    conn.execute(
+        sql.SQL("""
+            delete from {}.{} as scored using staging.stg_raw__chat_events as events
+            where events.sent_at >= %(start)s and events.sent_at < %(end)s
+                and events.event_type = 'message'
+                and scored.sent_at >= %(lo)s and scored.sent_at < %(hi)s
+                and scored.channel = events.channel and scored.event_id = events.event_id
+        """).format(sql.Identifier(schema), sql.Identifier(name)),
+        {"start": start, "end": end, "lo": start - EDGE_MARGIN, "hi": end + EDGE_MARGIN},
+    )
+
+
 def _replace(
     conn: psycopg.Connection,
     table: str,
@@ -155,7 +177,7 @@ def score_messages_window(
     result = WriteResult(model_version=model_version)
     names = ["channel", "event_id", "sent_at", *columns, "model_version"]
     with conn.transaction():
-        _delete(conn, table, "sent_at >= %s and sent_at < %s", (start, end))
+        _clear_message_window(conn, table, start, end)
         with conn.cursor(name=f"read_{table.replace('.', '_')}") as read:
             read.itersize = BATCH_SIZE
             read.execute(
@@ -792,8 +814,7 @@ def score_moderation_window(
     stored = StoredModerationModel(None, [], fitted_now=False)
     week: datetime | None = None
     with conn.transaction():
-        _delete(conn, "ml.message_moderation_risk", "sent_at >= %s and sent_at < %s",
-                (start, end))  # fmt: skip
+        _clear_message_window(conn, "ml.message_moderation_risk", start, end)
         # An hour at a time, only hours with chat: a backfill of sparse years holds one hour of
         # chat in memory and neither reads nor fits anything for empty weeks.
         for (hour,) in conn.execute(_MODERATION_CHAT_HOURS, (start, start, end)).fetchall():

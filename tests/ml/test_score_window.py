@@ -71,3 +71,32 @@ def test_scored_batches_keep_order_and_rows(monkeypatch: pytest.MonkeyPatch) -> 
     out = list(warehouse._scored_batches(iter(batches), warehouse.sentiment_rows))
     assert [rows for rows, _ in out] == batches
     assert [scored for _, scored in out] == direct
+
+
+@pytest.mark.parametrize(
+    ("writer", "table"),
+    [
+        (warehouse.score_sentiment_window, "ml.message_sentiment"),
+        (warehouse.score_toxicity_window, "ml.message_toxicity"),
+    ],
+)
+def test_a_message_whose_kept_copy_moved_hours_is_scored_where_it_now_is(
+    migrated: PgUrl, writer, table: str
+) -> None:
+    """Hour 10 scored a message's copy stamped 10:59:59.9; loading hour 11 kept a better copy
+    stamped 11:00:00.1 and dropped the first. Hour 11's scores replace the stale row instead
+    of failing on its key, and so does a rerun."""
+    end, later = START + timedelta(hours=1), START + timedelta(hours=2)
+    with psycopg.connect(migrated.libpq()) as conn:
+        _staging(conn, 0)
+        moved = ("chan0", "m1", "KEKW", "message")
+        rows = "insert into staging.stg_raw__chat_events values (%s, %s, %s, %s, %s)"
+        conn.execute(rows, (*moved[:2], end - timedelta(milliseconds=100), *moved[2:]))
+        writer(conn, START, end)
+        conn.execute("delete from staging.stg_raw__chat_events")
+        conn.execute(rows, (*moved[:2], end + timedelta(milliseconds=100), *moved[2:]))
+        for _ in range(2):
+            writer(conn, end, later)
+            conn.commit()
+            stored = conn.execute(f"select event_id, sent_at from {table}").fetchall()
+            assert stored == [("m1", end + timedelta(milliseconds=100))]
