@@ -73,6 +73,8 @@ class LoadResult:
     rejects_by_reason: Counter[str] = field(default_factory=Counter)
     events_by_type: dict[str, int] = field(default_factory=dict)
     files_per_hour: Counter[datetime] = field(default_factory=Counter)
+    # Built hours outside the window that lost a worse copy of an event kept in the window.
+    neighbour_hours_changed: list[datetime] = field(default_factory=list)
 
     @property
     def reject_ratio(self) -> float:
@@ -539,7 +541,7 @@ _EDGE_COPIES = sql.SQL("""
     where events.sent_at >= %(lo)s and events.sent_at < %(hi)s
         and events.tableoid = ranked.tableoid and events.ctid = ranked.ctid
         and ranked.kept_rank > 1
-    returning events.sent_at >= %(start)s and events.sent_at < %(end)s
+    returning events.sent_at
 """).format(rank=_SOURCE_RANK)
 
 
@@ -598,22 +600,44 @@ _MODERATION_COPIES = sql.SQL("""
     delete from raw.chat_events as events using mutual
     where events.sent_at >= %(lo)s and events.sent_at < %(hi)s
         and events.tableoid = mutual.tableoid and events.ctid = mutual.ctid
-    returning events.sent_at >= %(start)s and events.sent_at < %(end)s
+    returning events.sent_at
 """).format(source_order=_SOURCE_ORDER)
 
 
 def _drop_copies_across_edges(
     conn: psycopg.Connection, start: datetime, end: datetime
-) -> tuple[int, int]:
+) -> tuple[int, Counter[datetime]]:
     """Keep one copy of each message whose copies straddle the window's edges (the best, as
     inside a window), wherever it lies, and one of each moderation action two sources saw;
-    returns the copies dropped inside and outside the window.
+    returns the copies dropped inside the window and, per neighbouring hour, outside it.
     The rows are then the same whichever hours were loaded together, and in whatever order."""
     params = {"start": start, "end": end, "lo": start - EDGE_MARGIN, "hi": end + EDGE_MARGIN,
               "seconds": MODERATION_COPY_SECONDS}  # fmt: skip
-    dropped = [inside for (inside,) in conn.execute(_EDGE_COPIES, params).fetchall()]
-    dropped += [inside for (inside,) in conn.execute(_MODERATION_COPIES, params).fetchall()]
-    return sum(dropped), len(dropped) - sum(dropped)
+    dropped = [at for (at,) in conn.execute(_EDGE_COPIES, params).fetchall()]
+    dropped += [at for (at,) in conn.execute(_MODERATION_COPIES, params).fetchall()]
+    outside = Counter(
+        at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        for at in dropped if not start <= at < end
+    )  # fmt: skip
+    return len(dropped) - outside.total(), outside
+
+
+def _mark_changed_neighbours(conn: psycopg.Connection, hours: Iterable[datetime]) -> None:
+    """Note the built hours whose rows this load changed: the marts and scores built from
+    them are stale until the hour is loaded again (`stale_neighbour_hours`)."""
+    conn.execute(
+        "update raw.partition_loads set changed_by_neighbour_at = now()"
+        " where partition_start = any(%s)", (list(hours),),
+    )  # fmt: skip
+
+
+def stale_neighbour_hours(conn: psycopg.Connection) -> list[tuple[datetime, datetime]]:
+    """(hour, when it was changed) for hours whose rows a neighbouring hour's load changed after
+    they were built, oldest first; loading the hour again clears its note."""
+    return [(hour, at) for hour, at in conn.execute(
+        "select partition_start, changed_by_neighbour_at from raw.partition_loads"
+        " where changed_by_neighbour_at is not null order by partition_start"
+    ).fetchall()]  # fmt: skip
 
 
 def load_partition(
@@ -659,7 +683,8 @@ def load_partition(
             result, rejects = _copy_through_staging(conn, start, end, stream)
         inside, outside = _drop_copies_across_edges(conn, start, end)
         result.loaded -= inside
-        result.duplicates += inside + outside
+        result.duplicates += inside + outside.total()
+        result.neighbour_hours_changed = sorted(outside)
         # Rejects of landing files belong to their hour; `import` rejects (never landed) stay.
         conn.execute(
             "delete from raw.quarantine where partition_start >= %s and partition_start < %s"
@@ -682,6 +707,7 @@ def load_partition(
         _record_loads(
             conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour
         )  # fmt: skip
+        _mark_changed_neighbours(conn, outside)
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
         for day in days:
             conn.execute(

@@ -55,6 +55,33 @@ def run_daily(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProc
     )
 
 
+def run_stale_neighbours(
+    *, bulk: bool = False, instance: dg.DagsterInstance | None = None
+) -> list[datetime]:
+    """Run again each hour a load changed outside its window, as the sensor would; returns them.
+
+    `bulk`: through `run_hours_bulk` instead of Dagster runs (as the import that caused it).
+    """
+    from ingestion.load import stale_neighbour_hours
+    from twitch_warehouse.db import connect, warehouse_url
+    from twitch_warehouse.settings import get_settings
+
+    url = warehouse_url(get_settings())
+    done: list[datetime] = []
+    # A rerun keeps what it loads (the better copy is already elsewhere): one pass settles it,
+    # the second only confirms.
+    for _ in range(2):
+        with connect(url) as conn:
+            stale = [hour for hour, _ in stale_neighbour_hours(conn)]
+        for hour in stale:
+            if bulk:
+                run_hours_bulk(hour, hour + timedelta(hours=1))
+            else:
+                run_hours(hour, hour + timedelta(hours=1), instance=instance)
+        done += stale
+    return done
+
+
 # A Dagster run records a planned event per asset and partition: fine for days, far too slow
 # for a sparse multi-year import (60k hourly partitions x 16 assets).
 MAX_DAGSTER_RANGE = timedelta(days=7)

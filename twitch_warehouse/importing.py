@@ -94,14 +94,26 @@ def import_and_materialize(
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)
-        from orchestration.runner import MAX_DAGSTER_RANGE, run_daily, run_hours, run_hours_bulk
+        from orchestration.runner import (
+            MAX_DAGSTER_RANGE,
+            run_daily,
+            run_hours,
+            run_hours_bulk,
+            run_stale_neighbours,
+        )
 
-        if last - first <= MAX_DAGSTER_RANGE:
+        bulk = last - first > MAX_DAGSTER_RANGE
+        if not bulk:
             with console.status("Dagster: hourly_chat over the imported range (one run)…"):
                 run_hours(first, last)
         else:
             with console.status("Loading the whole range in one pass (the hourly assets' code)…"):
                 run_hours_bulk(first, last)
+        with console.status("Hours beside the range whose copies of a message moved into it…"):
+            rerun = run_stale_neighbours(bulk=bulk)
+        if rerun:
+            console.print(f"Ran {len(rerun)} neighbouring hour(s) again: the import kept a better"
+                          " copy of some of their messages.")  # fmt: skip
         with console.status("Dagster: daily_report…"):
             run_daily()
         console.print(

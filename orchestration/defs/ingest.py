@@ -61,6 +61,10 @@ def raw_chat_events(
             "landing_files": result.files,
             "rows_loaded": dg.MetadataValue.int(result.loaded),
             "duplicates_dropped": result.duplicates,
+            # Hours beside the window that lost a worse copy of a message: the sensor reruns them.
+            "neighbour_hours_changed": dg.MetadataValue.json(
+                [hour.isoformat() for hour in result.neighbour_hours_changed]
+            ),
             "rejects": result.rejects,
             "reject_ratio": dg.MetadataValue.float(ratio),
             "events_by_type": dg.MetadataValue.json(result.events_by_type),

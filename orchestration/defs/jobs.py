@@ -1,7 +1,11 @@
-"""Jobs and schedules: hourly chat through the hourly marts; daily stream models and report."""
+"""Jobs, schedules and sensors: hourly chat through the hourly marts; daily stream models and
+report; hours run again when a neighbouring hour's load changed them."""
+
+from collections.abc import Iterator
 
 import dagster as dg
 
+from ingestion.load import stale_neighbour_hours
 from orchestration.defs.dbt_models import (
     dbt_daily_intermediate,
     dbt_daily_marts,
@@ -11,6 +15,7 @@ from orchestration.defs.dbt_models import (
 )
 from orchestration.partitions import hourly_partitions
 from orchestration.policy import RETRY_POLICY
+from orchestration.resources import WarehouseResource
 
 hourly_chat_job = dg.define_asset_job(
     "hourly_chat",
@@ -47,7 +52,9 @@ catalogs_schedule = dg.ScheduleDefinition(
 )
 
 # Closed hours are loaded five minutes after they end.
-hourly_chat_schedule = dg.build_schedule_from_partitioned_job(hourly_chat_job, minute_of_hour=5)
+hourly_chat_schedule = dg.build_schedule_from_partitioned_job(
+    hourly_chat_job, minute_of_hour=5, default_status=dg.DefaultScheduleStatus.RUNNING
+)
 
 daily_report_schedule = dg.ScheduleDefinition(
     job=daily_report_job,
@@ -55,3 +62,24 @@ daily_report_schedule = dg.ScheduleDefinition(
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+@dg.sensor(
+    job=hourly_chat_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs an hour again when a neighbouring hour's load deleted a worse copy of an"
+    " event from it after it was built (copies of one message either side of the hour's edge).",
+)
+def stale_neighbour_hours_sensor(
+    warehouse: WarehouseResource,
+) -> Iterator[dg.RunRequest | dg.SkipReason]:
+    with warehouse.connect() as conn:
+        stale = stale_neighbour_hours(conn)
+    if not stale:
+        yield dg.SkipReason("no hour was changed by a neighbouring hour's load")
+    for hour, changed_at in stale:
+        key = hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
+        # One run per change: a failed run is not retried until the hour changes again.
+        yield dg.RunRequest(partition_key=key, run_key=f"{key}@{changed_at.isoformat()}",
+                            tags={"trigger": "changed_by_neighbour"})  # fmt: skip

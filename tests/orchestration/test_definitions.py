@@ -55,6 +55,20 @@ def test_schedules_cover_hourly_chat_daily_report_and_catalogs() -> None:
     }
 
 
+def test_schedules_and_sensors_run_whenever_the_daemon_does() -> None:
+    """A schedule left stopped by default would publish a daily report of chat never loaded."""
+    running = dg.DefaultScheduleStatus.RUNNING
+    assert {s.name: s.default_status for s in defs().schedules or []} == {  # type: ignore[union-attr]
+        "hourly_chat_schedule": running,
+        "daily_report_schedule": running,
+        "emote_catalogs_schedule": running,
+    }
+    sensors = {s.name: (s.default_status, s.job_name) for s in defs().sensors or []}  # type: ignore[union-attr]
+    assert sensors == {
+        "stale_neighbour_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat")
+    }
+
+
 def test_twitch_secrets_reach_dagster_only_as_environment_variable_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -99,6 +99,45 @@ def test_copies_either_side_of_an_hour_are_stored_once_whatever_the_run(
             assert conn.execute(stored).fetchall() == [("irc", h13 - timedelta(milliseconds=100))]
 
 
+def test_an_hour_that_lost_a_copy_to_its_neighbour_is_noted_until_loaded_again(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """A VOD export stamps a message 12:59:59.9, IRC 13:00:00.1. Loading 13:00 after 12:00 keeps
+    the IRC copy and deletes the other from the built hour 12, which is noted as stale until it
+    is loaded again; loading both at once, or 12:00 again, notes nothing."""
+    from ingestion.landing import landing_path
+    from ingestion.load import stale_neighbour_hours
+
+    h12, h13 = HOUR - timedelta(hours=6), HOUR - timedelta(hours=5)
+    h14 = h13 + timedelta(hours=1)
+    gql = landing_path(tmp_path, "gql", "alpha", h12)
+    gql.parent.mkdir(parents=True, exist_ok=True)
+    created = (h13 - timedelta(milliseconds=100)).isoformat().replace("+00:00", "Z")
+    gql.write_text(
+        '{"_import":{"channel":"alpha"},"record":{"id":"m1","createdAt":"' + created + '",'
+        '"message":{"body":"hello","fragments":[{"text":"hello"}]},'
+        '"commenter":{"id":"2","login":"bob"}}}\n'
+    )
+    irc = landing_path(tmp_path, "irc", "alpha", h13)
+    irc.parent.mkdir(parents=True, exist_ok=True)
+    irc_ms = int((h13 + timedelta(milliseconds=100)).timestamp() * 1000)
+    irc.write_text(f"@id=m1;room-id=1;user-id=2;tmi-sent-ts={irc_ms}"
+                   " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
+
+    def load(start: datetime, end: datetime) -> list[datetime]:
+        files = files_for_window(tmp_path, start, end)
+        return load_partition(conn, start, end, files).neighbour_hours_changed
+
+    with psycopg.connect(migrated.libpq()) as conn:
+        assert load(h12, h13) == []
+        assert load(h13, h14) == [h12]
+        assert [hour for hour, _ in stale_neighbour_hours(conn)] == [h12]
+        assert load(h12, h13) == []  # the hour's own load clears the note
+        assert stale_neighbour_hours(conn) == []
+        assert conn.execute("select source from raw.chat_events").fetchall() == [("irc",)]
+        assert load(h12, h14) == [] and stale_neighbour_hours(conn) == []
+
+
 def test_garbage_is_quarantined_and_good_lines_load(migrated: PgUrl, tmp_path: Path) -> None:
     lines = _land(tmp_path)
     path = files_for_window(tmp_path, HOUR, NEXT)[0].path

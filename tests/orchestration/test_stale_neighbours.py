@@ -1,0 +1,71 @@
+"""An hour whose rows the next hour's load changed is run again by the sensor.
+
+Real Dagster materializations of `raw/chat_events` on a real PostgreSQL: a VOD export stamps a
+message 12:59:59.9 and IRC 13:00:00.1. Hour 13's load keeps the IRC copy and deletes the other
+from the built hour 12; the sensor asks for hour 12 once, and nothing once hour 12 ran again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from ingestion.landing import landing_path
+from orchestration.defs.ingest import raw_chat_events
+from orchestration.defs.jobs import stale_neighbour_hours_sensor
+from orchestration.partitions import hourly_partitions
+from orchestration.resources import WarehouseResource
+from orchestration.runner import run_stale_neighbours
+from twitch_warehouse.db import PgUrl
+from twitch_warehouse.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+H12 = datetime(2026, 4, 5, 12, tzinfo=UTC)
+H13 = H12 + timedelta(hours=1)
+
+
+def _key(hour: datetime) -> str:
+    return hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
+
+
+def _load(hour: datetime) -> dict:
+    result = dg.materialize([raw_chat_events], partition_key=_key(hour),
+                            resources={"warehouse": WarehouseResource()})  # fmt: skip
+    (event,) = result.get_asset_materialization_events()
+    return event.materialization.metadata["neighbour_hours_changed"].value  # type: ignore[return-value]
+
+
+def _requests() -> list[dg.RunRequest]:
+    context = dg.build_sensor_context(resources={"warehouse": WarehouseResource()})
+    return [r for r in stale_neighbour_hours_sensor(context) or [] if isinstance(r, dg.RunRequest)]
+
+
+def test_the_sensor_runs_again_an_hour_its_neighbour_changed(migrated: PgUrl) -> None:
+    landing = get_settings().landing_dir
+    gql = landing_path(landing, "gql", "alpha", H12)
+    gql.parent.mkdir(parents=True, exist_ok=True)
+    created = (H13 - timedelta(milliseconds=100)).isoformat().replace("+00:00", "Z")
+    gql.write_text(
+        '{"_import":{"channel":"alpha"},"record":{"id":"m1","createdAt":"' + created + '",'
+        '"message":{"body":"hello","fragments":[{"text":"hello"}]},'
+        '"commenter":{"id":"2","login":"bob"}}}\n'
+    )
+    irc = landing_path(landing, "irc", "alpha", H13)
+    irc.parent.mkdir(parents=True, exist_ok=True)
+    irc_ms = int((H13 + timedelta(milliseconds=100)).timestamp() * 1000)
+    irc.write_text(f"@id=m1;room-id=1;user-id=2;tmi-sent-ts={irc_ms}"
+                   " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
+
+    assert _load(H12) == []
+    assert _requests() == []
+    assert _load(H13) == [H12.isoformat()]
+    (request,) = _requests()
+    assert request.partition_key == _key(H12)
+    assert request.run_key is not None and request.run_key.startswith(_key(H12))
+    assert _requests()[0].run_key == request.run_key  # the same change asks for one run
+    # What `twitch-warehouse import` does where no daemon runs the sensor: the whole hourly job.
+    assert run_stale_neighbours(instance=dg.DagsterInstance.ephemeral()) == [H12]
+    assert _requests() == []
