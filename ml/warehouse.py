@@ -62,6 +62,9 @@ def _copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], row
 def _delete(
     conn: psycopg.Connection, table: str, where: LiteralString, params: Sequence[Any]
 ) -> None:
+    """The first step of every write: runs writing one table at once (a backfill beside the
+    schedule) take turns until commit, so the second's delete sees the first's rows."""
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (table,))
     schema, name = table.split(".")
     statement = sql.SQL("delete from {}.{} where ").format(
         sql.Identifier(schema), sql.Identifier(name)
@@ -417,8 +420,7 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     out = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     earlier = cast(pd.Series, out["window_start_at"] < pd.Timestamp(start))
     with conn.transaction():
-        # Neighbouring hours' rewrites overlap: one at a time, each seeing the other's rows.
-        conn.execute("select pg_advisory_xact_lock(hashtext('ml.hype_predictions'))")
+        # Neighbouring hours' rewrites overlap; `_delete` makes them take turns.
         _replace(conn, "ml.hype_predictions", out,
                  "window_start_at >= %s and window_start_at < %s", (rewrite_from, end))  # fmt: skip
     summary = {

@@ -100,3 +100,38 @@ def test_a_message_whose_kept_copy_moved_hours_is_scored_where_it_now_is(
             conn.commit()
             stored = conn.execute(f"select event_id, sent_at from {table}").fetchall()
             assert stored == [("m1", end + timedelta(milliseconds=100))]
+
+
+def test_two_runs_scoring_one_hour_at_once_take_turns(migrated: PgUrl) -> None:
+    """A backfill and the schedule score the same hour: the second waits for the first to
+    commit, then replaces its rows, instead of failing on their keys."""
+    import threading
+
+    end = START + timedelta(hours=1)
+    errors: list[BaseException] = []
+
+    def second_run() -> None:
+        try:
+            with psycopg.connect(migrated.libpq()) as other:
+                warehouse.score_sentiment_window(other, START, end)
+                other.commit()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    with psycopg.connect(migrated.libpq()) as conn:
+        _staging(conn, 300)
+        warehouse.score_sentiment_window(conn, START, end)
+        conn.commit()
+        alone = _scores(conn, "ml.message_sentiment")
+        conn.execute("delete from ml.message_sentiment")
+        conn.commit()
+        conn.execute("select 1")  # an open transaction: the writer's block becomes a savepoint
+        warehouse.score_sentiment_window(conn, START, end)  # so its writes stay uncommitted
+        worker = threading.Thread(target=second_run)
+        worker.start()
+        worker.join(timeout=2)
+        assert worker.is_alive()  # waiting for the first run
+        conn.commit()
+        worker.join(timeout=60)
+        assert errors == []
+        assert _scores(conn, "ml.message_sentiment") == alone

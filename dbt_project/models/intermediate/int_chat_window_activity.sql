@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_partition_window('window_start_at') }}",
+        pre_hook=["{{ serialize_writes() }}", "{{ delete_partition_window('window_start_at') }}"],
         post_hook="{{ recount_later_new_chatters() }}",
         tags=['hourly_intermediate'],
         meta={'partition_window': {'column': 'window_start_at', 'grain': 'hour'}},

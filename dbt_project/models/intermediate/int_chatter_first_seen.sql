@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
+        pre_hook="{{ serialize_writes() }}",
         unique_key=['channel', 'user_login'],
         on_schema_change='fail',
         tags=['hourly_intermediate'],

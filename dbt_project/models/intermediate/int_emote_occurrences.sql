@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_partition_window('sent_at') }}",
+        pre_hook=["{{ serialize_writes() }}", "{{ delete_partition_window('sent_at') }}"],
         tags=['hourly_intermediate'],
         meta={'partition_window': {'column': 'sent_at', 'grain': 'hour'}},
         indexes=[

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_partition_window('sent_at') }}",
+        pre_hook=["{{ serialize_writes() }}", "{{ delete_partition_window('sent_at') }}"],
         post_hook="{{ flag_earlier_moderated_messages() }}",
         tags=['hourly_marts'],
         meta={'partition_window': {'column': 'sent_at', 'grain': 'hour'}},

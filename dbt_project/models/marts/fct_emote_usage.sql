@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_emote_usage_window() }}",
+        pre_hook=["{{ serialize_writes() }}", "{{ delete_emote_usage_window() }}"],
         tags=['hourly_marts'],
         meta={'partition_window': {'column': 'window_start_at', 'grain': 'day'}},
         indexes=[

@@ -1,0 +1,71 @@
+"""Two runs building one hour's incremental model at once take turns (real PostgreSQL, real dbt).
+
+A run building `fct_chat_messages` waits while another transaction holds the model's write lock,
+then replaces the window: one row per message, not the rows of both runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ingestion.landing import HourlyWriter, files_for_window
+from ingestion.load import load_partition
+from twitch_warehouse.db import PgUrl
+
+pytestmark = pytest.mark.integration
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+TEN = datetime(2026, 5, 3, 10, tzinfo=UTC)
+MODEL = "fct_chat_messages"
+WAITING_FOR_ADVISORY_LOCKS = (
+    "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+)
+
+
+def _dbt(url: PgUrl, tmp: Path, *select: str) -> subprocess.Popen[str]:
+    window = (f'{{"window_start": "{TEN.isoformat()}",'
+              f' "window_end": "{(TEN + timedelta(hours=1)).isoformat()}"}}')  # fmt: skip
+    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--select", *select,
+           "--exclude", "test_type:unit", "--vars", window, "--project-dir", str(DBT_DIR),
+           "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target"),
+           "--log-path", str(tmp / "logs")]  # fmt: skip
+    env = {**os.environ, **url.dbt_env()}
+    return subprocess.Popen(cmd, env=env, cwd=DBT_DIR, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+
+def test_a_run_waits_for_another_writing_the_same_model(migrated: PgUrl, tmp_path: Path) -> None:
+    with HourlyWriter(tmp_path / "landing", "irc") as writer:
+        for m in range(5):
+            at = TEN + timedelta(minutes=m)
+            writer.write("chan", at, f"@id=m{m};room-id=7;user-id=1;tmi-sent-ts="
+                         f"{int(at.timestamp() * 1000)} :bob!bob@bob.tmi.twitch.tv"
+                         " PRIVMSG #chan :hello")  # fmt: skip
+    end = TEN + timedelta(hours=1)
+    with psycopg.connect(migrated.libpq(), autocommit=True) as conn:
+        load_partition(conn, TEN, end, files_for_window(tmp_path / "landing", TEN, end))
+        built = _dbt(migrated, tmp_path, "+" + MODEL)
+        assert built.wait(timeout=600) == 0, built.stdout.read()[-3000:] if built.stdout else ""
+        relation = f'"{migrated.database}"."marts"."{MODEL}"'
+        with conn.transaction():  # another run's transaction, holding the model's write lock
+            conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (relation,))
+            second = _dbt(migrated, tmp_path, MODEL)
+            waiting, deadline = 0, time.monotonic() + 300
+            while not waiting and second.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)  # until dbt reaches the model's pre-hooks
+                row = conn.execute(WAITING_FOR_ADVISORY_LOCKS).fetchone()
+                waiting = row[0] if row else 0
+            assert waiting == 1
+            time.sleep(2)
+            assert second.poll() is None  # still waiting for the lock
+        assert second.wait(timeout=600) == 0, second.stdout.read()[-3000:] if second.stdout else ""
+        rows = conn.execute(f"select event_id from marts.{MODEL} order by 1").fetchall()
+    assert rows == [(f"m{m}",) for m in range(5)]
