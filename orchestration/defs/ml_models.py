@@ -104,28 +104,26 @@ message_moderation_risk = hourly_ml_asset(
     " with the most moderation).",
     ml_io.score_moderation_window,
 )  # fmt: skip
+# What `ml.warehouse._stream_messages` reads: each stream's messages with their emotes.
+STREAM_MESSAGES = [["intermediate", "int_stream_sessions"], ["staging", "stg_raw__chat_events"],
+                   ["intermediate", "int_emote_occurrences"]]  # fmt: skip
 chatter_segments = daily_ml_asset(
-    "chatter_segments",
-    [["intermediate", "int_stream_sessions"], ["intermediate", "int_moderation_events"],
-     ["intermediate", "int_emote_occurrences"]],
+    "chatter_segments", [*STREAM_MESSAGES, ["intermediate", "int_moderation_events"]],
     "Named chatter segment per channel (KMeans over behaviour features, named by rules).",
     ml_io.build_segments,
 )  # fmt: skip
 chatter_stream_segments = daily_ml_asset(
-    "chatter_stream_segments",
-    [["intermediate", "int_stream_sessions"], ["intermediate", "int_moderation_events"],
-     ["intermediate", "int_emote_occurrences"]],
+    "chatter_stream_segments", [*STREAM_MESSAGES, ["intermediate", "int_moderation_events"]],
     "Each chatter's segment in each stream, to follow how segments change across streams.",
     ml_io.build_stream_segments,
 )  # fmt: skip
 stream_topics = daily_ml_asset(
-    "stream_topics", [["intermediate", "int_stream_sessions"], ["staging", "stg_raw__chat_events"]],
+    "stream_topics", STREAM_MESSAGES,
     "Topics per stream segment (spaCy tokens, scikit-learn NMF) with labels and shift.",
     ml_io.build_topics,
 )  # fmt: skip
 stream_topic_shifts = daily_ml_asset(
-    "stream_topic_shifts",
-    [["intermediate", "int_stream_sessions"], ["staging", "stg_raw__chat_events"]],
+    "stream_topic_shifts", STREAM_MESSAGES,
     "Topic shift of each stream from the channel's previous stream (Jensen-Shannon distance"
     " between the word distributions of their chat), for comparing streams of different games.",
     ml_io.build_topic_shifts,

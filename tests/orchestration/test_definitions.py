@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 import pytest
 
@@ -110,3 +112,19 @@ def test_the_report_reads_and_counts_every_mart() -> None:
     )
     assert all(label == table for label, table in counted), counted
     assert sorted(table for _, table in counted) == sorted(marts)
+
+
+def test_stream_level_ml_assets_depend_on_every_table_their_stream_messages_read() -> None:
+    """`ml.warehouse._STREAM_MESSAGES` joins sessions, staged chat and emote occurrences: each
+    asset built on it shows all three upstream, so the UI marks it stale when any changes."""
+    from ml.warehouse import _STREAM_MESSAGES
+
+    graph = defs().resolve_asset_graph()
+    read = {f"{schema}/{table}" for schema, table in
+            re.findall(r"\b(intermediate|staging)\.(\w+)", _STREAM_MESSAGES)}  # fmt: skip
+    assert read == {"intermediate/int_stream_sessions", "staging/stg_raw__chat_events",
+                    "intermediate/int_emote_occurrences"}  # fmt: skip
+    for name in ("chatter_segments", "chatter_stream_segments", "stream_topics",
+                 "stream_topic_shifts"):  # fmt: skip
+        parents = {key.to_user_string() for key in graph.get(dg.AssetKey(["ml", name])).parent_keys}
+        assert read <= parents, name
