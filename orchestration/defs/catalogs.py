@@ -7,15 +7,21 @@ import dagster as dg
 from psycopg.types.json import Jsonb
 
 from ingestion.catalogs import land_snapshot, load_snapshots, read_snapshots
+from ingestion.helix_metadata import tracked_channels
 from ingestion.migrations import upgrade
 from orchestration.resources import TwitchApiResource, WarehouseResource
 from twitch_warehouse.settings import get_settings
 
 
 class CatalogFetchConfig(dg.Config):
-    """Fetch today's sets from the BTTV, FFZ and 7TV APIs before loading (needs network)."""
+    """Fetch today's sets from the BTTV, FFZ and 7TV APIs before loading (needs network).
 
-    fetch: bool = False
+    `fetch` unset: fetch when Twitch credentials are configured (a live deployment; channel sets
+    need Helix user ids), else only load landed snapshots (the demo, an offline machine).
+    `channels` empty: every channel with chat in the warehouse.
+    """
+
+    fetch: bool | None = None
     channels: list[str] = []
 
 
@@ -36,11 +42,13 @@ def emote_catalogs(
 ) -> dg.MaterializeResult:
     settings = get_settings()
     upgrade(warehouse.url().sqlalchemy())
-    if config.fetch:
-        landed = asyncio.run(_fetch(twitch, config.channels))
+    if twitch.configured if config.fetch is None else config.fetch:
+        with warehouse.connect() as conn:
+            channels = tracked_channels(conn, config.channels)
+        landed = asyncio.run(_fetch(twitch, channels))
         for snapshot in landed:
             land_snapshot(settings.landing_dir, snapshot)
-        context.log.info(f"fetched {len(landed)} snapshots")
+        context.log.info(f"fetched {len(landed)} snapshots for {len(channels)} channels")
     with warehouse.connect() as conn:
         result = load_snapshots(conn, read_snapshots(settings.landing_dir))
         by_provider = dict(
@@ -65,7 +73,7 @@ async def _fetch(twitch: TwitchApiResource, channels: list[str]) -> list:
     today = datetime.now(UTC).date()
     async with EmoteCatalogClient() as client:
         snapshots = await client.global_snapshots(today)
-        if channels:
+        if channels and twitch.configured:
             async with HelixClient(twitch.token_manager()) as helix:
                 users = await helix.users(logins=channels)
             for user in users:
@@ -74,7 +82,8 @@ async def _fetch(twitch: TwitchApiResource, channels: list[str]) -> list:
 
 
 class StreamsConfig(dg.Config):
-    """Channels whose live streams are recorded (title, game, start) from the Helix API."""
+    """Channels whose live streams are recorded (title, game, start) from the Helix API; empty
+    means every channel with chat in the warehouse."""
 
     channels: list[str] = []
 
@@ -96,10 +105,12 @@ def helix_streams(
     twitch: TwitchApiResource,
 ) -> dg.MaterializeResult:
     upgrade(warehouse.url().sqlalchemy())
-    if not (config.channels and twitch.configured):
-        context.log.info("no channels configured or no TWITCH_CLIENT_ID/SECRET: nothing fetched")
+    with warehouse.connect() as conn:
+        channels = tracked_channels(conn, config.channels)
+    if not (channels and twitch.configured):
+        context.log.info("no channels or no TWITCH_CLIENT_ID/SECRET: nothing fetched")
         return dg.MaterializeResult(metadata={"streams_upserted": 0, "skipped": True})
-    streams = asyncio.run(_live_streams(twitch, config.channels))
+    streams = asyncio.run(_live_streams(twitch, channels))
     with warehouse.connect() as conn, conn.transaction():
         for s in streams:
             conn.execute(

@@ -1,6 +1,7 @@
 """Jobs, schedules and sensors: hourly chat through the hourly marts; daily stream models and
 report; hours run again when a neighbouring hour's load changed them."""
 
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -15,7 +16,7 @@ from orchestration.defs.dbt_models import (
 )
 from orchestration.partitions import hourly_partitions
 from orchestration.policy import RETRY_POLICY
-from orchestration.resources import WarehouseResource
+from orchestration.resources import TwitchApiResource, WarehouseResource
 
 hourly_chat_job = dg.define_asset_job(
     "hourly_chat",
@@ -42,6 +43,13 @@ catalogs_job = dg.define_asset_job(
     op_retry_policy=RETRY_POLICY,
     description="Load the day's emote catalog snapshots and Helix metadata (streams, users,"
     " channel information, videos, badges).",
+)
+
+live_streams_job = dg.define_asset_job(
+    "live_streams",
+    selection=dg.AssetSelection.assets(["raw", "helix_streams"]),
+    op_retry_policy=RETRY_POLICY,
+    description="Record the tracked channels' live streams (title, game, start) from Helix.",
 )
 
 catalogs_schedule = dg.ScheduleDefinition(
@@ -83,3 +91,20 @@ def stale_neighbour_hours_sensor(
         # One run per change: a failed run is not retried until the hour changes again.
         yield dg.RunRequest(partition_key=key, run_key=f"{key}@{changed_at.isoformat()}",
                             tags={"trigger": "changed_by_neighbour"})  # fmt: skip
+
+
+LIVE_STREAMS_EVERY_S = 600
+
+
+@dg.sensor(
+    job=live_streams_job,
+    minimum_interval_seconds=LIVE_STREAMS_EVERY_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 10 minutes, when Twitch credentials are set: which tracked channels are"
+    " live, so stream sessions of chat get their Helix title, game and start.",
+)
+def live_streams_sensor(twitch: TwitchApiResource) -> Iterator[dg.RunRequest | dg.SkipReason]:
+    if not twitch.configured:
+        yield dg.SkipReason("no TWITCH_CLIENT_ID/SECRET: live streams are not fetched")
+        return
+    yield dg.RunRequest(run_key=f"live-streams-{int(time.time()) // LIVE_STREAMS_EVERY_S}")

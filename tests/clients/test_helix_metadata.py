@@ -303,3 +303,86 @@ def test_assets_fetch_and_report_counts(
     again = _materialize(config)
     assert all(m["rows_inserted"] == m["rows_updated"] == 0 for m in again.values())
     assert all(m["rows_unchanged"] == m["rows_fetched"] > 0 for m in again.values())
+
+
+def test_live_streams_of_every_channel_seen_in_chat_without_a_channel_list(
+    migrated: PgUrl, fake: FakeHelix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live-streams sensor's runs carry no config: the asset asks Helix about the channels
+    with chat in the warehouse, and asks nothing when there are none."""
+    import dagster as dg
+
+    from orchestration.defs import catalogs
+    from orchestration.resources import WarehouseResource, twitch_api_resource
+    from twitch_warehouse.settings import get_settings
+
+    monkeypatch.setenv("TWITCH_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("TWITCH_CLIENT_SECRET", CLIENT_SECRET)
+    get_settings.cache_clear()
+    asked: list[list[str]] = []
+
+    async def at_fake(twitch, channels: list[str]) -> list[dict]:
+        asked.append(channels)
+        tokens = twitch.token_manager(auth_base=fake.auth_base)
+        async with HelixClient(tokens, base_url=fake.helix_base) as client:
+            return await client.streams(user_logins=channels)
+
+    monkeypatch.setattr(catalogs, "_live_streams", at_fake)
+
+    def upserted() -> int:
+        resources = {"warehouse": WarehouseResource(), "twitch": twitch_api_resource()}
+        result = dg.materialize([catalogs.helix_streams], resources=resources)
+        (event,) = result.get_asset_materialization_events()
+        return event.materialization.metadata["streams_upserted"].value  # type: ignore[return-value]
+
+    assert upserted() == 0 and asked == []  # no chat yet: nothing to ask about
+    with psycopg.connect(migrated.libpq()) as conn:
+        ensure_day_partitions(conn, T0, T0 + timedelta(days=1))
+        conn.execute(
+            "insert into raw.chat_events (event_id, channel, event_type, sent_at, source,"
+            " raw_payload) values ('e1', 'forsen', 'message', %s, 'test', '')", (T0,),
+        )  # fmt: skip
+    assert upserted() == 1 and asked == [["forsen"]]
+    with psycopg.connect(migrated.libpq()) as conn:
+        stored = conn.execute("select channel, game_name from raw.helix_streams").fetchall()
+    assert stored == [("forsen", "Minecraft")]
+
+
+def test_the_catalog_job_fetches_emote_sets_only_where_twitch_is_configured(
+    migrated: PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily schedule passes no config: a deployment with Twitch credentials refreshes the
+    sets of every channel seen in chat; without them (the demo, offline) landed snapshots load."""
+    import dagster as dg
+
+    from orchestration.defs import catalogs
+    from orchestration.resources import WarehouseResource, twitch_api_resource
+    from twitch_warehouse.settings import get_settings
+
+    asked: list[list[str]] = []
+
+    async def no_network(twitch, channels: list[str]) -> list:
+        asked.append(channels)
+        return []
+
+    monkeypatch.setattr(catalogs, "_fetch", no_network)
+    with psycopg.connect(migrated.libpq()) as conn:
+        ensure_day_partitions(conn, T0, T0 + timedelta(days=1))
+        conn.execute(
+            "insert into raw.chat_events (event_id, channel, event_type, sent_at, source,"
+            " raw_payload) values ('e1', 'nymn', 'message', %s, 'test', '')", (T0,),
+        )  # fmt: skip
+
+    def run() -> None:
+        get_settings.cache_clear()
+        resources = {"warehouse": WarehouseResource(), "twitch": twitch_api_resource()}
+        assert dg.materialize([catalogs.emote_catalogs], resources=resources).success
+
+    monkeypatch.delenv("TWITCH_CLIENT_ID", raising=False)
+    monkeypatch.delenv("TWITCH_CLIENT_SECRET", raising=False)
+    run()
+    assert asked == []
+    monkeypatch.setenv("TWITCH_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("TWITCH_CLIENT_SECRET", CLIENT_SECRET)
+    run()
+    assert asked == [["nymn"]]

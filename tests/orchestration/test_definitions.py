@@ -67,8 +67,32 @@ def test_schedules_and_sensors_run_whenever_the_daemon_does() -> None:
     }
     sensors = {s.name: (s.default_status, s.job_name) for s in defs().sensors or []}  # type: ignore[union-attr]
     assert sensors == {
-        "stale_neighbour_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat")
+        "stale_neighbour_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat"),
+        "live_streams_sensor": (dg.DefaultSensorStatus.RUNNING, "live_streams"),
     }
+
+
+def test_live_streams_are_asked_for_every_ten_minutes_only_with_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orchestration.defs import jobs
+    from orchestration.resources import TwitchApiResource
+
+    def run_keys(twitch: TwitchApiResource, at: float) -> list[str | None]:
+        monkeypatch.setattr(jobs.time, "time", lambda: at)
+        context = dg.build_sensor_context(resources={"twitch": twitch})
+        out = list(jobs.live_streams_sensor(context) or [])
+        return [r.run_key if isinstance(r, dg.RunRequest) else None for r in out]
+
+    assert run_keys(TwitchApiResource(), 1_200.0) == [None]  # a SkipReason
+    configured = TwitchApiResource(client_id="id", client_secret="secret")
+    # One run key per ten-minute slot: evaluations within a slot ask for one run.
+    assert (
+        run_keys(configured, 1_200.0)
+        == run_keys(configured, 1_799.0)
+        != run_keys(configured, 1_800.0)
+    )
+    assert run_keys(configured, 1_800.0)[0] is not None
 
 
 def test_twitch_secrets_reach_dagster_only_as_environment_variable_names(

@@ -212,6 +212,7 @@ class FakeHelix:
                 "data": [
                     {
                         "id": "s1",
+                        "user_id": self.user_id(login),
                         "user_login": login,
                         "title": "speedrun",
                         "game_name": "Minecraft",
