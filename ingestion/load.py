@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,7 +42,7 @@ from psycopg.types.json import Jsonb
 from psycopg.types.string import BytesBinaryDumper
 
 from ingestion.events import ChatEvent, Reject, reason_kind
-from ingestion.landing import LandingFile, read_lines
+from ingestion.landing import LandingFile, files_for_window, read_lines
 from ingestion.sources import SOURCE_PRIORITY, parser_for
 
 log = logging.getLogger(__name__)
@@ -638,6 +639,25 @@ def stale_neighbour_hours(conn: psycopg.Connection) -> list[tuple[datetime, date
         "select partition_start, changed_by_neighbour_at from raw.partition_loads"
         " where changed_by_neighbour_at is not null order by partition_start"
     ).fetchall()]  # fmt: skip
+
+
+def hours_landed_after_load(
+    conn: psycopg.Connection, root: Path, start: datetime, end: datetime
+) -> list[tuple[datetime, float]]:
+    """(hour, newest file's mtime) for hours in [start, end) with landing files that were never
+    loaded, or changed after the hour's last load: what a schedule missed while its daemon was
+    down, and files landed late (a log API fetch, a copy into the landing zone)."""
+    newest: dict[datetime, float] = {}
+    for landed in files_for_window(root, start, end):
+        newest[landed.hour] = max(newest.get(landed.hour, 0.0), landed.path.stat().st_mtime)
+    if not newest:
+        return []
+    loaded = dict(conn.execute(
+        "select partition_start, loaded_at from raw.partition_loads"
+        " where partition_start = any(%s)", (list(newest),),
+    ).fetchall())  # fmt: skip
+    return [(hour, mtime) for hour, mtime in sorted(newest.items())
+            if hour not in loaded or loaded[hour].timestamp() < mtime]  # fmt: skip
 
 
 def load_partition(

@@ -3,10 +3,12 @@ report; hours run again when a neighbouring hour's load changed them."""
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from ingestion.load import stale_neighbour_hours
+from ingestion.landing import hour_floor
+from ingestion.load import hours_landed_after_load, stale_neighbour_hours
 from orchestration.defs.dbt_models import (
     dbt_daily_intermediate,
     dbt_daily_marts,
@@ -17,6 +19,7 @@ from orchestration.defs.dbt_models import (
 from orchestration.partitions import hourly_partitions
 from orchestration.policy import RETRY_POLICY
 from orchestration.resources import TwitchApiResource, WarehouseResource
+from twitch_warehouse.settings import get_settings
 
 hourly_chat_job = dg.define_asset_job(
     "hourly_chat",
@@ -108,3 +111,30 @@ def live_streams_sensor(twitch: TwitchApiResource) -> Iterator[dg.RunRequest | d
         yield dg.SkipReason("no TWITCH_CLIENT_ID/SECRET: live streams are not fetched")
         return
     yield dg.RunRequest(run_key=f"live-streams-{int(time.time()) // LIVE_STREAMS_EVERY_S}")
+
+
+# The schedule loads an hour at :05; the sensor leaves it that long and more before it steps in.
+LANDED_SETTLE = timedelta(minutes=30)
+LANDED_LOOKBACK = timedelta(days=2)
+
+
+@dg.sensor(
+    job=hourly_chat_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs closed hours of the last two days whose landing files were never loaded or"
+    " changed after their load: hours the schedule missed while the daemon was down (it catches"
+    " up only a few ticks) and files landed late.",
+)
+def landed_hours_sensor(warehouse: WarehouseResource) -> Iterator[dg.RunRequest | dg.SkipReason]:
+    end = hour_floor(datetime.now(UTC) - LANDED_SETTLE)
+    with warehouse.connect() as conn:
+        pending = hours_landed_after_load(
+            conn, get_settings().landing_dir, end - LANDED_LOOKBACK, end
+        )
+    if not pending:
+        yield dg.SkipReason("every landed hour of the last two days is loaded")
+    for hour, newest in pending:
+        key = hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
+        yield dg.RunRequest(partition_key=key, run_key=f"{key}@landed-{newest:.0f}",
+                            tags={"trigger": "landed_after_load"})  # fmt: skip

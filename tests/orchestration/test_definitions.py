@@ -69,6 +69,7 @@ def test_schedules_and_sensors_run_whenever_the_daemon_does() -> None:
     assert sensors == {
         "stale_neighbour_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat"),
         "live_streams_sensor": (dg.DefaultSensorStatus.RUNNING, "live_streams"),
+        "landed_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat"),
     }
 
 

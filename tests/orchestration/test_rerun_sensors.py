@@ -1,8 +1,6 @@
-"""An hour whose rows the next hour's load changed is run again by the sensor.
-
-Real Dagster materializations of `raw/chat_events` on a real PostgreSQL: a VOD export stamps a
-message 12:59:59.9 and IRC 13:00:00.1. Hour 13's load keeps the IRC copy and deletes the other
-from the built hour 12; the sensor asks for hour 12 once, and nothing once hour 12 ran again.
+"""Sensors that run hours again, over real Dagster materializations of `raw/chat_events` on a
+real PostgreSQL: an hour its neighbour's load changed, and hours whose landing files were never
+loaded or changed after their load.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import pytest
 
 from ingestion.landing import landing_path
 from orchestration.defs.ingest import raw_chat_events
-from orchestration.defs.jobs import stale_neighbour_hours_sensor
+from orchestration.defs.jobs import landed_hours_sensor, stale_neighbour_hours_sensor
 from orchestration.partitions import hourly_partitions
 from orchestration.resources import WarehouseResource
 from orchestration.runner import run_stale_neighbours
@@ -38,12 +36,15 @@ def _load(hour: datetime) -> dict:
     return event.materialization.metadata["neighbour_hours_changed"].value  # type: ignore[return-value]
 
 
-def _requests() -> list[dg.RunRequest]:
+def _requests(sensor=stale_neighbour_hours_sensor) -> list[dg.RunRequest]:
     context = dg.build_sensor_context(resources={"warehouse": WarehouseResource()})
-    return [r for r in stale_neighbour_hours_sensor(context) or [] if isinstance(r, dg.RunRequest)]
+    return [r for r in sensor(context) or [] if isinstance(r, dg.RunRequest)]
 
 
 def test_the_sensor_runs_again_an_hour_its_neighbour_changed(migrated: PgUrl) -> None:
+    """A VOD export stamps a message 12:59:59.9 and IRC 13:00:00.1. Hour 13's load keeps the IRC
+    copy and deletes the other from the built hour 12; the sensor asks for hour 12 once, and
+    nothing once hour 12 ran again."""
     landing = get_settings().landing_dir
     gql = landing_path(landing, "gql", "alpha", H12)
     gql.parent.mkdir(parents=True, exist_ok=True)
@@ -69,3 +70,34 @@ def test_the_sensor_runs_again_an_hour_its_neighbour_changed(migrated: PgUrl) ->
     # What `twitch-warehouse import` does where no daemon runs the sensor: the whole hourly job.
     assert run_stale_neighbours(instance=dg.DagsterInstance.ephemeral()) == [H12]
     assert _requests() == []
+
+
+def test_hours_landed_but_never_loaded_or_changed_since_are_run(migrated: PgUrl) -> None:
+    """The daemon was down: an hour three hours ago has a landing file and no load. An hour
+    that closed minutes ago is the schedule's, not the sensor's."""
+    import os
+
+    from ingestion.landing import hour_floor
+
+    now = datetime.now(UTC)
+    missed, recent = hour_floor(now - timedelta(hours=3)), hour_floor(now - timedelta(minutes=1))
+    landing = get_settings().landing_dir
+    for hour in (missed, recent):
+        path = landing_path(landing, "irc", "alpha", hour)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ms = int((hour + timedelta(minutes=1)).timestamp() * 1000)
+        path.write_text(f"@id=m{ms};room-id=1;user-id=2;tmi-sent-ts={ms}"
+                        " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
+
+    (request,) = _requests(landed_hours_sensor)
+    assert request.partition_key == _key(missed)
+    _load(missed)
+    assert _requests(landed_hours_sensor) == []
+    # A file of the hour landed late (a log API fetch): the hour is asked for again.
+    late = landing_path(landing, "gql", "alpha", missed)
+    late.parent.mkdir(parents=True, exist_ok=True)
+    late.write_text("")
+    later = datetime.now(UTC).timestamp() + 60
+    os.utime(late, (later, later))
+    (again,) = _requests(landed_hours_sensor)
+    assert again.partition_key == _key(missed) and again.run_key != request.run_key
