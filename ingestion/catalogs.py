@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,15 @@ from psycopg.types.json import Jsonb
 
 from ingestion.clients.emotes import EmoteSnapshot
 
+SetKey = tuple[date, str, str, str]  # (snapshot date, provider, scope, channel or "")
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogLoad:
     snapshots: int
     emotes: int
+    # Snapshots that change which emotes were valid on their date (new sets, changed sets).
+    changed: tuple[SetKey, ...] = ()
 
 
 def snapshot_path(root: Path, snapshot: EmoteSnapshot) -> Path:
@@ -49,13 +53,31 @@ def read_snapshots(root: Path) -> Iterator[dict[str, Any]]:
         yield json.loads(path.read_text(encoding="utf-8"))
 
 
+_SET_AS_OF = """
+    select emote_id, code from raw.emote_catalog_snapshots
+    where provider = %(provider)s and scope = %(scope)s and channel = %(channel)s
+        and snapshot_date = (
+            select max(snapshot_date) from raw.emote_catalog_snapshots
+            where provider = %(provider)s and scope = %(scope)s and channel = %(channel)s
+                and snapshot_date <= %(date)s)
+"""
+
+
 def load_snapshots(conn: psycopg.Connection, records: Iterable[dict[str, Any]]) -> CatalogLoad:
-    """Replace each snapshot's rows (by date, provider, scope, channel) in one transaction."""
+    """Replace each snapshot's rows (by date, provider, scope, channel) in one transaction.
+
+    A snapshot is `changed` when the set valid on its date differs from before the load: a set
+    seen for the first time, or a day whose emotes differ from the snapshot in force until then
+    (a daily fetch that finds the same emotes changes nothing)."""
     snapshots = emotes = 0
+    changed: list[SetKey] = []
     with conn.transaction():
         for record in records:
             key = (date.fromisoformat(record["snapshot_date"]), record["provider"],
                    record["scope"], record["channel"] or "")  # fmt: skip
+            as_of: dict[str, Any] = dict(zip(("date", "provider", "scope", "channel"), key,
+                                             strict=True))  # fmt: skip
+            before = set(conn.execute(_SET_AS_OF, as_of).fetchall())
             conn.execute(
                 "delete from raw.emote_catalog_snapshots where snapshot_date = %s"
                 " and provider = %s and scope = %s and channel = %s",
@@ -73,5 +95,45 @@ def load_snapshots(conn: psycopg.Connection, records: Iterable[dict[str, Any]]) 
                     copy.write_row((*key, emote["emote_id"], emote["code"], Jsonb(emote)))
                     emotes += 1
             snapshots += 1
+            if not before or set(conn.execute(_SET_AS_OF, as_of).fetchall()) != before:
+                changed.append(key)
         conn.execute("analyze raw.emote_catalog_snapshots")
-    return CatalogLoad(snapshots, emotes)
+    return CatalogLoad(snapshots, emotes, tuple(changed))
+
+
+def hours_matched_against(conn: psycopg.Connection, changed: Iterable[SetKey]) -> list[datetime]:
+    """Built hours whose emote matching used what `changed` snapshots replaced: hours with chat
+    (in the set's channel, for a channel set) within each snapshot's validity (from its date,
+    or from the start for a set's first snapshot, to the set's next snapshot)."""
+    hours: set[datetime] = set()
+    built = conn.execute(
+        "select to_regclass('intermediate.int_chat_window_activity') is not null"
+    ).fetchone()
+    if not (built and built[0]):
+        return []  # nothing was built yet
+    for snapshot_date, provider, scope, channel in changed:
+        rows = conn.execute(
+            """
+            with dates as (
+                select distinct snapshot_date from raw.emote_catalog_snapshots
+                where provider = %(provider)s and scope = %(scope)s and channel = %(channel)s
+            ),
+            validity as (
+                select
+                    case when %(date)s = (select min(snapshot_date) from dates)
+                        then '-infinity'::timestamptz
+                        else %(date)s::timestamp at time zone 'UTC' end as valid_from,
+                    coalesce((select min(snapshot_date) from dates where snapshot_date > %(date)s)
+                        ::timestamp at time zone 'UTC', 'infinity'::timestamptz) as valid_to
+            )
+            select distinct date_trunc('hour', act.window_start_at, 'UTC')
+            from intermediate.int_chat_window_activity as act, validity
+            where act.window_seconds = 300
+                and act.window_start_at >= validity.valid_from
+                and act.window_start_at < validity.valid_to
+                and (%(channel)s = '' or act.channel = %(channel)s)
+            """,
+            {"date": snapshot_date, "provider": provider, "scope": scope, "channel": channel},
+        ).fetchall()
+        hours.update(hour for (hour,) in rows)
+    return sorted(hours)

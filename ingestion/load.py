@@ -623,21 +623,23 @@ def _drop_copies_across_edges(
     return len(dropped) - outside.total(), outside
 
 
-def _mark_changed_neighbours(conn: psycopg.Connection, hours: Iterable[datetime]) -> None:
-    """Note the built hours whose rows this load changed: the marts and scores built from
-    them are stale until the hour is loaded again (`stale_neighbour_hours`)."""
+def mark_stale_hours(conn: psycopg.Connection, hours: Iterable[datetime]) -> None:
+    """Note built hours whose inputs changed without a load of theirs (a copy of an event
+    dropped by a neighbouring load, an emote catalog that now covers them): their scores and
+    marts are stale until the hour is loaded again (`stale_hours`). The note holds the latest
+    change, so each change asks for its own rerun."""
     conn.execute(
-        "update raw.partition_loads set changed_by_neighbour_at = now()"
+        "update raw.partition_loads set stale_since = now()"
         " where partition_start = any(%s)", (list(hours),),
     )  # fmt: skip
 
 
-def stale_neighbour_hours(conn: psycopg.Connection) -> list[tuple[datetime, datetime]]:
-    """(hour, when it was changed) for hours whose rows a neighbouring hour's load changed after
-    they were built, oldest first; loading the hour again clears its note."""
+def stale_hours(conn: psycopg.Connection) -> list[tuple[datetime, datetime]]:
+    """(hour, stale since) for built hours whose inputs changed since, oldest hour first;
+    loading the hour again clears its note."""
     return [(hour, at) for hour, at in conn.execute(
-        "select partition_start, changed_by_neighbour_at from raw.partition_loads"
-        " where changed_by_neighbour_at is not null order by partition_start"
+        "select partition_start, stale_since from raw.partition_loads"
+        " where stale_since is not null order by partition_start"
     ).fetchall()]  # fmt: skip
 
 
@@ -727,7 +729,7 @@ def load_partition(
         _record_loads(
             conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour
         )  # fmt: skip
-        _mark_changed_neighbours(conn, outside)
+        mark_stale_hours(conn, outside)
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
         for day in days:
             conn.execute(

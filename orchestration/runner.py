@@ -6,15 +6,11 @@ storage, so it shows in the UI like any scheduled run.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dagster as dg
 
-from orchestration.partitions import hourly_partitions
-
-
-def _key(hour: datetime) -> str:
-    return hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
+from orchestration.partitions import MAX_DAGSTER_RANGE, range_tags
 
 
 def run_hours(
@@ -23,16 +19,11 @@ def run_hours(
     """Materialize every hourly asset for [start, end) in one run."""
     from orchestration.definitions import defs
 
-    last_hour = datetime.fromtimestamp(end.timestamp() - 3600, tz=start.tzinfo)
     job = defs().resolve_job_def("hourly_chat")
     return job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(),
-        tags={
-            "dagster/asset_partition_range_start": _key(start),
-            "dagster/asset_partition_range_end": _key(last_hour),
-        },
+        instance=instance or dg.DagsterInstance.get(), tags=range_tags(start, end),
         raise_on_error=True,
-    )
+    )  # fmt: skip
 
 
 def run_catalogs(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
@@ -55,36 +46,33 @@ def run_daily(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProc
     )
 
 
-def run_stale_neighbours(
+def run_stale_hours(
     *, bulk: bool = False, instance: dg.DagsterInstance | None = None
-) -> list[datetime]:
-    """Run again each hour a load changed outside its window, as the sensor would; returns them.
+) -> list[tuple[datetime, datetime]]:
+    """Run again the built hours whose inputs changed, as the sensor would, consecutive hours
+    together; returns the ranges run.
 
     `bulk`: through `run_hours_bulk` instead of Dagster runs (as the import that caused it).
     """
-    from ingestion.load import stale_neighbour_hours
+    from ingestion.load import stale_hours
+    from orchestration.partitions import contiguous_ranges
     from twitch_warehouse.db import connect, warehouse_url
     from twitch_warehouse.settings import get_settings
 
     url = warehouse_url(get_settings())
-    done: list[datetime] = []
+    done: list[tuple[datetime, datetime]] = []
     # A rerun keeps what it loads (the better copy is already elsewhere): one pass settles it,
     # the second only confirms.
     for _ in range(2):
         with connect(url) as conn:
-            stale = [hour for hour, _ in stale_neighbour_hours(conn)]
-        for hour in stale:
+            ranges = contiguous_ranges(stale_hours(conn), MAX_DAGSTER_RANGE)
+        for start, end, _ in ranges:
             if bulk:
-                run_hours_bulk(hour, hour + timedelta(hours=1))
+                run_hours_bulk(start, end)
             else:
-                run_hours(hour, hour + timedelta(hours=1), instance=instance)
-        done += stale
+                run_hours(start, end, instance=instance)
+            done.append((start, end))
     return done
-
-
-# A Dagster run records a planned event per asset and partition: fine for days, far too slow
-# for a sparse multi-year import (60k hourly partitions x 16 assets).
-MAX_DAGSTER_RANGE = timedelta(days=7)
 
 
 def run_hours_bulk(start: datetime, end: datetime) -> None:

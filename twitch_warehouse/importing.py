@@ -94,12 +94,12 @@ def import_and_materialize(
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)
+        from orchestration.partitions import MAX_DAGSTER_RANGE
         from orchestration.runner import (
-            MAX_DAGSTER_RANGE,
             run_daily,
             run_hours,
             run_hours_bulk,
-            run_stale_neighbours,
+            run_stale_hours,
         )
 
         bulk = last - first > MAX_DAGSTER_RANGE
@@ -110,10 +110,10 @@ def import_and_materialize(
             with console.status("Loading the whole range in one pass (the hourly assets' code)…"):
                 run_hours_bulk(first, last)
         with console.status("Hours beside the range whose copies of a message moved into it…"):
-            rerun = run_stale_neighbours(bulk=bulk)
+            rerun = run_stale_hours(bulk=bulk)
         if rerun:
-            console.print(f"Ran {len(rerun)} neighbouring hour(s) again: the import kept a better"
-                          " copy of some of their messages.")  # fmt: skip
+            console.print(f"Ran {len(rerun)} range(s) of neighbouring hours again: the import kept"
+                          " a better copy of some of their messages.")  # fmt: skip
         with console.status("Dagster: daily_report…"):
             run_daily()
         console.print(

@@ -6,8 +6,14 @@ from datetime import UTC, datetime
 import dagster as dg
 from psycopg.types.json import Jsonb
 
-from ingestion.catalogs import land_snapshot, load_snapshots, read_snapshots
+from ingestion.catalogs import (
+    hours_matched_against,
+    land_snapshot,
+    load_snapshots,
+    read_snapshots,
+)
 from ingestion.helix_metadata import tracked_channels
+from ingestion.load import mark_stale_hours
 from ingestion.migrations import upgrade
 from orchestration.resources import TwitchApiResource, WarehouseResource
 from twitch_warehouse.settings import get_settings
@@ -51,6 +57,10 @@ def emote_catalogs(
         context.log.info(f"fetched {len(landed)} snapshots for {len(channels)} channels")
     with warehouse.connect() as conn:
         result = load_snapshots(conn, read_snapshots(settings.landing_dir))
+        # Hours built before a set (or a change to it) was known: `stale_hours_sensor` reruns them.
+        stale = hours_matched_against(conn, result.changed)
+        mark_stale_hours(conn, stale)
+        conn.commit()
         by_provider = dict(
             conn.execute(
                 "select provider, count(distinct emote_id) from raw.emote_catalog_snapshots"
@@ -61,6 +71,8 @@ def emote_catalogs(
         metadata={
             "snapshots_loaded": dg.MetadataValue.int(result.snapshots),
             "emotes_loaded": dg.MetadataValue.int(result.emotes),
+            "snapshots_changed": dg.MetadataValue.int(len(result.changed)),
+            "built_hours_marked_stale": dg.MetadataValue.int(len(stale)),
             "distinct_emotes_by_provider": dg.MetadataValue.json(by_provider),
         }
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from ingestion.landing import hour_floor
-from ingestion.load import hours_landed_after_load, stale_neighbour_hours
+from ingestion.load import hours_landed_after_load, stale_hours
 from orchestration.defs.dbt_models import (
     dbt_daily_intermediate,
     dbt_daily_marts,
@@ -16,7 +16,13 @@ from orchestration.defs.dbt_models import (
     dbt_hourly_marts,
     dbt_raw_staging,
 )
-from orchestration.partitions import hourly_partitions
+from orchestration.partitions import (
+    MAX_DAGSTER_RANGE,
+    contiguous_ranges,
+    hourly_partitions,
+    partition_key,
+    range_tags,
+)
 from orchestration.policy import RETRY_POLICY
 from orchestration.resources import TwitchApiResource, WarehouseResource
 from twitch_warehouse.settings import get_settings
@@ -79,21 +85,21 @@ daily_report_schedule = dg.ScheduleDefinition(
     job=hourly_chat_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Runs an hour again when a neighbouring hour's load deleted a worse copy of an"
-    " event from it after it was built (copies of one message either side of the hour's edge).",
+    description="Runs built hours again whose inputs changed without a load of theirs: a"
+    " neighbouring hour's load dropped a worse copy of one of their events, or an emote catalog"
+    " snapshot now covers them. Consecutive hours run together, up to a week per run.",
 )
-def stale_neighbour_hours_sensor(
-    warehouse: WarehouseResource,
-) -> Iterator[dg.RunRequest | dg.SkipReason]:
+def stale_hours_sensor(warehouse: WarehouseResource) -> Iterator[dg.RunRequest | dg.SkipReason]:
     with warehouse.connect() as conn:
-        stale = stale_neighbour_hours(conn)
+        stale = stale_hours(conn)
     if not stale:
-        yield dg.SkipReason("no hour was changed by a neighbouring hour's load")
-    for hour, changed_at in stale:
-        key = hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
-        # One run per change: a failed run is not retried until the hour changes again.
-        yield dg.RunRequest(partition_key=key, run_key=f"{key}@{changed_at.isoformat()}",
-                            tags={"trigger": "changed_by_neighbour"})  # fmt: skip
+        yield dg.SkipReason("no built hour has changed inputs")
+    for start, end, latest in contiguous_ranges(stale, MAX_DAGSTER_RANGE):
+        tags = range_tags(start, end)
+        # One run per change: a failed run is not retried until an hour of it changes again.
+        run_key = (f"{tags['dagster/asset_partition_range_start']}.."
+                   f"{tags['dagster/asset_partition_range_end']}@{latest.isoformat()}")  # fmt: skip
+        yield dg.RunRequest(run_key=run_key, tags={**tags, "trigger": "stale_hours"})
 
 
 LIVE_STREAMS_EVERY_S = 600
@@ -135,6 +141,6 @@ def landed_hours_sensor(warehouse: WarehouseResource) -> Iterator[dg.RunRequest 
     if not pending:
         yield dg.SkipReason("every landed hour of the last two days is loaded")
     for hour, newest in pending:
-        key = hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
+        key = partition_key(hour)
         yield dg.RunRequest(partition_key=key, run_key=f"{key}@landed-{newest:.0f}",
                             tags={"trigger": "landed_after_load"})  # fmt: skip

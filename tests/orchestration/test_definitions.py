@@ -67,7 +67,7 @@ def test_schedules_and_sensors_run_whenever_the_daemon_does() -> None:
     }
     sensors = {s.name: (s.default_status, s.job_name) for s in defs().sensors or []}  # type: ignore[union-attr]
     assert sensors == {
-        "stale_neighbour_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat"),
+        "stale_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat"),
         "live_streams_sensor": (dg.DefaultSensorStatus.RUNNING, "live_streams"),
         "landed_hours_sensor": (dg.DefaultSensorStatus.RUNNING, "hourly_chat"),
     }
@@ -153,3 +153,22 @@ def test_stream_level_ml_assets_depend_on_every_table_their_stream_messages_read
                  "stream_topic_shifts"):  # fmt: skip
         parents = {key.to_user_string() for key in graph.get(dg.AssetKey(["ml", name])).parent_keys}
         assert read <= parents, name
+
+
+def test_stale_hours_run_as_consecutive_ranges_of_at_most_a_week() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from orchestration.partitions import contiguous_ranges
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    marks = [t0 + timedelta(days=30, minutes=m) for m in range(3)]
+    hours = [(t0 + timedelta(hours=h), marks[h % 3]) for h in [0, 1, 2, 5, *range(10, 10 + 200)]]
+    ranges = contiguous_ranges(hours, timedelta(days=7))
+    assert [(s - t0, e - t0) for s, e, _ in ranges] == [
+        (timedelta(hours=0), timedelta(hours=3)),
+        (timedelta(hours=5), timedelta(hours=6)),
+        (timedelta(hours=10), timedelta(hours=10 + 168)),
+        (timedelta(hours=10 + 168), timedelta(hours=210)),
+    ]
+    assert ranges[0][2] == max(marks)  # a range's run key moves with its latest change
+    assert ranges[1][2] == marks[5 % 3]

@@ -12,10 +12,10 @@ import pytest
 
 from ingestion.landing import landing_path
 from orchestration.defs.ingest import raw_chat_events
-from orchestration.defs.jobs import landed_hours_sensor, stale_neighbour_hours_sensor
+from orchestration.defs.jobs import landed_hours_sensor, stale_hours_sensor
 from orchestration.partitions import hourly_partitions
 from orchestration.resources import WarehouseResource
-from orchestration.runner import run_stale_neighbours
+from orchestration.runner import run_stale_hours
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.settings import get_settings
 
@@ -36,7 +36,7 @@ def _load(hour: datetime) -> dict:
     return event.materialization.metadata["neighbour_hours_changed"].value  # type: ignore[return-value]
 
 
-def _requests(sensor=stale_neighbour_hours_sensor) -> list[dg.RunRequest]:
+def _requests(sensor=stale_hours_sensor) -> list[dg.RunRequest]:
     context = dg.build_sensor_context(resources={"warehouse": WarehouseResource()})
     return [r for r in sensor(context) or [] if isinstance(r, dg.RunRequest)]
 
@@ -64,11 +64,11 @@ def test_the_sensor_runs_again_an_hour_its_neighbour_changed(migrated: PgUrl) ->
     assert _requests() == []
     assert _load(H13) == [H12.isoformat()]
     (request,) = _requests()
-    assert request.partition_key == _key(H12)
-    assert request.run_key is not None and request.run_key.startswith(_key(H12))
+    assert request.tags["dagster/asset_partition_range_start"] == _key(H12)
+    assert request.tags["dagster/asset_partition_range_end"] == _key(H12)
     assert _requests()[0].run_key == request.run_key  # the same change asks for one run
     # What `twitch-warehouse import` does where no daemon runs the sensor: the whole hourly job.
-    assert run_stale_neighbours(instance=dg.DagsterInstance.ephemeral()) == [H12]
+    assert run_stale_hours(instance=dg.DagsterInstance.ephemeral()) == [(H12, H13)]
     assert _requests() == []
 
 
@@ -101,3 +101,44 @@ def test_hours_landed_but_never_loaded_or_changed_since_are_run(migrated: PgUrl)
     os.utime(late, (later, later))
     (again,) = _requests(landed_hours_sensor)
     assert again.partition_key == _key(missed) and again.run_key != request.run_key
+
+
+def test_a_channels_first_catalog_reaches_the_hours_built_before_it(migrated: PgUrl) -> None:
+    """Chat of a channel is built before its BTTV set is known: `catJAM` is no emote then. The
+    set's first snapshot covers the channel's whole history, so the catalog asset marks the
+    built hour stale and its rerun finds the emote, as a full rebuild would."""
+    import psycopg
+
+    from ingestion.catalogs import land_snapshot
+    from ingestion.clients.emotes import CatalogEmote, EmoteSnapshot
+    from orchestration.defs.catalogs import emote_catalogs
+    from orchestration.resources import TwitchApiResource
+    from orchestration.runner import run_hours
+
+    hour = datetime(2026, 4, 6, 10, tzinfo=UTC)
+    landing = get_settings().landing_dir
+    irc = landing_path(landing, "irc", "beta", hour)
+    irc.parent.mkdir(parents=True, exist_ok=True)
+    ms = int((hour + timedelta(minutes=3)).timestamp() * 1000)
+    irc.write_text(f"@id=c1;room-id=9;user-id=3;tmi-sent-ts={ms}"
+                   " :eve!eve@eve.tmi.twitch.tv PRIVMSG #beta :catJAM catJAM\n")  # fmt: skip
+    instance = dg.DagsterInstance.ephemeral()
+    run_hours(hour, hour + timedelta(hours=1), instance=instance)
+    uses = ("select count(*) from intermediate.int_emote_occurrences"
+            " where channel = 'beta' and emote_code = 'catJAM'")  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        assert conn.execute(uses).fetchone() == (0,)
+
+    emote = CatalogEmote("bttv", "channel", "beta", "bt1", "catJAM")
+    land_snapshot(landing, EmoteSnapshot(hour.date() + timedelta(days=2), "bttv", "channel",
+                                         "beta", [emote]))  # fmt: skip
+    resources = {"warehouse": WarehouseResource(), "twitch": TwitchApiResource()}
+    loaded = dg.materialize([emote_catalogs], resources=resources)
+    (event,) = loaded.get_asset_materialization_events()
+    assert event.materialization.metadata["built_hours_marked_stale"].value == 1
+    (request,) = _requests()
+    assert request.tags["dagster/asset_partition_range_start"] == _key(hour)
+    assert run_stale_hours(instance=instance) == [(hour, hour + timedelta(hours=1))]
+    with psycopg.connect(migrated.libpq()) as conn:
+        assert conn.execute(uses).fetchone() == (2,)
+    assert _requests() == []

@@ -106,7 +106,7 @@ def test_an_hour_that_lost_a_copy_to_its_neighbour_is_noted_until_loaded_again(
     the IRC copy and deletes the other from the built hour 12, which is noted as stale until it
     is loaded again; loading both at once, or 12:00 again, notes nothing."""
     from ingestion.landing import landing_path
-    from ingestion.load import stale_neighbour_hours
+    from ingestion.load import stale_hours
 
     h12, h13 = HOUR - timedelta(hours=6), HOUR - timedelta(hours=5)
     h14 = h13 + timedelta(hours=1)
@@ -131,11 +131,11 @@ def test_an_hour_that_lost_a_copy_to_its_neighbour_is_noted_until_loaded_again(
     with psycopg.connect(migrated.libpq()) as conn:
         assert load(h12, h13) == []
         assert load(h13, h14) == [h12]
-        assert [hour for hour, _ in stale_neighbour_hours(conn)] == [h12]
+        assert [hour for hour, _ in stale_hours(conn)] == [h12]
         assert load(h12, h13) == []  # the hour's own load clears the note
-        assert stale_neighbour_hours(conn) == []
+        assert stale_hours(conn) == []
         assert conn.execute("select source from raw.chat_events").fetchall() == [("irc",)]
-        assert load(h12, h14) == [] and stale_neighbour_hours(conn) == []
+        assert load(h12, h14) == [] and stale_hours(conn) == []
 
 
 def test_garbage_is_quarantined_and_good_lines_load(migrated: PgUrl, tmp_path: Path) -> None:
