@@ -68,7 +68,7 @@ def load_snapshots(conn: psycopg.Connection, records: Iterable[dict[str, Any]]) 
 
     A snapshot is `changed` when the set valid on its date differs from before the load: a set
     seen for the first time, or a day whose emotes differ from the snapshot in force until then
-    (a daily fetch that finds the same emotes changes nothing)."""
+    (a daily fetch that finds the same emotes, or none, changes nothing)."""
     snapshots = emotes = 0
     changed: list[SetKey] = []
     with conn.transaction():
@@ -95,7 +95,8 @@ def load_snapshots(conn: psycopg.Connection, records: Iterable[dict[str, Any]]) 
                     copy.write_row((*key, emote["emote_id"], emote["code"], Jsonb(emote)))
                     emotes += 1
             snapshots += 1
-            if not before or set(conn.execute(_SET_AS_OF, as_of).fetchall()) != before:
+            # An empty set has no rows, so it changes nothing (dbt cannot see it either).
+            if set(conn.execute(_SET_AS_OF, as_of).fetchall()) != before:
                 changed.append(key)
         conn.execute("analyze raw.emote_catalog_snapshots")
     return CatalogLoad(snapshots, emotes, tuple(changed))

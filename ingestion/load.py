@@ -628,6 +628,8 @@ def mark_stale_hours(conn: psycopg.Connection, hours: Iterable[datetime]) -> Non
     dropped by a neighbouring load, an emote catalog that now covers them): their scores and
     marts are stale until the hour is loaded again (`stale_hours`). The note holds the latest
     change, so each change asks for its own rerun."""
+    # Under the loader's lock: a load rewrites its own rows of this table, then marks others.
+    conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
     conn.execute(
         "update raw.partition_loads set stale_since = now()"
         " where partition_start = any(%s)", (list(hours),),

@@ -408,7 +408,8 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     frames, versions, fitted, positives = [_HYPE_EMPTY], set(), 0, 0
     rewrite_from = start - SESSION_GAP
     for chunk_start, chunk_end in _day_chunks(rewrite_from, end):
-        target = _hype_features(conn, chunk_start, chunk_end, read_ahead=SESSION_GAP)
+        target = _hype_features(conn, chunk_start, chunk_end, read_ahead=SESSION_GAP,
+                                bursts_known_at=end)  # fmt: skip
         if target.empty:
             continue
         stored = _weekly_hype_model(conn, _week_start(chunk_start))
@@ -450,6 +451,7 @@ def _day_chunks(start: datetime, end: datetime) -> list[tuple[datetime, datetime
 def _hype_features(
     conn: psycopg.Connection, start: datetime, end: datetime, channels: Sequence[str] | None = None,
     max_minutes: int | None = None, read_ahead: timedelta = timedelta(minutes=1),
+    bursts_known_at: datetime | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """`hype.build_features` for minutes in [start, end) (of `channels`, default all).
 
@@ -458,6 +460,8 @@ def _hype_features(
     `read_ahead`: chat read past the end. A minute is enough for the last minute's label (the
     next minute); `SESSION_GAP` also shows whether a stream went on through quiet minutes at the
     end, so they get rows.
+    `bursts_known_at`: the end of the hour whose bursts run is the latest (default `end`): the
+    bursts still running then count beside the finished ones.
     """
     from ml import hype
 
@@ -486,9 +490,11 @@ def _hype_features(
     minutes["stream_id"] = _sessions(minutes)
     if max_minutes is not None and channels is not None:
         minutes = _within_grid_budget(minutes, channels, max_minutes)
-    # Finished bursts, and those still running when the window's last hour ended: an hour run
-    # before the next one sees a burst that outlasts it, as a backfill does.
-    last_hour = (pd.Timestamp(end) - pd.Timedelta(microseconds=1)).floor("h")
+    # Finished bursts, and those still running at the end of the latest bursts run: an hour run
+    # before the next one sees a burst that outlasts it, as a backfill does. A running burst
+    # that has since finished is read finished (its minutes through quiet stretches included).
+    known_at = pd.Timestamp(bursts_known_at or end)
+    last_hour = (known_at - pd.Timedelta(microseconds=1)).floor("h")
     bursts = read_frame(
         conn,
         "select channel, fired_at, ended_at from ml.emote_bursts"
@@ -499,7 +505,10 @@ def _hype_features(
         " where as_of_hour = %(last_hour)s and seen_until > %(from)s and started_at < %(to)s"
         " and (%(only)s::text[] is null or channel = any(%(only)s::text[]))"
         " and not exists (select from ml.emote_bursts as done"
-        "                 where done.burst_id = running.burst_id)"
+        "                 where done.channel = running.channel"
+        "                     and done.emote_code = running.emote_code"
+        "                     and done.started_at < running.seen_until"
+        "                     and done.ended_at > running.fired_at)"
         " order by 1, 2, 3",
         {"from": read_from, "to": end, "only": only, "last_hour": last_hour.to_pydatetime()},
     )

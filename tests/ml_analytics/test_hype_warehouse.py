@@ -301,3 +301,53 @@ def test_a_burst_still_running_at_the_hours_end_counts_in_that_hours_features(
         detect_bursts_window(conn, first, last)
         conn.commit()
         assert active() == hour_by_hour
+
+
+def test_a_running_burst_counts_through_quiet_minutes_before_midnight(
+    migrated: PgUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst from 23:45 is still running when hour 00 ends; chat is quiet at 23:58-23:59, which
+    the burst runs across. Hour 00's run rewrites 23:30-00:00 in a chunk of its own (the day
+    cut): that chunk counts the burst as hour 00's bursts run saw it, quiet minutes included."""
+    from ml import warehouse
+
+    day = WEEK + timedelta(days=1)
+    first, midnight, one = day - timedelta(hours=3), day, day + timedelta(hours=1)
+    surge_from = midnight - timedelta(minutes=15)
+    quiet = {midnight - timedelta(minutes=2), midnight - timedelta(minutes=1)}
+    minutes = pd.date_range(first, one, freq="min", inclusive="left")
+    uses = [0 if m in quiet else int(10 * 1.1 ** ((m - surge_from) / timedelta(minutes=1)))
+            if m >= surge_from else 1 for m in minutes]  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, pd.DataFrame({
+            "channel": "chan", "minute_start": minutes, "chatters": 900, "emote_messages": uses,
+            "messages": [0 if m in quiet else 200_000 + u
+                         for m, u in zip(minutes, uses, strict=True)],
+        }))  # fmt: skip
+        conn.execute("create table intermediate.int_emote_occurrences (channel text,"
+                     " emote_code text, sent_at timestamptz)")  # fmt: skip
+        with conn.cursor().copy("copy intermediate.int_emote_occurrences from stdin") as copy:
+            for minute, count in zip(minutes, uses, strict=True):
+                for _ in range(count):
+                    copy.write_row(("chan", "Kappa", minute.to_pydatetime()))
+        for hour in pd.date_range(first, one, freq="h", inclusive="left"):
+            warehouse.detect_bursts_window(conn, hour.to_pydatetime(), hour + timedelta(hours=1))
+        conn.commit()
+        assert conn.execute("select count(*) from ml.emote_bursts").fetchone() == (0,)
+
+        seen: list[pd.DataFrame] = []
+        features = warehouse._hype_features
+
+        def spy(*args, **kwargs) -> pd.DataFrame:
+            seen.append(out := features(*args, **kwargs))
+            return out
+
+        monkeypatch.setattr(warehouse, "_hype_features", spy)
+        warehouse.predict_hype_window(conn, midnight, one)
+        conn.commit()
+    before_midnight = pd.concat(seen)
+    before_midnight = before_midnight[before_midnight["minute_start"] < pd.Timestamp(midnight)]
+    active = before_midnight.set_index("minute_start")["burst_active"]
+    assert list(active[active > 0].index) == list(
+        pd.date_range(surge_from, midnight, freq="min", inclusive="left")
+    )

@@ -41,6 +41,9 @@ def test_a_snapshot_changes_the_catalog_only_when_its_emotes_differ(
     assert changed(_record(D3, ["KEKW", "catJAM"])) == [(D3, "bttv", "global", "")]
     assert changed(_record(D2, ["KEKW", "OMEGALUL"])) == [(D2, "bttv", "global", "")]
     assert changed(_record(D1, ["KEKW"], channel="forsen")) == [(D1, "bttv", "channel", "forsen")]
+    # A channel without a set (the provider answers 404): an empty snapshot, loaded every day.
+    assert changed(_record(D1, [], channel="nymn"), _record(D2, [], channel="nymn")) == []
+    assert changed(_record(D1, [], channel="nymn"), _record(D2, [], channel="nymn")) == []
 
 
 def test_built_hours_within_a_changed_snapshots_validity_are_found(
