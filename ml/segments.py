@@ -128,6 +128,11 @@ def chatter_stream_features(
     return per
 
 
+# Every name `_named` gives, from least to most engaged, then the disruptive ones.
+SEGMENT_NAMES = ("lurker", "casual", "regular", "supporter", "power_user", "emote_spammer",
+                 "spammer")  # fmt: skip
+
+
 def _named(centroids: pd.DataFrame, mps_p90: float) -> list[str]:
     names: list[str] = []
     for _, row in centroids.iterrows():  # one row per cluster (<= 10): rules read like the docs

@@ -30,6 +30,8 @@ from markupsafe import Markup
 from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
+from ml.segments import SEGMENT_NAMES
+
 Figure = dict[str, Any]  # {"data": [trace, ...], "layout": {...}}, as plotly.js takes it
 
 PALETTE = [
@@ -51,7 +53,7 @@ SENTIMENT_COLORS = {
     "unscored": "#D0D4D9",
 }
 PROVIDER_COLORS = {"twitch": "#9146FF", "bttv": "#D50014", "ffz": "#2E86DE", "7tv": "#29B6A4"}
-SEGMENT_ORDER = ["lurker", "casual", "regular", "superfan", "emote_spammer", "troll", "unsegmented"]
+SEGMENT_ORDER = [*SEGMENT_NAMES, "unsegmented"]
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 # Named colorscales are expanded as Plotly's validator did, so the JSON names no plotly.py scale.

@@ -125,3 +125,19 @@ def test_silhouette_separates_distinct_habits() -> None:
     assert 0.3 < score <= 1.0
     one_segment = seg.assign(segment="casual")
     assert np.isnan(silhouette(one_segment))
+
+
+def test_every_name_the_rules_give_is_a_known_segment() -> None:
+    """The report orders and colours segments by `SEGMENT_NAMES`: a rule's name missing there
+    would be drawn last, in whatever order its name sorts."""
+    import itertools
+
+    from ml.segments import SEGMENT_NAMES, _named
+
+    grid = {"messages_per_stream": [0.1, 5, 50], "moderation_per_stream": [0, 1],
+            "emote_ratio": [0.1, 0.9], "copypaste_ratio": [0, 0.5],
+            "attendance_share": [0.1, 0.5], "subscriber_months": [0, 12],
+            "streams_attended": [1, 5]}  # fmt: skip
+    centroids = pd.DataFrame(list(itertools.product(*grid.values())), columns=list(grid))
+    names = set(_named(centroids, mps_p90=10.0))
+    assert names == set(SEGMENT_NAMES)
