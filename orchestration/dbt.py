@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -28,18 +29,25 @@ LAYER_OWNERS = {
 
 
 def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model or macro."""
+    """Parse the dbt project when its manifest is missing or older than any model or macro.
+
+    Processes that load the definitions at once (test workers, the webserver and the daemon)
+    take turns: one parses, the others wait and then read the whole manifest, never half of it.
+    """
     manifest = project_dir / "target" / "manifest.json"
+    manifest.parent.mkdir(exist_ok=True)
     sources = [*project_dir.glob("models/**/*"), *project_dir.glob("macros/**/*"),
                project_dir / "dbt_project.yml", *project_dir.glob("tests/**/*")]  # fmt: skip
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
-        dbt = Path(sys.executable).with_name("dbt")
-        subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(project_dir),
-             "--profiles-dir", str(project_dir)],
-            check=True, cwd=project_dir,
-        )  # fmt: skip
+    with (manifest.parent / ".manifest.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or manifest.stat().st_mtime < newest:
+            dbt = Path(sys.executable).with_name("dbt")
+            subprocess.run(
+                [str(dbt), "parse", "--quiet", "--project-dir", str(project_dir),
+                 "--profiles-dir", str(project_dir)],
+                check=True, cwd=project_dir,
+            )  # fmt: skip
     return manifest
 
 

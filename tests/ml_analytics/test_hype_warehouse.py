@@ -49,6 +49,20 @@ def _load(conn: psycopg.Connection, minutes: pd.DataFrame) -> None:
     conn.commit()
 
 
+def _load_surge(
+    conn: psycopg.Connection, minutes: pd.DatetimeIndex, uses: list[int], messages: list[int]
+) -> None:
+    """Chat minutes of channel `chan` with `uses` of Kappa each, for the bursts detector too."""
+    _load(conn, pd.DataFrame({"channel": "chan", "minute_start": minutes, "messages": messages,
+                              "chatters": 900, "emote_messages": uses}))  # fmt: skip
+    conn.execute("create table intermediate.int_emote_occurrences (channel text,"
+                 " emote_code text, sent_at timestamptz)")  # fmt: skip
+    with conn.cursor().copy("copy intermediate.int_emote_occurrences from stdin") as copy:
+        for minute, count in zip(minutes, uses, strict=True):
+            for _ in range(count):
+                copy.write_row(("chan", "Kappa", minute.to_pydatetime()))
+
+
 def _predictions(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple]:
     return conn.execute(
         "select channel, window_start_at, hype_probability, is_hype_label, model_version"
@@ -270,16 +284,7 @@ def test_a_burst_still_running_at_the_hours_end_counts_in_that_hours_features(
     uses = [int(10 * 1.1 ** ((m - surge[0]) / timedelta(minutes=1)))
             if surge[0] <= m < surge[1] else 1 for m in minutes]  # fmt: skip
     with psycopg.connect(migrated.libpq()) as conn:
-        _load(conn, pd.DataFrame({
-            "channel": "chan", "minute_start": minutes, "messages": [5000 + u for u in uses],
-            "chatters": 900, "emote_messages": uses,
-        }))  # fmt: skip
-        conn.execute("create table intermediate.int_emote_occurrences (channel text,"
-                     " emote_code text, sent_at timestamptz)")  # fmt: skip
-        with conn.cursor().copy("copy intermediate.int_emote_occurrences from stdin") as copy:
-            for minute, count in zip(minutes, uses, strict=True):
-                for _ in range(count):
-                    copy.write_row(("chan", "Kappa", minute.to_pydatetime()))
+        _load_surge(conn, minutes, uses, [5000 + u for u in uses])
         for hour in pd.date_range(first, eleven, freq="h", inclusive="left"):
             detect_bursts_window(conn, hour.to_pydatetime(), (hour + timedelta(hours=1)))
         conn.commit()
@@ -319,17 +324,9 @@ def test_a_running_burst_counts_through_quiet_minutes_before_midnight(
     uses = [0 if m in quiet else int(10 * 1.1 ** ((m - surge_from) / timedelta(minutes=1)))
             if m >= surge_from else 1 for m in minutes]  # fmt: skip
     with psycopg.connect(migrated.libpq()) as conn:
-        _load(conn, pd.DataFrame({
-            "channel": "chan", "minute_start": minutes, "chatters": 900, "emote_messages": uses,
-            "messages": [0 if m in quiet else 200_000 + u
-                         for m, u in zip(minutes, uses, strict=True)],
-        }))  # fmt: skip
-        conn.execute("create table intermediate.int_emote_occurrences (channel text,"
-                     " emote_code text, sent_at timestamptz)")  # fmt: skip
-        with conn.cursor().copy("copy intermediate.int_emote_occurrences from stdin") as copy:
-            for minute, count in zip(minutes, uses, strict=True):
-                for _ in range(count):
-                    copy.write_row(("chan", "Kappa", minute.to_pydatetime()))
+        # Many messages a minute: the surge never becomes most of chat, so it stays a burst.
+        _load_surge(conn, minutes, uses, [0 if m in quiet else 200_000 + u
+                                          for m, u in zip(minutes, uses, strict=True)])  # fmt: skip
         for hour in pd.date_range(first, one, freq="h", inclusive="left"):
             warehouse.detect_bursts_window(conn, hour.to_pydatetime(), hour + timedelta(hours=1))
         conn.commit()

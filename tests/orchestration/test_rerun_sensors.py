@@ -16,6 +16,7 @@ from orchestration.defs.jobs import landed_hours_sensor, stale_hours_sensor
 from orchestration.partitions import hourly_partitions
 from orchestration.resources import WarehouseResource
 from orchestration.runner import run_stale_hours
+from tests.edge_copies import land_copies_across_edge
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.settings import get_settings
 
@@ -45,20 +46,7 @@ def test_the_sensor_runs_again_an_hour_its_neighbour_changed(migrated: PgUrl) ->
     """A VOD export stamps a message 12:59:59.9 and IRC 13:00:00.1. Hour 13's load keeps the IRC
     copy and deletes the other from the built hour 12; the sensor asks for hour 12 once, and
     nothing once hour 12 ran again."""
-    landing = get_settings().landing_dir
-    gql = landing_path(landing, "gql", "alpha", H12)
-    gql.parent.mkdir(parents=True, exist_ok=True)
-    created = (H13 - timedelta(milliseconds=100)).isoformat().replace("+00:00", "Z")
-    gql.write_text(
-        '{"_import":{"channel":"alpha"},"record":{"id":"m1","createdAt":"' + created + '",'
-        '"message":{"body":"hello","fragments":[{"text":"hello"}]},'
-        '"commenter":{"id":"2","login":"bob"}}}\n'
-    )
-    irc = landing_path(landing, "irc", "alpha", H13)
-    irc.parent.mkdir(parents=True, exist_ok=True)
-    irc_ms = int((H13 + timedelta(milliseconds=100)).timestamp() * 1000)
-    irc.write_text(f"@id=m1;room-id=1;user-id=2;tmi-sent-ts={irc_ms}"
-                   " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
+    land_copies_across_edge(get_settings().landing_dir, H13, before="gql", after="irc")
 
     assert _load(H12) == []
     assert _requests() == []

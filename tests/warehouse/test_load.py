@@ -11,6 +11,7 @@ import pytest
 from ingestion.generator import ChatGenerator, iter_lines_by_hour
 from ingestion.landing import HourlyWriter, files_for_window
 from ingestion.load import load_partition
+from tests.edge_copies import land_copies_across_edge
 from twitch_warehouse.db import PgUrl
 
 HOUR = datetime(2026, 11, 1, 18, tzinfo=UTC)
@@ -66,23 +67,9 @@ def test_copies_either_side_of_an_hour_are_stored_once_whatever_the_run(
 ) -> None:
     """IRC stamps a message 12:59:59.9, its VOD export 13:00:00.1: one row (the IRC copy, the
     preferred source) whether the hours load together, one by one, in either order, or again."""
-    from ingestion.landing import landing_path
-
     h12, h13 = HOUR - timedelta(hours=6), HOUR - timedelta(hours=5)
     h14 = h13 + timedelta(hours=1)
-    irc_ms = int((h13 - timedelta(milliseconds=100)).timestamp() * 1000)
-    irc = landing_path(tmp_path, "irc", "alpha", h12)
-    irc.parent.mkdir(parents=True, exist_ok=True)
-    irc.write_text(f"@id=m1;room-id=1;user-id=2;tmi-sent-ts={irc_ms}"
-                   " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
-    gql = landing_path(tmp_path, "gql", "alpha", h13)
-    gql.parent.mkdir(parents=True, exist_ok=True)
-    created = (h13 + timedelta(milliseconds=100)).isoformat().replace("+00:00", "Z")
-    gql.write_text(
-        '{"_import":{"channel":"alpha"},"record":{"id":"m1","createdAt":"' + created + '",'
-        '"message":{"body":"hello","fragments":[{"text":"hello"}]},'
-        '"commenter":{"id":"2","login":"bob"}}}\n'
-    )
+    land_copies_across_edge(tmp_path, h13, before="irc", after="gql")
     stored = "select source, sent_at from raw.chat_events where event_id = 'm1'"
 
     def load(start: datetime, end: datetime) -> None:
@@ -105,24 +92,11 @@ def test_an_hour_that_lost_a_copy_to_its_neighbour_is_noted_until_loaded_again(
     """A VOD export stamps a message 12:59:59.9, IRC 13:00:00.1. Loading 13:00 after 12:00 keeps
     the IRC copy and deletes the other from the built hour 12, which is noted as stale until it
     is loaded again; loading both at once, or 12:00 again, notes nothing."""
-    from ingestion.landing import landing_path
     from ingestion.load import stale_hours
 
     h12, h13 = HOUR - timedelta(hours=6), HOUR - timedelta(hours=5)
     h14 = h13 + timedelta(hours=1)
-    gql = landing_path(tmp_path, "gql", "alpha", h12)
-    gql.parent.mkdir(parents=True, exist_ok=True)
-    created = (h13 - timedelta(milliseconds=100)).isoformat().replace("+00:00", "Z")
-    gql.write_text(
-        '{"_import":{"channel":"alpha"},"record":{"id":"m1","createdAt":"' + created + '",'
-        '"message":{"body":"hello","fragments":[{"text":"hello"}]},'
-        '"commenter":{"id":"2","login":"bob"}}}\n'
-    )
-    irc = landing_path(tmp_path, "irc", "alpha", h13)
-    irc.parent.mkdir(parents=True, exist_ok=True)
-    irc_ms = int((h13 + timedelta(milliseconds=100)).timestamp() * 1000)
-    irc.write_text(f"@id=m1;room-id=1;user-id=2;tmi-sent-ts={irc_ms}"
-                   " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
+    land_copies_across_edge(tmp_path, h13, before="gql", after="irc")
 
     def load(start: datetime, end: datetime) -> list[datetime]:
         files = files_for_window(tmp_path, start, end)
