@@ -1,5 +1,6 @@
 """Jobs, schedules and sensors: hourly chat through the hourly marts; daily stream models and
-report; hours run again when a neighbouring hour's load changed them."""
+report; live streams; hours run again when their inputs changed or their landing files were
+never loaded."""
 
 import time
 from collections.abc import Iterator
