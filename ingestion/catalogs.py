@@ -104,28 +104,25 @@ def load_snapshots(conn: psycopg.Connection, records: Iterable[dict[str, Any]]) 
 
 def hours_matched_against(conn: psycopg.Connection, changed: Iterable[SetKey]) -> list[datetime]:
     """Built hours whose emote matching used what `changed` snapshots replaced: hours with chat
-    (in the set's channel, for a channel set) within each snapshot's validity (from its date,
-    or from the start for a set's first snapshot, to the set's next snapshot)."""
-    hours: set[datetime] = set()
+    (in the set's channel, for a channel set) within the validity window in force on each
+    snapshot's date, as dbt's `int_emote_catalog_validity` view defines it (a view, so it
+    already reflects the snapshots just loaded)."""
     built = conn.execute(
-        "select to_regclass('intermediate.int_chat_window_activity') is not null"
+        "select to_regclass('intermediate.int_emote_catalog_validity') is not null"
+        " and to_regclass('intermediate.int_chat_window_activity') is not null"
     ).fetchone()
     if not (built and built[0]):
         return []  # nothing was built yet
+    hours: set[datetime] = set()
     for snapshot_date, provider, scope, channel in changed:
         rows = conn.execute(
             """
-            with dates as (
-                select distinct snapshot_date from raw.emote_catalog_snapshots
+            with validity as (
+                select distinct valid_from, valid_to
+                from intermediate.int_emote_catalog_validity
                 where provider = %(provider)s and scope = %(scope)s and channel = %(channel)s
-            ),
-            validity as (
-                select
-                    case when %(date)s = (select min(snapshot_date) from dates)
-                        then '-infinity'::timestamptz
-                        else %(date)s::timestamp at time zone 'UTC' end as valid_from,
-                    coalesce((select min(snapshot_date) from dates where snapshot_date > %(date)s)
-                        ::timestamp at time zone 'UTC', 'infinity'::timestamptz) as valid_to
+                    and valid_from <= %(date)s::timestamp at time zone 'UTC'
+                    and valid_to > %(date)s::timestamp at time zone 'UTC'
             )
             select distinct date_trunc('hour', act.window_start_at, 'UTC')
             from intermediate.int_chat_window_activity as act, validity
