@@ -6,9 +6,7 @@ then replaces the window: one row per message, not the rows of both runs.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,11 +16,11 @@ import pytest
 
 from ingestion.landing import HourlyWriter, files_for_window
 from ingestion.load import load_partition
+from tests.dbt_cli import start_dbt
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 TEN = datetime(2026, 5, 3, 10, tzinfo=UTC)
 MODEL = "fct_chat_messages"
 WAITING_FOR_ADVISORY_LOCKS = (
@@ -33,13 +31,8 @@ WAITING_FOR_ADVISORY_LOCKS = (
 def _dbt(url: PgUrl, tmp: Path, *select: str) -> subprocess.Popen[str]:
     window = (f'{{"window_start": "{TEN.isoformat()}",'
               f' "window_end": "{(TEN + timedelta(hours=1)).isoformat()}"}}')  # fmt: skip
-    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--select", *select,
-           "--exclude", "test_type:unit", "--vars", window, "--project-dir", str(DBT_DIR),
-           "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target"),
-           "--log-path", str(tmp / "logs")]  # fmt: skip
-    env = {**os.environ, **url.dbt_env()}
-    return subprocess.Popen(cmd, env=env, cwd=DBT_DIR, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    return start_dbt(url, tmp, "build", "--select", *select, "--exclude", "test_type:unit",
+                     "--vars", window)  # fmt: skip
 
 
 def test_a_run_waits_for_another_writing_the_same_model(migrated: PgUrl, tmp_path: Path) -> None:

@@ -8,9 +8,6 @@ added when H+1 is built. Real PostgreSQL and real `dbt build`, on hand-written I
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,11 +16,11 @@ import pytest
 
 from ingestion.landing import HourlyWriter, files_for_window
 from ingestion.load import load_partition
+from tests.dbt_cli import run_dbt
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 TEN = datetime(2026, 5, 3, 10, tzinfo=UTC)
 ELEVEN = TEN + timedelta(hours=1)
 HOURLY = ["tag:raw_staging", "tag:hourly_intermediate", "tag:hourly_marts"]
@@ -65,13 +62,7 @@ def _chat() -> list[tuple[datetime, str]]:
 
 
 def _dbt(url: PgUrl, tmp: Path, *args: str) -> None:
-    cmd = [str(Path(sys.executable).with_name("dbt")), "build", "--select", *HOURLY,
-           "--exclude", "test_type:unit", "--project-dir", str(DBT_DIR),
-           "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target"),
-           "--log-path", str(tmp / "logs"), *args]  # fmt: skip
-    done = subprocess.run(cmd, env={**os.environ, **url.dbt_env()}, cwd=DBT_DIR,
-                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:]
+    run_dbt(url, tmp, "build", "--select", *HOURLY, "--exclude", "test_type:unit", *args)
 
 
 def _window(start: datetime) -> str:

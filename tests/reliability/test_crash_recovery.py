@@ -11,9 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -26,6 +23,7 @@ from ingestion.generator import ChatGenerator, iter_lines_by_hour
 from ingestion.landing import HourlyWriter, LandingFile, files_for_window
 from ingestion.load import load_partition
 from ingestion.migrations import upgrade
+from tests.dbt_cli import run_dbt, start_dbt
 from tests.reliability.conftest import OwnServer, table_checksum
 from twitch_warehouse.db import PgUrl
 
@@ -173,34 +171,11 @@ def _window_empty_digest() -> str:
 # dbt killed mid-build
 # ---------------------------------------------------------------------------------------------
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_VARS = json.dumps({"window_start": HOUR.isoformat(), "window_end": NEXT.isoformat()})
 HOURLY = ["tag:raw_staging", "tag:hourly_intermediate", "tag:hourly_marts"]
 # dbt unit tests use fixed fixture dates that a partition window's --vars would filter out;
 # the models and their data tests are what the crash is about.
 NO_UNIT = ["--exclude", "test_type:unit"]
-
-
-def _dbt(url: PgUrl, tmp: Path, *args: str) -> subprocess.Popen[str]:
-    # Seed dbt's parse cache from the project's last run (dbt discards it when stale).
-    cache = DBT_DIR / "target" / "partial_parse.msgpack"
-    if cache.is_file() and not (tmp / "target" / cache.name).exists():
-        (tmp / "target").mkdir(parents=True, exist_ok=True)
-        shutil.copy(cache, tmp / "target" / cache.name)
-    env = {**os.environ, **url.dbt_env()}
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]  # fmt: skip
-    return subprocess.Popen(
-        cmd, env=env, cwd=DBT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-
-
-def _dbt_ok(url: PgUrl, tmp: Path, *args: str) -> str:
-    proc = _dbt(url, tmp, *args)
-    out, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 0, out[-3000:]
-    return out
 
 
 def _schema_checksums(url: PgUrl, schemas: tuple[str, ...]) -> dict[str, tuple[int, str]]:
@@ -224,12 +199,12 @@ def test_dbt_killed_mid_run_then_rerun_equals_a_clean_build(
         with psycopg.connect(url.libpq()) as conn:
             load_partition(conn, HOUR, NEXT, files)
     tmp = tmp_path / "dbt"
-    _dbt_ok(clean, tmp, "build", "--select", *HOURLY, *NO_UNIT, "--vars", DBT_VARS)
+    run_dbt(clean, tmp, "build", "--select", *HOURLY, *NO_UNIT, "--vars", DBT_VARS, timeout=300)
     expected = _schema_checksums(clean, ("intermediate", "marts"))
     assert len(expected) >= 5 and all(n > 0 for n, _ in expected.values())
 
     # Kill the server as soon as dbt reports its first finished model: the run is mid-way.
-    proc = _dbt(crashy, tmp, "build", "--select", *HOURLY, *NO_UNIT, "--vars", DBT_VARS)
+    proc = start_dbt(crashy, tmp, "build", "--select", *HOURLY, *NO_UNIT, "--vars", DBT_VARS)
     assert proc.stdout is not None
     seen: list[str] = []
     for line in proc.stdout:
@@ -245,7 +220,7 @@ def test_dbt_killed_mid_run_then_rerun_equals_a_clean_build(
     assert half != expected  # something was left unbuilt by the crash
 
     # The retry (re-running the op, as RETRY_POLICY does) gives the clean marts.
-    _dbt_ok(crashy, tmp, "build", "--select", *HOURLY, *NO_UNIT, "--vars", DBT_VARS)
+    run_dbt(crashy, tmp, "build", "--select", *HOURLY, *NO_UNIT, "--vars", DBT_VARS, timeout=300)
     assert _schema_checksums(crashy, ("intermediate", "marts")) == expected
     print(
         f"\nFIGURE dbt-crash: dbt build SIGKILLed server after the first model, exit "

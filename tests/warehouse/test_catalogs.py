@@ -3,9 +3,6 @@ and which built hours matched their chat against what changed (those hours run a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,12 +11,12 @@ import psycopg
 import pytest
 
 from ingestion.catalogs import hours_matched_against, load_snapshots
+from tests.dbt_cli import run_dbt
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def _record(day: date, codes: list[str], channel: str | None = None) -> dict:
@@ -57,13 +54,8 @@ def test_built_hours_within_a_changed_snapshots_validity_are_found(
     """The validity windows are dbt's (`int_emote_catalog_validity`, a view built here by dbt);
     the chat windows are a hand-made stand-in with the columns read."""
     assert hours_matched_against(conn, [(D1, "bttv", "global", "")]) == []  # nothing built yet
-    subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--select",
-         "stg_raw__emote_catalog_snapshots", "int_emote_catalog_validity", "--project-dir",
-         str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs")],
-        env={**os.environ, **migrated.dbt_env()}, cwd=DBT_DIR, check=True, timeout=600,
-    )  # fmt: skip
+    run_dbt(migrated, tmp_path, "run", "--quiet", "--select",
+            "stg_raw__emote_catalog_snapshots", "int_emote_catalog_validity")  # fmt: skip
     conn.execute("create schema if not exists intermediate")
     conn.execute(
         "create table intermediate.int_chat_window_activity"
