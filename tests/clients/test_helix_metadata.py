@@ -213,16 +213,20 @@ async def test_videos_limit_and_type(
         await hm.fetch_videos(helix, ids, video_type="clips")
 
 
+def _chat(conn: psycopg.Connection, event_id: str, channel: str, at: datetime) -> None:
+    """A message in raw.chat_events: the warehouse has seen `channel` in chat."""
+    ensure_day_partitions(conn, at, at + timedelta(days=1))
+    conn.execute(
+        "insert into raw.chat_events (event_id, channel, event_type, sent_at, source,"
+        " raw_payload) values (%s, %s, 'message', %s, 'test', '')", (event_id, channel, at),
+    )  # fmt: skip
+
+
 def test_tracked_channels_are_configured_or_seen_in_chat(conn: psycopg.Connection) -> None:
     assert hm.tracked_channels(conn, ["#Forsen", " xqcow ", ""]) == ["forsen", "xqcow"]
     assert hm.tracked_channels(conn) == []
-    ensure_day_partitions(conn, T0, T1 + timedelta(days=1))
     for i, (channel, at) in enumerate([("nymn", T0), ("forsen", T1), ("nymn", T1)]):
-        conn.execute(
-            "insert into raw.chat_events (event_id, channel, event_type, sent_at, source,"
-            " raw_payload) values (%s, %s, 'message', %s, 'test', '')",
-            (f"e{i}", channel, at),
-        )
+        _chat(conn, f"e{i}", channel, at)
     assert hm.tracked_channels(conn) == ["forsen", "nymn"]
 
 
@@ -337,11 +341,7 @@ def test_live_streams_of_every_channel_seen_in_chat_without_a_channel_list(
 
     assert upserted() == 0 and asked == []  # no chat yet: nothing to ask about
     with psycopg.connect(migrated.libpq()) as conn:
-        ensure_day_partitions(conn, T0, T0 + timedelta(days=1))
-        conn.execute(
-            "insert into raw.chat_events (event_id, channel, event_type, sent_at, source,"
-            " raw_payload) values ('e1', 'forsen', 'message', %s, 'test', '')", (T0,),
-        )  # fmt: skip
+        _chat(conn, "e1", "forsen", T0)
     assert upserted() == 1 and asked == [["forsen"]]
     with psycopg.connect(migrated.libpq()) as conn:
         stored = conn.execute("select channel, game_name from raw.helix_streams").fetchall()
@@ -367,11 +367,7 @@ def test_the_catalog_job_fetches_emote_sets_only_where_twitch_is_configured(
 
     monkeypatch.setattr(catalogs, "_fetch", no_network)
     with psycopg.connect(migrated.libpq()) as conn:
-        ensure_day_partitions(conn, T0, T0 + timedelta(days=1))
-        conn.execute(
-            "insert into raw.chat_events (event_id, channel, event_type, sent_at, source,"
-            " raw_payload) values ('e1', 'nymn', 'message', %s, 'test', '')", (T0,),
-        )  # fmt: skip
+        _chat(conn, "e1", "nymn", T0)
 
     def run() -> None:
         get_settings.cache_clear()
