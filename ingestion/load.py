@@ -42,7 +42,7 @@ from psycopg.types.json import Jsonb
 from psycopg.types.string import BytesBinaryDumper
 
 from ingestion.events import ChatEvent, Reject, reason_kind
-from ingestion.landing import LandingFile, files_for_window, read_lines
+from ingestion.landing import LandingFile, files_for_window, hour_floor, read_lines
 from ingestion.sources import SOURCE_PRIORITY, parser_for
 
 log = logging.getLogger(__name__)
@@ -616,10 +616,7 @@ def _drop_copies_across_edges(
               "seconds": MODERATION_COPY_SECONDS}  # fmt: skip
     dropped = [at for (at,) in conn.execute(_EDGE_COPIES, params).fetchall()]
     dropped += [at for (at,) in conn.execute(_MODERATION_COPIES, params).fetchall()]
-    outside = Counter(
-        at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        for at in dropped if not start <= at < end
-    )  # fmt: skip
+    outside = Counter(hour_floor(at) for at in dropped if not start <= at < end)
     return len(dropped) - outside.total(), outside
 
 

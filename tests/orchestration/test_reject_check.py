@@ -15,7 +15,7 @@ import pytest
 from ingestion.generator import ChatGenerator, iter_lines_by_hour
 from ingestion.landing import HourlyWriter
 from orchestration.defs.ingest import REJECT_CHECK, raw_chat_events
-from orchestration.partitions import hourly_partitions
+from orchestration.partitions import range_tags
 from orchestration.resources import WarehouseResource
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.settings import get_settings
@@ -27,14 +27,10 @@ BAD = CLEAN + timedelta(hours=1)
 
 
 def _materialize(start: datetime, end: datetime) -> dg.AssetCheckEvaluation:
-    key = hourly_partitions.get_partition_key_for_timestamp
     result = dg.materialize(
         [raw_chat_events],
         resources={"warehouse": WarehouseResource()},
-        tags={  # one run over the range, as a backfill runs
-            "dagster/asset_partition_range_start": key(start.timestamp()),
-            "dagster/asset_partition_range_end": key((end - timedelta(hours=1)).timestamp()),
-        },
+        tags=range_tags(start, end),  # one run over the range, as a backfill runs
         raise_on_error=False,
     )
     (evaluation,) = result.get_asset_check_evaluations()

@@ -13,7 +13,7 @@ import pytest
 from ingestion.landing import landing_path
 from orchestration.defs.ingest import raw_chat_events
 from orchestration.defs.jobs import landed_hours_sensor, stale_hours_sensor
-from orchestration.partitions import hourly_partitions
+from orchestration.partitions import partition_key
 from orchestration.resources import WarehouseResource
 from orchestration.runner import run_stale_hours
 from tests.edge_copies import land_copies_across_edge
@@ -26,12 +26,8 @@ H12 = datetime(2026, 4, 5, 12, tzinfo=UTC)
 H13 = H12 + timedelta(hours=1)
 
 
-def _key(hour: datetime) -> str:
-    return hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
-
-
 def _load(hour: datetime) -> dict:
-    result = dg.materialize([raw_chat_events], partition_key=_key(hour),
+    result = dg.materialize([raw_chat_events], partition_key=partition_key(hour),
                             resources={"warehouse": WarehouseResource()})  # fmt: skip
     (event,) = result.get_asset_materialization_events()
     return event.materialization.metadata["neighbour_hours_changed"].value  # type: ignore[return-value]
@@ -52,8 +48,8 @@ def test_the_sensor_runs_again_an_hour_its_neighbour_changed(migrated: PgUrl) ->
     assert _requests() == []
     assert _load(H13) == [H12.isoformat()]
     (request,) = _requests()
-    assert request.tags["dagster/asset_partition_range_start"] == _key(H12)
-    assert request.tags["dagster/asset_partition_range_end"] == _key(H12)
+    assert request.tags["dagster/asset_partition_range_start"] == partition_key(H12)
+    assert request.tags["dagster/asset_partition_range_end"] == partition_key(H12)
     assert _requests()[0].run_key == request.run_key  # the same change asks for one run
     # What `twitch-warehouse import` does where no daemon runs the sensor: the whole hourly job.
     assert run_stale_hours(instance=dg.DagsterInstance.ephemeral()) == [(H12, H13)]
@@ -78,7 +74,7 @@ def test_hours_landed_but_never_loaded_or_changed_since_are_run(migrated: PgUrl)
                         " :bob!bob@bob.tmi.twitch.tv PRIVMSG #alpha :hello\n")  # fmt: skip
 
     (request,) = _requests(landed_hours_sensor)
-    assert request.partition_key == _key(missed)
+    assert request.partition_key == partition_key(missed)
     _load(missed)
     assert _requests(landed_hours_sensor) == []
     # A file of the hour landed late (a log API fetch): the hour is asked for again.
@@ -88,7 +84,7 @@ def test_hours_landed_but_never_loaded_or_changed_since_are_run(migrated: PgUrl)
     later = datetime.now(UTC).timestamp() + 60
     os.utime(late, (later, later))
     (again,) = _requests(landed_hours_sensor)
-    assert again.partition_key == _key(missed) and again.run_key != request.run_key
+    assert again.partition_key == partition_key(missed) and again.run_key != request.run_key
 
 
 def test_a_channels_first_catalog_reaches_the_hours_built_before_it(migrated: PgUrl) -> None:
@@ -125,7 +121,7 @@ def test_a_channels_first_catalog_reaches_the_hours_built_before_it(migrated: Pg
     (event,) = loaded.get_asset_materialization_events()
     assert event.materialization.metadata["built_hours_marked_stale"].value == 1
     (request,) = _requests()
-    assert request.tags["dagster/asset_partition_range_start"] == _key(hour)
+    assert request.tags["dagster/asset_partition_range_start"] == partition_key(hour)
     assert run_stale_hours(instance=instance) == [(hour, hour + timedelta(hours=1))]
     with psycopg.connect(migrated.libpq()) as conn:
         assert conn.execute(uses).fetchone() == (2,)
