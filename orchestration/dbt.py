@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
+    DbtProject,
+)
 
 from twitch_warehouse.settings import PROJECT_ROOT
 
@@ -87,4 +92,32 @@ def window_vars(window: dg.TimeWindow) -> str:
 
     return json.dumps(
         {"window_start": window.start.isoformat(), "window_end": window.end.isoformat()}
+    )
+
+
+def failed_tests_only(run_results: Mapping[str, Any] | None) -> list[str]:
+    """The failed data and unit tests, when they are the build's only failures.
+
+    A test that ran and failed (status `fail`) fails again on the same data, so retrying the
+    build only repeats it. An `error` (a model that did not build, a test that could not run)
+    may be a dropped connection or a restarted database, so any error returns no names and the
+    build is retried.
+    """
+    results = (run_results or {}).get("results", [])
+    if any(result["status"] == "error" for result in results):
+        return []
+    return sorted(result["unique_id"] for result in results if result["status"] == "fail")
+
+
+def dbt_failure(invocation: DbtCliInvocation) -> dg.Failure:
+    """The failed build as a Dagster failure that the retry policy skips when retrying is futile."""
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except FileNotFoundError:  # dbt stopped before writing results: nothing says it is futile
+        run_results = None
+    failed_tests = failed_tests_only(run_results)
+    return dg.Failure(
+        description=str(invocation.get_error()),
+        metadata={"failed_tests": failed_tests},
+        allow_retries=not failed_tests,
     )

@@ -8,7 +8,7 @@ own op and the lineage in the UI is the real one.
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt import ensure_manifest, translator, window_vars
+from orchestration.dbt import dbt_failure, ensure_manifest, translator, window_vars
 from orchestration.partitions import hourly_partitions, single_run_backfill
 from orchestration.resources import WarehouseResource
 
@@ -34,7 +34,10 @@ def _dbt_group(
         args = ["build"]
         if hourly:
             args += ["--vars", window_vars(context.partition_time_window)]
-        yield from dbt.cli(args, context=context).stream()
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        if not invocation.is_successful():
+            raise dbt_failure(invocation)
 
     return _assets
 
