@@ -38,6 +38,7 @@ IRC_SOURCE = "irc"
 ALL_FORMATS = (IRC_SOURCE, *FORMATS)
 MAX_KEPT_REJECTS = 1_000_000  # every reject reaches quarantine; bounded against pathological files
 _SNIFF_BYTES = 64 * 1024
+_BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, as some editors and Windows tools write
 _CHAT_SUFFIXES = (".json", ".jsonl", ".txt", ".log")
 _SKIP_NAMES = frozenset({"vod.json"})  # VOD metadata beside vod-chat-gql chat, not chat
 _VOD_DIR = re.compile(r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_(?P<vod>\d+)")
@@ -139,7 +140,7 @@ def _json_kind(keys_text: str) -> str | None:
 def detect_format(path: Path) -> str:
     """One of ALL_FORMATS from the file's first bytes; UnknownFormatError when none fits."""
     path = Path(path)
-    head = _head(path).removeprefix(b"\xef\xbb\xbf")
+    head = _head(path).removeprefix(_BOM)
     stripped = head.lstrip()
     first_line = stripped.split(b"\n", 1)[0].rstrip(b"\r")
     if stripped[:1] == b"[" and TEXT_LINE.match(first_line.decode("utf-8", "replace")):
@@ -161,8 +162,8 @@ def _json_records(path: Path) -> Iterator[Any]:
     JSONL lines that are not JSON come out as bytes so their parser rejects them with a reason.
     """
     with _open(path) as fh:
-        first = fh.read(_SNIFF_BYTES)
-        if first.lstrip().removeprefix(b"\xef\xbb\xbf")[:1] == b"[":
+        first = fh.read(_SNIFF_BYTES).removeprefix(_BOM)
+        if first.lstrip()[:1] == b"[":
             data = json.loads(first + fh.read())
             if not isinstance(data, list):
                 raise ImportFileError(f"{path}: expected a JSON array")
@@ -185,7 +186,8 @@ def _json_or_raw(line: bytes) -> Any:
 
 def _lines(path: Path) -> Iterator[bytes]:
     with _open(path) as fh:
-        for line in fh:
+        first = fh.readline().removeprefix(_BOM)  # an editor's BOM is not part of the record
+        for line in _chain([first], fh) if first else ():
             yield line.rstrip(b"\r\n")
 
 

@@ -82,7 +82,7 @@ def unescape_tag_value(value: str) -> str:
     return "".join(out)
 
 
-def _split_tags(tag_part: str) -> dict[str, str]:
+def split_tags(tag_part: str) -> dict[str, str]:
     """`a=1;b=x\\sy` -> {'a': '1', 'b': 'x y'}; an item without `=` has an empty value."""
     try:
         # The common case in one C-level call: every item holds a `=` (a key may repeat: the
@@ -113,7 +113,7 @@ def tokenize(line: str) -> IrcMessage:
         space = line.find(" ")
         if space < 0:
             raise IrcParseError("tags without a command")
-        tags = _split_tags(line[1:space])
+        tags = split_tags(line[1:space])
         rest = line[space + 1 :].lstrip(" ")
     else:
         tags = {}
@@ -186,10 +186,18 @@ def _emotes(value: str, text: str) -> list:
     return occurrences
 
 
-def _timestamp(tags: dict[str, str], received_ms: int | None) -> datetime:
+def tag_time(tags: dict[str, str]) -> datetime | None:
+    """When a tagged line was sent: `tmi-sent-ts`, else the time a recent-messages service
+    received it (`rm-received-ts`, up to seconds later). ValueError when out of range."""
     ts = tags.get("tmi-sent-ts") or tags.get("rm-received-ts")
     if ts and (ts.isdigit() or ts.lstrip("-").isdigit()):
         return utc_from_epoch(int(ts) / 1000)
+    return None
+
+
+def _timestamp(tags: dict[str, str], received_ms: int | None) -> datetime:
+    if (sent_at := tag_time(tags)) is not None:
+        return sent_at
     if received_ms is not None:
         return utc_from_epoch(received_ms / 1000)
     raise IrcParseError("no tmi-sent-ts tag and no receive time")

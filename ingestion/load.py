@@ -17,6 +17,7 @@ Scripts that call the loader need the usual `if __name__ == "__main__":` guard (
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import logging
 import multiprocessing
@@ -24,6 +25,7 @@ import os
 import queue
 import threading
 import time
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -227,6 +229,19 @@ def _accept(
             yield item
 
 
+def _landing_lines(landing: LandingFile, rejects: _Rejects) -> Iterator[bytes]:
+    """A landing file's lines. A gzip file cut short or corrupt keeps the lines before the damage
+    and puts one quarantine row in place of the rest, so the hour still loads."""
+    line_no = 0
+    try:
+        for line in read_lines(landing.path):
+            line_no += 1
+            yield line
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        reason = f"unreadable gzip after line {line_no}: {exc}"
+        rejects.append((landing, Reject(landing.source, b"", reason, line_no=line_no + 1)))
+
+
 def _events(
     files: Iterable[LandingFile], start: datetime, end: datetime, result: LoadResult,
     rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str] = frozenset(),
@@ -238,7 +253,7 @@ def _events(
     for index, landing in enumerate(files):
         result.files += 1
         result.files_per_hour[landing.hour] += 1
-        lines = read_lines(landing.path) if lines_of is None else lines_of(index, landing)
+        lines = _landing_lines(landing, rejects) if lines_of is None else lines_of(index, landing)
         tally = _Tally()
 
         def reject(item: Reject, landing: LandingFile = landing) -> None:
@@ -273,7 +288,7 @@ def _parse_worker_mode(parse_worker: bool | None) -> bool | None:
 
 
 def _line_batches(
-    files: list[LandingFile], batch_lines: int
+    files: list[LandingFile], batch_lines: int, rejects: _Rejects
 ) -> Iterator[list[tuple[int, list[bytes], bool]]]:
     """The files' lines in batches of (file index, lines, file ends here) segments, read here.
 
@@ -287,7 +302,7 @@ def _line_batches(
     for index, landing in enumerate(files):
         lines: list[bytes] = []
         append = lines.append
-        for line in read_lines(landing.path):
+        for line in _landing_lines(landing, rejects):
             append(line)
             count += 1
             if count >= 2 * batch_lines:
@@ -321,7 +336,9 @@ def _stream_events(
         for row in _events(files, start, end, result, rejects, optouts, keys):
             write_row(row)
         return
-    batches = _line_batches(files, PARSE_WORKER_MIN_LINES if mode is None else _BATCH_LINES)
+    batches = _line_batches(
+        files, PARSE_WORKER_MIN_LINES if mode is None else _BATCH_LINES, rejects
+    )
     first = next(batches, [])
     if not first or (
         mode is None and sum(len(lines) for _, lines, _ in first) < PARSE_WORKER_MIN_LINES

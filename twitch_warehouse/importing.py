@@ -33,9 +33,11 @@ def quarantine_rejects(report: ImportReport) -> int:
     stored = 0
     with connect(url) as conn, conn.transaction():
         for file in report.files:
+            # Keyed by the resolved path: the same file named another way replaces its rows.
+            name = str(file.path.resolve())
             conn.execute(
                 "delete from raw.quarantine where source = 'import' and landing_file = %s",
-                (str(file.path),),
+                (name,),
             )
             hour = min(file.hours) if file.hours else datetime(1970, 1, 1, tzinfo=UTC)
             with conn.cursor().copy(
@@ -43,7 +45,7 @@ def quarantine_rejects(report: ImportReport) -> int:
                 " payload, reason) from stdin"
             ) as copy:
                 for reject in file.rejects:
-                    copy.write_row((hour, "import", str(file.path), reject.line_no,
+                    copy.write_row((hour, "import", name, reject.line_no,
                                     reject.channel, reject.raw, reject.reason))  # fmt: skip
                     stored += 1
     return stored

@@ -22,6 +22,7 @@ import httpx
 
 from ingestion.clients.landing_sink import LandingSink, irc_dedup_key
 from ingestion.events import utc_from_epoch
+from ingestion.irc import split_tags, tag_time
 from ingestion.landing import hour_floor
 from twitch_warehouse.logging import get_logger
 
@@ -54,17 +55,14 @@ def parse_timestamp(value: str | float | int) -> datetime:
 
 
 def line_time(line: str) -> datetime | None:
-    """The `tmi-sent-ts` (or recent-messages `rm-received-ts`) of a raw line."""
+    """When a raw line was sent, as the parser will read it (`ingestion.irc.tag_time`), so a
+    line lands in the hour the loader expects it in."""
     if not line.startswith("@"):
         return None
-    for item in line[1 : line.find(" ")].split(";"):
-        key, _, value = item.partition("=")
-        if key in ("tmi-sent-ts", "rm-received-ts") and value.isdigit():
-            try:
-                return utc_from_epoch(int(value) / 1000)
-            except ValueError:
-                return None  # untimed: kept aside, like a line without the tag
-    return None
+    try:
+        return tag_time(split_tags(line[1 : line.find(" ")]))
+    except ValueError:
+        return None  # untimed: kept aside, like a line without the tag
 
 
 def format_time(ts: datetime, style: TimeStyle) -> str:

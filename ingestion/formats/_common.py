@@ -19,6 +19,8 @@ from ingestion.events import ChatEvent, EmoteOccurrence, Reject, clamp_emote, ut
 ENVELOPE_KEY = "_import"
 # Lone UTF-16 surrogates decode from JSON but cannot be stored as UTF-8 text.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# Nor can NUL (`\u0000`): PostgreSQL text and jsonb refuse it, which would fail the whole COPY.
+_NUL_ESCAPE = "\\u0000"
 _LOGIN = re.compile(r"[a-z0-9_]{1,64}")
 
 
@@ -50,12 +52,24 @@ def load_record(text: str) -> tuple[Any, dict[str, Any]]:
             compact(value).encode("utf-8")
         except UnicodeEncodeError:
             raise FormatError("lone UTF-16 surrogate in a string") from None
+    if _NUL_ESCAPE in text and _holds_nul(value):
+        raise FormatError("NUL character in a string")
     if isinstance(value, dict) and set(value) == {ENVELOPE_KEY, "record"}:
         ctx = value[ENVELOPE_KEY]
         if not isinstance(ctx, dict):
             raise FormatError("envelope context is not an object")
         return value["record"], ctx
     return value, {}
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_holds_nul, value))
+    return False
 
 
 def obj(value: Any, what: str) -> dict[str, Any]:

@@ -78,6 +78,18 @@ async def test_missing_day_is_empty_and_listing(fake):
     assert parse_timestamp(messages[0]["timestamp"]) == line_time(messages[0]["raw"])
 
 
+def test_a_line_is_timed_by_its_send_time_whatever_the_tag_order():
+    """Recent-messages services add `rm-received-ts`, often first and up to seconds after the
+    send: a line sent at 20:59:59.950 belongs to hour 20, where the parser will put it."""
+    sent = int(datetime(2019, 9, 15, 20, 59, 59, 950000, tzinfo=UTC).timestamp() * 1000)
+    line = (f"@rm-received-ts={sent + 100};historical=1;id=a1;room-id=1;tmi-sent-ts={sent}"
+            " :u!u@u.tmi.twitch.tv PRIVMSG #nymn :late in the hour")  # fmt: skip
+    (event,) = parse_lines([line])
+    assert line_time(line) == event.sent_at == datetime.fromtimestamp(sent / 1000, UTC)
+    received_only = line.replace(f";tmi-sent-ts={sent}", "")
+    assert line_time(received_only) == datetime.fromtimestamp((sent + 100) / 1000, UTC)
+
+
 def test_timestamp_styles():
     expected = datetime(2019, 9, 15, 0, 0, 0, 501000, tzinfo=UTC)
     assert parse_timestamp("2019-09-15T00:00:00.501Z") == expected

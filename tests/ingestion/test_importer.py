@@ -135,6 +135,45 @@ def test_rejects_are_counted_with_reasons_and_not_landed(tmp_path: Path) -> None
     assert len(landed) == 2
 
 
+def test_nul_characters_are_rejected_with_their_reason(tmp_path: Path) -> None:
+    """A NUL, escaped in JSON or as bytes padding a text log, cannot be stored: the record is
+    rejected at import, as the loader would quarantine it."""
+    good = {"message_id": "m1", "message": "hi", "timestamp": 1_700_000_000_000_000,
+            "message_type": "text_message", "author": {"name": "a"}}  # fmt: skip
+    jsonl = tmp_path / "chat.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in (
+        good, {**good, "message_id": "m2", "message": "hi\x00there"},
+        {**good, "message_id": "m3", "author": {"name": "a\x00"}},
+        {**good, "message_id": "m4", "message": "a \\u0000 typed out"})))  # fmt: skip
+    log = tmp_path / "chat.txt"
+    log.write_bytes(b"[2019-09-15 00:00:00] #xqcow bob: hi\n"
+                    b"[2019-09-15 00:00:01] #xqcow bob: cut\x00\x00\x00\n"
+                    b"[2019-09-15 00:00:02] #xqcow bob: bye\n")  # fmt: skip
+    report = import_paths([jsonl, log], tmp_path / "landing", channel_hint="xqcow")
+    for file_report in report.files:
+        assert (file_report.landed, file_report.rejected) == (2, len(file_report.rejects))
+        assert {r.reason for r in file_report.rejects} == {"NUL character in a string"}
+    assert [f.rejected for f in report.files] == [2, 1]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_record(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    irc = tmp_path / "irc.log"
+    irc.write_bytes(bom + b"".join(
+        b"@id=%s;room-id=1;tmi-sent-ts=156850560%d000 :u!u@u PRIVMSG #xqcow :hi\r\n" % (i, n)
+        for n, i in enumerate((b"a", b"b"))))  # fmt: skip
+    log = tmp_path / "chat.txt"
+    log.write_bytes(
+        bom + b"[2019-09-15 00:00:00] #xqcow bob: hi\n[2019-09-15 00:00:01] #xqcow bob: yo\n"
+    )
+    jsonl = tmp_path / "chat.jsonl"
+    jsonl.write_bytes(bom + b'{"message_id": "m1", "message": "hi", "timestamp": 1700000000000000,'
+                      b' "message_type": "text_message", "author": {"name": "a"}}\n')  # fmt: skip
+    report = import_paths([irc, log, jsonl], tmp_path / "landing", channel_hint="xqcow")
+    assert [(f.format, f.landed, f.rejected) for f in report.files] == [
+        ("irc", 2, 0), ("text_log", 2, 0), ("chat_downloader", 1, 0)]  # fmt: skip
+
+
 def test_missing_channel_and_unknown_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "chat.json").write_text('[{"message_id": "a", "message_type": "text_message"}]')
     (tmp_path / "notes.txt").write_text("just some notes\n")

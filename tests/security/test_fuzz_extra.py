@@ -142,7 +142,7 @@ CD_ITEM = {
 
 @pytest.mark.integration
 def test_import_rejects_reach_quarantine_and_good_records_land(
-    migrated: PgUrl, tmp_path: Path
+    migrated: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from twitch_warehouse.importing import quarantine_rejects
 
@@ -168,10 +168,14 @@ def test_import_rejects_reach_quarantine_and_good_records_land(
     assert file_report.error is None, file_report.error
     assert file_report.landed == len(good)
     assert file_report.rejected == len(bad)
-    stored = quarantine_rejects(report)
+    quarantine_rejects(report)
+    # The same file again, named relative to the working directory: its rows are replaced.
+    monkeypatch.chdir(tmp_path)
+    again = import_paths([Path("chat.json")], tmp_path / "landing", channel_hint="alpha")
+    stored = quarantine_rejects(again)
     with psycopg.connect(migrated.libpq()) as conn:
         rows = conn.execute(
-            "select reason from raw.quarantine where source = 'import' and landing_file = %s",
-            (str(path),),
+            "select landing_file, reason from raw.quarantine where source = 'import'"
         ).fetchall()
-    assert stored == len(rows) == len(bad) and all(r[0] for r in rows)
+    assert stored == len(rows) == len(bad) and all(reason for _, reason in rows)
+    assert {name for name, _ in rows} == {str(path.resolve())}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -129,6 +132,47 @@ def test_garbage_is_quarantined_and_good_lines_load(migrated: PgUrl, tmp_path: P
     assert not any(
         ch.isdigit() for key in result.rejects_by_reason for ch in key.replace("UTF-8", "")
     )
+
+
+def test_a_nul_character_is_quarantined_and_the_hour_loads(migrated: PgUrl, tmp_path: Path) -> None:
+    """PostgreSQL text cannot hold NUL: one such record once failed the whole hour's COPY."""
+    lines = _land(tmp_path)
+    record = {"message_id": "n1", "message": "hi\x00there", "message_type": "text_message",
+              "timestamp": int(HOUR.timestamp()) * 1_000_000, "author": {"name": "u"}}  # fmt: skip
+    with HourlyWriter(tmp_path, "chat_downloader") as writer:
+        writer.write("alpha", HOUR, json.dumps({"_import": {"channel": "alpha"}, "record": record}))
+    with psycopg.connect(migrated.libpq()) as conn:
+        result = load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT))
+        reasons = [r[0] for r in conn.execute("select reason from raw.quarantine")]
+    assert (result.loaded, result.rejects) == (len(lines), 1)
+    assert reasons == ["NUL character in a string"]
+
+
+@pytest.mark.parametrize("parse_worker", [False, True])
+def test_a_truncated_gzip_keeps_its_lines_before_the_cut(
+    migrated: PgUrl, tmp_path: Path, parse_worker: bool
+) -> None:
+    _land(tmp_path)
+    alpha = next(f.path for f in files_for_window(tmp_path, HOUR, NEXT) if "alpha" in f.path.parts)
+    whole = gzip.compress(alpha.read_bytes())
+    cut = whole[: len(whole) // 2]
+    kept = zlib.decompressobj(wbits=31).decompress(cut).count(b"\n")  # whole lines before it
+    count_by_channel = "select channel, count(*) from raw.chat_events group by 1"
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT))
+        intact = dict(conn.execute(count_by_channel).fetchall())
+        alpha.unlink()
+        alpha.with_name(alpha.name + ".gz").write_bytes(cut)  # the hour again, alpha cut short
+        result = load_partition(
+            conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT), parse_worker=parse_worker
+        )
+        stored = dict(conn.execute(count_by_channel).fetchall())
+        quarantined = conn.execute("select line_no, reason from raw.quarantine").fetchall()
+    assert 0 < kept < intact["alpha"]
+    assert stored == {"alpha": kept, "beta": intact["beta"]}
+    assert result.rejects == 1
+    ((line_no, reason),) = quarantined
+    assert line_no == kept + 1 and reason.startswith(f"unreadable gzip after line {kept}:")
 
 
 def test_a_failed_load_leaves_the_previous_rows(
