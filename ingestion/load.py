@@ -745,7 +745,10 @@ def load_partition(
         _record_loads(
             conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour
         )  # fmt: skip
-        mark_stale_hours(conn, outside)
+        # A copy dropped from the hour before moves first-seen times of its chatter into this
+        # window, which this run builds before that hour's rerun moves them: rerun both, together.
+        gained = [start] if any(hour < start for hour in outside) else []
+        mark_stale_hours(conn, [*outside, *gained])
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
         for day in days:
             conn.execute(

@@ -11,7 +11,8 @@ from ingestion.landing import landing_path
 SKEW = timedelta(milliseconds=100)
 
 
-def _land(root: Path, source: str, channel: str, at: datetime) -> None:
+def land_copy(root: Path, source: str, channel: str, at: datetime) -> None:
+    """Message `m1` of `bob` in `channel` at `at`, as `source` ("irc" or "gql") delivers it."""
     path = landing_path(root, source, channel, at)
     path.parent.mkdir(parents=True, exist_ok=True)
     if source == "irc":
@@ -35,5 +36,5 @@ def land_copies_across_edge(
 ) -> None:
     """Message `m1` from `before` ("irc" or "gql") 100 ms before the hour `edge`, in the hour
     before it, and from `after` 100 ms after it."""
-    _land(root, before, channel, edge - SKEW)
-    _land(root, after, channel, edge + SKEW)
+    land_copy(root, before, channel, edge - SKEW)
+    land_copy(root, after, channel, edge + SKEW)

@@ -15,8 +15,10 @@ import psycopg
 import pytest
 
 from ingestion.landing import HourlyWriter, files_for_window
-from ingestion.load import load_partition
+from ingestion.load import load_partition, stale_hours
+from orchestration.partitions import MAX_DAGSTER_RANGE, contiguous_ranges
 from tests.dbt_cli import run_dbt
+from tests.edge_copies import SKEW, land_copies_across_edge, land_copy
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
@@ -184,3 +186,76 @@ def test_an_earlier_hour_loaded_late_takes_its_new_chatters_from_the_later_hour(
         conn.commit()
         _dbt(migrated, tmp_path, "--full-refresh")
         assert _new_chatters(conn) == late
+
+
+def _first_seen(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(
+        "select channel, user_login, first_message_at from intermediate.int_chatter_first_seen"
+        " order by 1, 2"
+    ).fetchall()
+
+
+def test_a_first_message_replaced_by_a_later_copy_moves_the_chatter_to_it(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """bob's only message, twice. In `alpha`, a VOD export stamps it 12:59:59.9 and IRC 13:00:00.1:
+    loading 13:00 keeps the IRC copy and drops the one hour 12 was built with. In `beta`, hour 12
+    is built with the export's copy at 12:30:00.0 before IRC's, at 12:30:00.4, lands. The hours
+    the loads note as stale run again, as the sensor runs them, and bob is new where a full
+    rebuild says: at 13:00 in alpha, 12:30:00.4 in beta."""
+    landing = tmp_path / "landing"
+    noon, one, two = (
+        ELEVEN + timedelta(hours=1),
+        ELEVEN + timedelta(hours=2),
+        ELEVEN + timedelta(hours=3),
+    )
+    land_copies_across_edge(landing, one, before="gql", after="irc", channel="alpha")
+    half_past = noon + timedelta(minutes=30)
+    land_copy(landing, "gql", "beta", half_past)
+    with psycopg.connect(migrated.libpq(), autocommit=True) as conn:
+        load_partition(conn, noon, one, files_for_window(landing, noon, one))
+        _dbt(migrated, tmp_path, "--vars", _window(noon))
+        land_copy(landing, "irc", "beta", half_past + timedelta(milliseconds=400))
+        load_partition(conn, one, two, files_for_window(landing, one, two))
+        _dbt(migrated, tmp_path, "--vars", _window(one))
+        ((start, end, _),) = contiguous_ranges(stale_hours(conn), MAX_DAGSTER_RANGE)
+        assert (start, end) == (noon, two)
+        load_partition(conn, start, end, files_for_window(landing, start, end))
+        window = {"window_start": start.isoformat(), "window_end": end.isoformat()}
+        _dbt(migrated, tmp_path, "--vars", json.dumps(window))
+        hourly = _first_seen(conn), _new_chatters(conn)
+
+        assert hourly[0] == [("alpha", "bob", one + SKEW),
+                             ("beta", "bob", half_past + timedelta(milliseconds=400))]  # fmt: skip
+        new_at = {(row[0], row[1], row[2], row[3]) for row in hourly[1] if row[4]}
+        assert {(kind, channel, start) for kind, channel, size, start in new_at if size == 60} == {
+            (kind, channel, at) for kind in ("activity", "mart")
+            for channel, at in (("alpha", one), ("beta", half_past))
+        }  # fmt: skip
+        _dbt(migrated, tmp_path, "--full-refresh")
+        assert (_first_seen(conn), _new_chatters(conn)) == hourly
+
+
+def test_a_chatter_whose_first_messages_are_gone_moves_on_or_leaves(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """Hour 10's landing file is withdrawn (a bad import) and hour 10 runs again alone: carol,
+    who wrote again at 11:10, is first seen then; dave, who never did, is no chatter any more."""
+    with HourlyWriter(tmp_path / "landing", "irc") as writer:
+        for msg_id, login, at in [("c1", "carol", TEN + timedelta(minutes=10)),
+                                  ("d1", "dave", TEN + timedelta(minutes=20)),
+                                  ("c2", "carol", ELEVEN + timedelta(minutes=10))]:  # fmt: skip
+            writer.write("chan", at, _privmsg(msg_id, login, at, "hi"))
+    with psycopg.connect(migrated.libpq(), autocommit=True) as conn:
+        for start in (TEN, ELEVEN):
+            end = start + timedelta(hours=1)
+            load_partition(conn, start, end, files_for_window(tmp_path / "landing", start, end))
+            _dbt(migrated, tmp_path, "--vars", _window(start))
+        for landing in files_for_window(tmp_path / "landing", TEN, ELEVEN):
+            landing.path.unlink()
+        load_partition(conn, TEN, ELEVEN, [])
+        _dbt(migrated, tmp_path, "--vars", _window(TEN))
+        hourly = _first_seen(conn)
+        assert hourly == [("chan", "carol", ELEVEN + timedelta(minutes=10))]
+        _dbt(migrated, tmp_path, "--full-refresh")
+        assert _first_seen(conn) == hourly
