@@ -384,17 +384,22 @@ def channel_engagement(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
             y=[f"#{esc(short(c, 24))}" for c in rows["channel"]],
             orientation="h",
             marker={"color": [colors.get(str(c)) for c in rows["channel"]]},
-            customdata=np.column_stack(
-                [
-                    rows["chatter_count"].fillna(0).astype(int),
+            customdata=[
+                [int(chatters), float(messages), live, int(streams)]
+                for chatters, messages, live, streams in zip(
+                    rows["chatter_count"].fillna(0),
                     rows["message_count"].fillna(0),
-                    rows["messages_per_minute"].fillna(0).round(1),
+                    [
+                        "no live minutes" if pd.isna(v) else f"{v:.1f} msg/min while live"
+                        for v in rows["messages_per_minute"]
+                    ],
                     rows["stream_count"].fillna(0),
-                ]
-            ).tolist(),
+                    strict=True,
+                )
+            ],
             hovertemplate=(
                 "%{y}: %{x:.1f} messages per chatter<br>%{customdata[0]:,} chatters, "
-                "%{customdata[1]:,} messages<br>%{customdata[2]} msg/min while live, "
+                "%{customdata[1]:,} messages<br>%{customdata[2]}, "
                 "%{customdata[3]} streams<extra></extra>"
             ),
         )
@@ -697,9 +702,13 @@ def stream_timeline(
                 name="Moderation action",
                 mode="markers",
                 marker={"symbol": "x", "size": 9, "color": SENTIMENT_COLORS["negative"]},
-                text=[esc(a) for a in moderation["action_type"]],
-                customdata=moderation["duration_seconds"].fillna(0).astype(int).tolist(),
-                hovertemplate="%{text} (%{customdata}s)<extra></extra>",
+                text=[
+                    esc(_action_label(action, seconds))
+                    for action, seconds in zip(
+                        moderation["action_type"], moderation["duration_seconds"], strict=True
+                    )
+                ],
+                hovertemplate="%{text}<extra></extra>",
                 xaxis="x3",
                 yaxis="y3",
             )
@@ -1104,6 +1113,13 @@ def moderation_vs_toxicity(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
     return fig
 
 
+def _action_label(action: str, seconds: Any) -> str:
+    """`timeout (600 s)`, `ban (permanent)`; deletes and clears have no duration."""
+    if action == "timeout" and pd.notna(seconds):
+        return f"timeout ({int(seconds)} s)"
+    return "ban (permanent)" if action == "ban" else action
+
+
 def moderation_effect(df: pd.DataFrame) -> Figure:
     """Chat toxicity in the 5 minutes before vs after each action: below the diagonal = calmer."""
     title = "Did chat calm down? Toxicity 5 min before vs after each action"
@@ -1123,22 +1139,27 @@ def moderation_effect(df: pd.DataFrame) -> Figure:
             hoverinfo="skip",
         )
     )
-    for i, (action, part) in enumerate(rows.groupby("action_type", sort=True)):
-        fig["data"].append(
-            _trace(
-                "scatter",
-                x=_num(part["chat_toxicity_before_5m"]),
-                y=_num(part["chat_toxicity_after_5m"]),
-                mode="markers",
-                name=esc(action),
-                marker={"color": color_of(i + 3), "size": 8, "opacity": 0.75},
-                meta={"channel": None},
-                text=[f"#{esc(c)}" for c in part["channel"]],
-                hovertemplate=(
-                    "%{text} " + esc(action) + "<br>before %{x:.3f} → after %{y:.3f}<extra></extra>"
-                ),
+    # One trace per action and channel, so the page's channel filter applies; one legend entry
+    # per action.
+    for i, (action, of_action) in enumerate(rows.groupby("action_type", sort=True)):
+        for j, (channel, part) in enumerate(of_action.groupby("channel", sort=True)):
+            fig["data"].append(
+                _trace(
+                    "scatter",
+                    x=_num(part["chat_toxicity_before_5m"]),
+                    y=_num(part["chat_toxicity_after_5m"]),
+                    mode="markers",
+                    name=esc(action),
+                    legendgroup=esc(action),
+                    showlegend=j == 0,
+                    marker={"color": color_of(i + 3), "size": 8, "opacity": 0.75},
+                    meta={"channel": str(channel)},
+                    hovertemplate=(
+                        f"#{esc(channel)} {esc(action)}"
+                        "<br>before %{x:.3f} → after %{y:.3f}<extra></extra>"
+                    ),
+                )
             )
-        )
     return _layout(
         fig,
         title,
@@ -1150,7 +1171,7 @@ def moderation_effect(df: pd.DataFrame) -> Figure:
 
 def moderation_categories(df: pd.DataFrame) -> Figure:
     """Action types per channel (left, x/y), and timeout lengths (right, x2/y2)."""
-    title = "Moderation actions by type and timeout length"
+    title = "Moderation actions by type and channel, and timeout lengths (all channels)"
     if df.empty:
         return empty(title, "No moderation actions")
     fig = _figure(grid=MODERATION_PANELS)

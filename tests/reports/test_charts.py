@@ -90,9 +90,9 @@ def test_stream_timeline_rows_windows_and_markers() -> None:
     ).assign(subscription_count=[0, 1, 0, 0, 0, 0], raid_count=0)
     moderation = pd.DataFrame(
         {
-            "moderated_at": [START + timedelta(minutes=1)],
-            "action_type": ["timeout"],
-            "duration_seconds": [np.nan],
+            "moderated_at": [START + timedelta(minutes=m) for m in (1, 2, 3)],
+            "action_type": ["timeout", "ban", "timeout"],
+            "duration_seconds": [np.nan, np.nan, 600],
         }
     )
     empty = pd.DataFrame()
@@ -123,12 +123,30 @@ def test_stream_timeline_rows_windows_and_markers() -> None:
     rows = ["y", "y2", "y3", "y", "y", "y2", "y3", "y3"]
     assert [t.get("yaxis", "y") for t in fig["data"]] == rows
     assert [t.get("xaxis", "x") for t in fig["data"]] == [y.replace("y", "x") for y in rows]
-    assert fig["data"][-1]["customdata"] == [0]  # a timeout without a duration
+    # A ban is permanent, not "0 s"; a timeout without a duration has none to show.
+    assert fig["data"][-1]["text"] == ["timeout", "ban (permanent)", "timeout (600 s)"]
     layout = fig["layout"]
     for axis in ("xaxis", "xaxis2", "xaxis3"):
         assert layout[axis]["range"] == ["2026-11-02T18:00:00", "2026-11-02T19:00:00"]
     assert layout["xaxis3"]["title"]["text"] == "Time (UTC)"
     assert layout["yaxis3"]["range"] == [0, 1.05]
+
+
+def test_moderation_effect_follows_the_channel_filter_with_one_legend_entry_per_action() -> None:
+    actions = pd.DataFrame(
+        {
+            "channel": ["alpha", "beta", "alpha"],
+            "action_type": ["ban", "ban", "timeout"],
+            "chat_toxicity_before_5m": [0.2, 0.3, 0.1],
+            "chat_toxicity_after_5m": [0.1, 0.2, 0.1],
+        }
+    )
+    fig = charts.moderation_effect(actions)
+    _valid(fig)
+    points = fig["data"][1:]  # after the diagonal
+    assert [(t["name"], t["meta"]["channel"], t["showlegend"]) for t in points] == [
+        ("ban", "alpha", True), ("ban", "beta", False), ("timeout", "alpha", True)]  # fmt: skip
+    assert [t["x"] for t in points] == [[0.2], [0.3], [0.1]]
 
 
 def test_empty_data_gives_a_titled_placeholder() -> None:
