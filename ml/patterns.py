@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-MODEL_VERSION = "patterns-1.0.0"
+MODEL_VERSION = "patterns-1.0.1"
 DECILES = [f"d{i}" for i in range(1, 11)]
 PATTERN_COLUMNS = [
     "channel",
@@ -44,16 +44,19 @@ def stream_curves(
 
     `activity`: per-minute counts (channel, stream_id, minute_start, messages) or raw messages
     (pass time_col='sent_at', count_col=None-like: any column; each row then counts 1).
-    Optional `stream_start`/`stream_end` columns override the first/last observed time (so
-    silent stream starts/ends count). Output: (channel, stream_id, stream_start, stream_end,
-    d1..d10).
+    Optional `stream_start`/`stream_end` (exclusive) columns override the first observed time
+    and the end of the last (so silent stream starts/ends count). Output: (channel, stream_id,
+    stream_start, stream_end, d1..d10).
     """
     df = activity
     g = df.groupby(["channel", "stream_id"])[time_col]
     start = cast(pd.Series, df["stream_start"] if "stream_start" in df else g.transform("min"))
-    end = cast(pd.Series, df["stream_end"] if "stream_end" in df else g.transform("max"))
-    # Per-minute rows stand for the whole minute: extend the end so the last minute has width.
-    span = (end - start).dt.total_seconds() + (60.0 if time_col == "minute_start" else 1.0)
+    # `stream_end` is exclusive (as `int_stream_sessions` ends a stream a minute after its last
+    # chat minute); without it, the last row stands for its whole minute (or second).
+    width = pd.Timedelta(seconds=60 if time_col == "minute_start" else 1)
+    last = cast(pd.Series, g.transform("max"))
+    end = cast(pd.Series, df["stream_end"] if "stream_end" in df else last + width)
+    span = (end - start).dt.total_seconds()
     pos = (df[time_col] - start).dt.total_seconds() / span
     decile = np.clip((pos * 10).astype(int), 0, 9)
     weight = df[count_col].astype(float) if count_col in df else pd.Series(1.0, index=df.index)

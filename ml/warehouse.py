@@ -26,6 +26,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from ingestion.landing import hour_floor
+from ingestion.load import mark_stale_hours
 from ml.streams import SESSION_GAP, starts_stream
 
 BATCH_SIZE = 50_000
@@ -259,7 +261,8 @@ _BURST_VIEW = """
 """
 _BURST_EMOTES = """
     select occ.channel, occ.emote_code as emote,
-        date_bin(interval '1 minute', occ.sent_at, timestamptz '2000-01-01') as minute_start,
+        date_bin(interval '1 minute', occ.sent_at, timestamptz '2000-01-01 00:00:00+00')
+            as minute_start,
         count(*) as uses
     from intermediate.int_emote_occurrences as occ
     left join views on views.channel = occ.channel
@@ -293,13 +296,39 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
     hours = [_bursts_of_hour(conn, hour) for hour in _hours(start, end)]
     closed = pd.concat([hour.closed for hour in hours], ignore_index=True)
     running = pd.concat([hour.running for hour in hours], ignore_index=True)
+    ids = list(closed["burst_id"])
     with conn.transaction():
-        _replace(conn, "ml.emote_bursts", closed, "closed_at >= %s and closed_at < %s",
-                 (start, end))  # fmt: skip
+        stale = _hours_whose_bursts_moved(conn, start, end, ids)
+        # A burst this run sees end may be stored by a later hour (this hour's chat changed
+        # after that hour ran): it is this hour's now.
+        _replace(conn, "ml.emote_bursts", closed,
+                 "(closed_at >= %s and closed_at < %s) or burst_id = any(%s)",
+                 (start, end, ids))  # fmt: skip
         _replace(conn, "ml.emote_bursts_open", running, "as_of_hour >= %s and as_of_hour < %s",
                  (start, end))  # fmt: skip
+        if stale:
+            mark_stale_hours(conn, stale)
     return WriteResult(len(closed), time.perf_counter() - began, bursts.MODEL_VERSION,
-                       {"bursts": len(closed), "running_at_hour_end": len(running)})  # fmt: skip
+                       {"bursts": len(closed), "running_at_hour_end": len(running),
+                        "later_hours_marked_stale": len(stale)})  # fmt: skip
+
+
+def _hours_whose_bursts_moved(
+    conn: psycopg.Connection, start: datetime, end: datetime, ids: list[str]
+) -> list[datetime]:
+    """Later hours that ran on chat before [start, end) changed (a late landing file, say), and
+    whose bursts this run changes: the hour that stored a burst that now ends in the window, and
+    the hour after the window when a burst the window held now ends later. They run again."""
+    conn.execute("select pg_advisory_xact_lock(hashtext('ml.emote_bursts'))")
+    stored = conn.execute(
+        "select burst_id, closed_at from ml.emote_bursts"
+        " where (closed_at >= %s and closed_at < %s) or burst_id = any(%s)",
+        (start, end, ids),
+    ).fetchall()
+    hours = {hour_floor(closed_at) for _, closed_at in stored if closed_at >= end}
+    if any(start <= closed_at < end and burst_id not in ids for burst_id, closed_at in stored):
+        hours.add(end)
+    return sorted(hours)
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:
@@ -476,7 +505,9 @@ def _hype_features(
         " round(coalesce(emote_message_share, 0) * message_count)::int as emote_messages,"
         " mean_sentiment as sentiment"
         " from intermediate.int_chat_window_activity"
+        # Minutes with events but no message (JOIN/PART while offline) are no stream minutes.
         " where window_seconds = 60 and window_start_at >= %s and window_start_at < %s"
+        " and message_count > 0"
         " and (%s::text[] is null or channel = any(%s::text[]))"
         " order by channel, window_start_at",
         (read_from, read_to, only, only),
@@ -608,6 +639,7 @@ def _training_channels(conn: psycopg.Connection, start: datetime, end: datetime)
             select channel, count(*) as minutes
             from intermediate.int_chat_window_activity
             where window_seconds = 60 and window_start_at >= %s and window_start_at < %s
+                and message_count > 0
             group by channel
         )
         select channel, sum(minutes) over (order by md5(channel), channel) as running
@@ -693,15 +725,17 @@ MODERATION_SCORED_CHANNELS = 20
 _MODERATION_HOURS = """
     select
         channel,
-        date_bin(interval '1 hour', window_start_at, timestamptz '2000-01-01') as hour_start,
+        date_bin(interval '1 hour', window_start_at, timestamptz '2000-01-01 00:00:00+00')
+            as hour_start,
         sum(message_count)::bigint as messages,
         sum(moderation_action_count)::bigint as actions
     from intermediate.int_chat_window_activity
     where window_seconds = 300 and window_start_at >= %s and window_start_at < %s
     group by 1, 2
     having sum(message_count) > 0
-    order by md5(channel || extract(epoch from
-        date_bin(interval '1 hour', window_start_at, timestamptz '2000-01-01'))::bigint::text),
+    order by md5(channel || extract(epoch from date_bin(
+            interval '1 hour', window_start_at, timestamptz '2000-01-01 00:00:00+00'
+        ))::bigint::text),
         1, 2
 """
 # Messages with their stored toxicity, and moderation acting on one chatter, in given spans.

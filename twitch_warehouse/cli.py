@@ -132,7 +132,9 @@ class Scorer(StrEnum):
 @app.command()
 def score(
     model: Scorer = typer.Argument(..., help="Which model."),
-    file: typer.FileText = typer.Argument(..., help="One message per line ('-' for stdin)."),
+    file: typer.FileText = typer.Argument(
+        ..., help="One message per line ('-' for stdin).", encoding="utf-8", errors="replace"
+    ),
 ) -> None:
     """Score messages with a shipped model; prints JSON lines (text, score, label, version)."""
     import json

@@ -92,7 +92,8 @@ emote_bursts = hourly_ml_asset(
 )  # fmt: skip
 hype_predictions = hourly_ml_asset(
     "hype_predictions", [["intermediate", "int_chat_window_activity"], ["ml", "emote_bursts"]],
-    "Probability that the next minute is a hype moment, from a model fitted on the week before.",
+    "Probability that the next minute is a hype moment, from the week's model: fitted on the"
+    " four weeks before (the rate-percentile baseline while they hold too few hype minutes).",
     ml_io.predict_hype_window,
 )  # fmt: skip
 message_moderation_risk = hourly_ml_asset(

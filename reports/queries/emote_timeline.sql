@@ -18,7 +18,7 @@ with top_emotes as (
 select
     u.channel,
     u.emote_code,
-    date_bin('5 minutes', u.window_start_at, timestamptz '2000-01-01') as bucket_at,
+    date_bin('5 minutes', u.window_start_at, timestamptz '2000-01-01 00:00:00+00') as bucket_at,
     sum(u.use_count) as use_count
 from marts.fct_emote_usage as u
 inner join top_emotes as t on u.channel = t.channel and u.emote_code = t.emote_code

@@ -134,3 +134,55 @@ def test_a_streams_goodbye_and_the_next_streams_hello_are_two_bursts(migrated: P
         detect_bursts_window(conn, day1, day1 + 27 * HOUR)  # a backfill writes the same rows
         conn.commit()
         assert _bursts(conn) == hourly
+
+
+def test_an_hour_run_again_on_late_chat_takes_a_burst_a_later_hour_stored(
+    migrated: PgUrl,
+) -> None:
+    """Hour 10's chat from 10:55 lands late. Hours 10 and 11 first ran without it: the surge at
+    10:50-10:54 was still running at 10:00's end, and 11:00 showed it over. Run again on the late
+    chat, hour 10 sees it end at 10:55 and owns it; hour 11, which stored it, runs again."""
+    from ingestion.load import stale_hours
+
+    ten, eleven = T0 + 2 * HOUR, T0 + 3 * HOUR
+    surge = (ten + 50 * MINUTE, ten + 54 * MINUTE)
+    late = (ten + 55 * MINUTE, eleven)
+
+    def chat(minutes: list[datetime]) -> None:
+        uses = [30 if surge[0] <= m <= surge[1] else 1 for m in minutes]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into intermediate.int_emote_occurrences values ('chan', 'Kappa', %s)",
+                [(m + timedelta(seconds=s),) for m, n in zip(minutes, uses, strict=True)
+                 for s in range(n)],
+            )  # fmt: skip
+            cur.executemany(
+                "insert into intermediate.int_chat_window_activity values ('chan', 60, %s, %s)",
+                [(m, 40 + n) for m, n in zip(minutes, uses, strict=True)],
+            )
+        conn.commit()
+
+    every_minute = [T0 + i * MINUTE for i in range(4 * 60)]
+    with psycopg.connect(migrated.libpq()) as conn:
+        _tables(conn)
+        conn.execute(
+            "insert into raw.partition_loads (partition_start, files, events, rejects)"
+            " values (%s, 1, 1, 0), (%s, 1, 1, 0)", (ten, eleven),
+        )  # fmt: skip
+        chat([m for m in every_minute if not late[0] <= m < late[1]])
+        for hour in (ten, eleven):
+            detect_bursts_window(conn, hour, hour + HOUR)
+            conn.commit()
+        assert [b[5] for b in _bursts(conn)] == [eleven]  # hour 11 saw it over
+        chat([m for m in every_minute if late[0] <= m < late[1]])
+        rerun = detect_bursts_window(conn, ten, eleven)
+        conn.commit()
+        assert [b[5] for b in _bursts(conn)] == [late[0]]
+        assert rerun.summary["later_hours_marked_stale"] == 1
+        assert [hour for hour, _ in stale_hours(conn)] == [eleven]
+        detect_bursts_window(conn, eleven, eleven + HOUR)  # the stale hour's rerun
+        conn.commit()
+        hourly = _bursts(conn)
+        detect_bursts_window(conn, ten, eleven + HOUR)
+        conn.commit()
+        assert _bursts(conn) == hourly

@@ -42,7 +42,7 @@ def _load(conn: psycopg.Connection, minutes: pd.DataFrame) -> None:
     )
     with conn.cursor().copy("copy intermediate.int_chat_window_activity from stdin") as copy:
         for row in minutes.itertuples(index=False):
-            if row.messages > 0:  # the dbt model has rows only for minutes with chat
+            if row.messages > 0:  # quiet minutes of a stream have no row
                 copy.write_row((row.channel, 60, row.minute_start.to_pydatetime(),
                                 int(row.messages), int(row.chatters),
                                 row.emote_messages / row.messages, None))  # fmt: skip
@@ -187,6 +187,35 @@ def test_quiet_minutes_across_midnight_get_rows_hour_by_hour_and_in_one_run(
     assert len(hourly) == 240  # every minute of the four hours, the quiet ones included
     before_midnight = {row[1]: row[3] for row in hourly if row[1] < midnight}
     assert before_midnight[midnight - timedelta(minutes=4)] is False  # :57 was quiet, not hype
+
+
+def test_minutes_with_events_but_no_messages_join_no_streams(migrated: PgUrl) -> None:
+    """JOIN/PART events keep arriving while a channel is offline, and the dbt model has a row
+    with no messages for each of their minutes. Two streams three hours apart stay two: the
+    second is scored the same with those rows, and the gap gets no predictions."""
+    start = WEEK + timedelta(hours=18)
+    streams = pd.date_range(start, periods=60, freq="min").append(
+        pd.date_range(start + timedelta(hours=3), periods=60, freq="min")
+    )
+    busy = [20 + (i % 7) * (1 + 9 * (i % 60 == 45)) for i in range(len(streams))]
+    minutes = pd.DataFrame({"channel": "chan", "minute_start": streams, "messages": busy,
+                            "chatters": 10, "emote_messages": 2})  # fmt: skip
+    second = (start + timedelta(hours=3), start + timedelta(hours=4))
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, minutes)
+        predict_hype_window(conn, *second)
+        conn.commit()
+        streams_apart = _predictions(conn, start, second[1])
+        conn.execute(
+            "insert into intermediate.int_chat_window_activity (channel, window_seconds,"
+            " window_start_at, message_count, unique_chatter_count) select 'chan', 60, minute,"
+            " 0, 0 from generate_series(%s::timestamptz, %s, interval '10 minutes') as minute",
+            (start + timedelta(hours=1), second[0] - timedelta(minutes=1)),
+        )
+        predict_hype_window(conn, *second)
+        conn.commit()
+        assert _predictions(conn, start, second[1]) == streams_apart
+    assert [row[1] for row in streams_apart] == list(streams[60:])
 
 
 def test_neighbouring_hours_scored_at_once_wait_for_each_other(migrated: PgUrl) -> None:

@@ -34,6 +34,22 @@ def _minutes() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def test_a_flat_stream_with_its_session_bounds_is_flat_in_every_decile() -> None:
+    """A session ends a minute after its last chat minute (`int_stream_sessions`): with those
+    bounds, a 20-minute stream of even chat puts two minutes in each decile, not one too few in
+    the last."""
+    minutes = pd.DataFrame({"channel": "c", "stream_id": "s", "messages": 30,
+                            "minute_start": pd.date_range("2025-01-01T18:00Z", periods=20,
+                                                          freq="min")})  # fmt: skip
+    last = minutes["minute_start"].max()
+    bounded = minutes.assign(stream_start=minutes["minute_start"].min(),
+                             stream_end=last + pd.Timedelta(minutes=1))  # fmt: skip
+    for frame in (minutes, bounded):
+        curve = stream_curves(frame)[DECILES].to_numpy()[0]
+        assert np.allclose(curve, 0.1)
+        assert name_curve(curve) == "steady"
+
+
 def test_curves_sum_to_one() -> None:
     curves = stream_curves(_minutes())
     assert np.allclose(curves[DECILES].sum(axis=1), 1.0)
