@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import re
 import threading
 import time
 import zlib
@@ -180,6 +181,17 @@ def _is_opted_out(event: ChatEvent, optouts: frozenset[str]) -> bool:
     )
 
 
+def _names_opted_out(line: bytes, optouts: frozenset[str]) -> bool:
+    """Whether an unparseable line names an opted-out chatter (as `forget` matches quarantine)."""
+    return bool(_optout_words(optouts).search(line.lower()))
+
+
+@functools.lru_cache(maxsize=4)
+def _optout_words(optouts: frozenset[str]) -> re.Pattern[bytes]:
+    words = b"|".join(re.escape(login.encode()) for login in sorted(optouts))
+    return re.compile(rb"(?<![a-z0-9_])(?:" + words + rb")(?![a-z0-9_])")
+
+
 # Keys remembered to tell whether a load holds duplicates (~60 bytes each); past this many the
 # loader stops remembering and deduplicates in SQL, as it does whenever a key repeats.
 @dataclass
@@ -215,14 +227,19 @@ def _accept(
     """The events of one landing file that are stored; the same in the loader and its worker."""
     hour_end = hour + timedelta(hours=1)
     for item in items:
-        if isinstance(item, Reject):
+        # An opted-out chatter's lines are kept out of quarantine too: its rows hold whole lines.
+        if optouts and (
+            _names_opted_out(item.raw, optouts)
+            if isinstance(item, Reject)
+            else _is_opted_out(item, optouts)
+        ):
+            tally.opted_out += 1
+        elif isinstance(item, Reject):
             reject(item)
         elif not (hour <= item.sent_at < hour_end):
             # Each landing file holds one hour; anything else would land in another window.
             reason = f"outside its landing file's hour: sent_at {item.sent_at.isoformat()}"
             reject(Reject(item.source, item.raw.encode(), reason))
-        elif optouts and _is_opted_out(item, optouts):
-            tally.opted_out += 1
         else:
             tally.parsed += 1
             keys.add(item.channel, item.event_id)

@@ -29,6 +29,7 @@ from psycopg import sql
 from ingestion.landing import hour_floor
 from ingestion.load import mark_stale_hours
 from ml.streams import SESSION_GAP, starts_stream
+from twitch_warehouse.privacy import ERASURE_LOCK
 
 BATCH_SIZE = 50_000
 
@@ -61,12 +62,19 @@ def _copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], row
             copy.write_row(row)
 
 
+def _lock_for_write(conn: psycopg.Connection, table: str) -> None:
+    """Until commit: no erasure runs meanwhile (a `forget` would miss rows read before it and
+    written after), and other writers of `table` wait."""
+    conn.execute("select pg_advisory_xact_lock_shared(hashtext(%s))", (ERASURE_LOCK,))
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (table,))
+
+
 def _delete(
     conn: psycopg.Connection, table: str, where: LiteralString, params: Sequence[Any]
 ) -> None:
     """The first step of every write: runs writing one table at once (a backfill beside the
     schedule) take turns until commit, so the second's delete sees the first's rows."""
-    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (table,))
+    _lock_for_write(conn, table)
     schema, name = table.split(".")
     statement = sql.SQL("delete from {}.{} where ").format(
         sql.Identifier(schema), sql.Identifier(name)
@@ -319,7 +327,7 @@ def _hours_whose_bursts_moved(
     """Later hours that ran on chat before [start, end) changed (a late landing file, say), and
     whose bursts this run changes: the hour that stored a burst that now ends in the window, and
     the hour after the window when a burst the window held now ends later. They run again."""
-    conn.execute("select pg_advisory_xact_lock(hashtext('ml.emote_bursts'))")
+    _lock_for_write(conn, "ml.emote_bursts")
     stored = conn.execute(
         "select burst_id, closed_at from ml.emote_bursts"
         " where (closed_at >= %s and closed_at < %s) or burst_id = any(%s)",

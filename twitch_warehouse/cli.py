@@ -289,15 +289,15 @@ def forget(
             conn, settings.landing_dir, settings.report_publish_dir, user,
             site_dir=settings.site_dir,
         )  # fmt: skip
-        published = republish(conn) if rebuild and counts.get("report_folders_removed") else None
-    table = Table(title=f"Forgotten: {user.lower()}", show_edge=False)
-    table.add_column("where")
-    table.add_column("removed", justify="right")
-    for where, count in counts.items():
-        table.add_row(where, f"{count:,}")
-    console.print(table)
-    if published is not None:
-        console.print(f"report site rebuilt and published: {published}")
+        # What was erased is shown before the rebuild, which may fail on its own.
+        table = Table(title=f"Forgotten: {user.lower()}", show_edge=False)
+        table.add_column("where")
+        table.add_column("removed", justify="right")
+        for where, count in counts.items():
+            table.add_row(where, f"{count:,}")
+        console.print(table)
+        if rebuild and counts.get("report_folders_removed"):
+            console.print(f"report site rebuilt and published: {republish(conn)}")
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """Chatter opt-out and the right to be forgotten.
 
 `optout` records a login in `raw.chatter_optouts`: the partition loader then drops that chatter's
-future events (counted as `opted_out`, never stored) and the report build hides them.
+future events (counted as `opted_out`, never stored, not even as quarantined lines) and the report
+build hides them.
 
 `forget` opts the chatter out and erases what the warehouse holds about them:
 
@@ -31,7 +32,8 @@ import gzip
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -42,6 +44,10 @@ from ingestion.landing import landing_file_lock, read_lines
 from ingestion.sources import PARSERS, parser_for
 
 SCRUBBED_SCHEMAS = ("ml", "intermediate", "marts")
+# Writers of the warehouse (dbt models, ML writers, the report build) hold this advisory lock
+# shared while they read and write; an erasure takes it exclusively, so no writer reads a
+# chatter's rows before the erasure and writes them back after it.
+ERASURE_LOCK = "twitch_warehouse.erasure"
 LOGIN_COLUMNS = ("user_login", "target_user_login", "login")
 _TEXT_SUFFIXES = (".html", ".json", ".js", ".csv", ".txt", ".md")
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -57,6 +63,18 @@ def normalize_login(user_login: str) -> str:
 def word_pattern(login: str) -> str:
     """A regex (Python and PostgreSQL ARE syntax alike) matching `login` as a whole word."""
     return r"(^|[^a-z0-9_])" + re.escape(login) + r"([^a-z0-9_]|$)"
+
+
+@contextmanager
+def erasure_held_off(conn: psycopg.Connection) -> Iterator[None]:
+    """Hold off erasures (`forget`) across work that spans transactions, such as building and
+    publishing the report site: an erasure waits for it, then finds what it published."""
+    conn.execute("select pg_advisory_lock_shared(hashtext(%s))", (ERASURE_LOCK,))
+    try:
+        yield
+    finally:  # after a failed statement the lock goes with the connection instead
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            conn.execute("select pg_advisory_unlock_shared(hashtext(%s))", (ERASURE_LOCK,))
 
 
 def optout(conn: psycopg.Connection, user_login: str) -> bool:
@@ -111,6 +129,8 @@ def _forget_in_database(conn: psycopg.Connection, login: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     pattern = word_pattern(login)
     with conn.transaction():
+        # Writers running now finish first, later ones read what is left (`ERASURE_LOCK`).
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (ERASURE_LOCK,))
         # The loader's lock: a load running now finishes first, the next one sees the opt-out.
         conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
         conn.execute(
@@ -303,9 +323,13 @@ def republish(conn: psycopg.Connection) -> Path:
 
     from reports.build import build_site
     from reports.publish import publish_site
+    from twitch_warehouse.db import warehouse_url
     from twitch_warehouse.settings import get_settings
 
     settings = get_settings()
+    # The report's data catalog runs dbt, whose profile reads DBT_PG* (Dagster sets them; a
+    # shell running `twitch-warehouse forget` has none).
+    os.environ.update(warehouse_url(settings).dbt_env())
     result = build_site(conn, settings.site_dir, settings=settings)
     return publish_site(
         result.site_dir, settings.report_publish_dir,

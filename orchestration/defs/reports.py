@@ -12,6 +12,7 @@ import dagster as dg
 from orchestration.resources import WarehouseResource
 from reports.build import build_site
 from reports.publish import publish_site
+from twitch_warehouse.privacy import erasure_held_off
 from twitch_warehouse.settings import get_settings
 
 MARTS_READ = [
@@ -38,12 +39,13 @@ def report_site(
 ) -> dg.MaterializeResult:
     settings = get_settings()
     warehouse.export_dbt_env()  # the catalog's `dbt docs generate` reads the same database
-    with warehouse.connect() as conn:
+    # A `forget` waits until the site is published, then removes the pages naming the chatter.
+    with warehouse.connect() as conn, erasure_held_off(conn):
         result = build_site(conn, settings.site_dir, settings=settings)
-    published = publish_site(
-        result.site_dir, settings.report_publish_dir,
-        day=datetime.now(UTC).date(), keep_days=settings.publish_keep_days,
-    )  # fmt: skip
+        published = publish_site(
+            result.site_dir, settings.report_publish_dir,
+            day=datetime.now(UTC).date(), keep_days=settings.publish_keep_days,
+        )  # fmt: skip
     context.log.info(f"built {len(result.pages)} pages in {result.seconds:.2f}s -> {published}")
     return dg.MaterializeResult(
         metadata={

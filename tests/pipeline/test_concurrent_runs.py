@@ -62,3 +62,34 @@ def test_a_run_waits_for_another_writing_the_same_model(migrated: PgUrl, tmp_pat
         assert second.wait(timeout=600) == 0, second.stdout.read()[-3000:] if second.stdout else ""
         rows = conn.execute(f"select event_id from marts.{MODEL} order by 1").fetchall()
     assert rows == [(f"m{m}",) for m in range(5)]
+
+
+def test_a_run_waits_for_an_erasure_and_writes_nothing_it_erased(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """`forget` erases under the exclusive erasure lock: a dbt build starting meanwhile reads the
+    chat after the erasure, instead of writing back the rows it read before."""
+    from twitch_warehouse.privacy import ERASURE_LOCK
+
+    with HourlyWriter(tmp_path / "landing", "irc") as writer:
+        for m, who in enumerate(["bob", "zed", "bob", "zed"]):
+            at = TEN + timedelta(minutes=m)
+            writer.write("chan", at, f"@id=m{m};room-id=7;user-id=1;tmi-sent-ts="
+                         f"{int(at.timestamp() * 1000)} :{who}!{who}@{who}.tmi.twitch.tv"
+                         " PRIVMSG #chan :hello")  # fmt: skip
+    end = TEN + timedelta(hours=1)
+    with psycopg.connect(migrated.libpq(), autocommit=True) as conn:
+        load_partition(conn, TEN, end, files_for_window(tmp_path / "landing", TEN, end))
+        with conn.transaction():  # an erasure of zed, as `forget` runs it
+            conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (ERASURE_LOCK,))
+            build = _dbt(migrated, tmp_path, "+" + MODEL)
+            waiting, deadline = 0, time.monotonic() + 300
+            while not waiting and build.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)  # until dbt reaches its first model's pre-hooks
+                row = conn.execute(WAITING_FOR_ADVISORY_LOCKS).fetchone()
+                waiting = row[0] if row else 0
+            assert waiting >= 1  # one model per dbt thread
+            conn.execute("delete from raw.chat_events where user_login = 'zed'")
+        assert build.wait(timeout=600) == 0, build.stdout.read()[-3000:] if build.stdout else ""
+        rows = conn.execute(f"select user_login from marts.{MODEL} order by 1").fetchall()
+    assert rows == [("bob",), ("bob",)]

@@ -355,7 +355,9 @@ def _mentions_in_database(url: PgUrl, pattern: str) -> dict[str, int]:
     return found
 
 
-def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(run: PipelineRun) -> None:
+def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(
+    run: PipelineRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reports.privacy import pseudonym
     from twitch_warehouse.privacy import forget, optout, republish, word_pattern
 
@@ -378,6 +380,9 @@ def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(run: Pipe
             pseudonym_key="planted-key-abc", site_dir=settings.site_dir,
         )  # fmt: skip
         conn.commit()
+        # As `twitch-warehouse forget` runs it, from a shell without dbt's variables.
+        for name in run.url.dbt_env():
+            monkeypatch.delenv(name, raising=False)
         republish(conn)
     assert counts["raw.chat_events"] > 0 and counts["landing_lines"] > 0
     assert counts["marts.fct_chat_messages"] > 0 and counts["ml.message_sentiment"] > 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -56,3 +59,29 @@ def test_optout_and_forget_commands(migrated: PgUrl) -> None:
     assert left == 0 and optouts == {"some_chatter", login}
     assert reload.opted_out == 0  # the landing files no longer hold their lines either
     assert runner.invoke(app, ["forget", "two words"]).exit_code != 0
+
+
+def test_forget_waits_for_a_report_build_then_removes_what_it_published(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """A report build holds erasures off until it has published: `forget` then finds the page."""
+    from twitch_warehouse.privacy import erasure_held_off, forget
+
+    published = tmp_path / "published" / "2026-11-01"
+    with psycopg.connect(migrated.libpq()) as builder, erasure_held_off(builder):
+        done: dict[str, int] = {}
+        erase = threading.Thread(target=lambda: done.update(_forget(migrated, tmp_path, forget)))
+        erase.start()
+        erase.join(timeout=3)
+        assert erase.is_alive()  # waiting for the build
+        published.mkdir(parents=True)  # the build publishes a page naming the chatter
+        (published / "index.html").write_text("<td>zed_chatter</td>")
+    erase.join(timeout=60)
+    assert not erase.is_alive() and done["report_folders_removed"] == 1
+    assert not published.exists()
+
+
+def _forget(url: PgUrl, tmp_path: Path, forget: Callable[..., dict[str, int]]) -> dict[str, int]:
+    with psycopg.connect(url.libpq()) as conn:
+        return forget(conn, tmp_path / "landing", tmp_path / "published", "zed_chatter",
+                      pseudonym_key="k")  # fmt: skip

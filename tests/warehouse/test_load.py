@@ -150,6 +150,30 @@ def test_a_nul_character_is_quarantined_and_the_hour_loads(migrated: PgUrl, tmp_
 
 
 @pytest.mark.parametrize("parse_worker", [False, True])
+def test_an_opted_out_chatters_lines_stay_out_of_quarantine_too(
+    migrated: PgUrl, tmp_path: Path, parse_worker: bool
+) -> None:
+    """Quarantine keeps whole lines: an opted-out chatter's line that cannot be placed (no send
+    time) or lies outside its file's hour is counted opted out, not quarantined."""
+    lines = _land(tmp_path)
+    sent = int((HOUR - timedelta(minutes=5)).timestamp() * 1000)
+    with HourlyWriter(tmp_path, "irc") as writer:
+        writer.write("alpha", HOUR, "@id=z1;room-id=1 :zed!zed@zed.tmi.twitch.tv PRIVMSG #alpha"
+                     " :my number is 555")  # fmt: skip
+        writer.write("alpha", HOUR, f"@id=z2;room-id=1;tmi-sent-ts={sent}"
+                     " :zed!zed@zed.tmi.twitch.tv PRIVMSG #alpha :earlier")  # fmt: skip
+        writer.write("alpha", HOUR, "@id=z3;room-id=1 :amy!amy@amy.tmi.twitch.tv PRIVMSG #alpha"
+                     " :untimed too")  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        conn.execute("insert into raw.chatter_optouts (user_login) values ('zed')")
+        result = load_partition(conn, HOUR, NEXT, files_for_window(tmp_path, HOUR, NEXT),
+                                parse_worker=parse_worker)  # fmt: skip
+        quarantined = [bytes(p) for (p,) in conn.execute("select payload from raw.quarantine")]
+    assert (result.loaded, result.opted_out, result.rejects) == (len(lines), 2, 1)
+    assert len(quarantined) == 1 and b"amy" in quarantined[0]
+
+
+@pytest.mark.parametrize("parse_worker", [False, True])
 def test_a_truncated_gzip_keeps_its_lines_before_the_cut(
     migrated: PgUrl, tmp_path: Path, parse_worker: bool
 ) -> None:
