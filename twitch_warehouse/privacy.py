@@ -274,7 +274,10 @@ def _mentions(folder: Path, names: list[str]) -> int:
     patterns = [re.compile(word_pattern(n.lower()).encode()) for n in names]
     pages = 0
     for path in folder.rglob("*"):
-        if not path.is_file() or path.suffix not in _TEXT_SUFFIXES or "assets" in path.parts:
+        # The site's own assets (scripts, styles) name no chatter; the folder's path may hold
+        # any name, so only the part inside it counts.
+        inside = path.relative_to(folder).parts
+        if not path.is_file() or path.suffix not in _TEXT_SUFFIXES or "assets" in inside:
             continue
         text = path.read_bytes().lower()
         if any(p.search(text) for p in patterns):

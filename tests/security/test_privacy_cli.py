@@ -85,3 +85,17 @@ def _forget(url: PgUrl, tmp_path: Path, forget: Callable[..., dict[str, int]]) -
     with psycopg.connect(url.libpq()) as conn:
         return forget(conn, tmp_path / "landing", tmp_path / "published", "zed_chatter",
                       pseudonym_key="k")  # fmt: skip
+
+
+def test_forget_finds_pages_whatever_folder_holds_the_reports(tmp_path: Path) -> None:
+    from twitch_warehouse.privacy import forget_in_reports
+
+    publish_dir = tmp_path / "assets" / "published"  # a home folder may be named anything
+    page = publish_dir / "2026-11-01" / "streams" / "s.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<td>zed_chatter</td>")
+    (publish_dir / "2026-11-01" / "assets").mkdir()
+    (publish_dir / "2026-11-01" / "assets" / "site.js").write_text("// zed_chatter")
+    assert forget_in_reports(publish_dir, ["zed_chatter"]) == {
+        "report_pages": 1, "report_folders_removed": 1}  # fmt: skip
+    assert not page.exists()
