@@ -70,16 +70,21 @@ def _lock_for_write(conn: psycopg.Connection, table: str) -> None:
 
 
 def _delete(
-    conn: psycopg.Connection, table: str, where: LiteralString, params: Sequence[Any]
-) -> None:
+    conn: psycopg.Connection, table: str, where: LiteralString, params: Sequence[Any],
+    returning: LiteralString | None = None,
+) -> list[tuple[Any, ...]]:  # fmt: skip
     """The first step of every write: runs writing one table at once (a backfill beside the
-    schedule) take turns until commit, so the second's delete sees the first's rows."""
+    schedule) take turns until commit, so the second's delete sees the first's rows. Returns
+    the `returning` columns of the deleted rows."""
     _lock_for_write(conn, table)
     schema, name = table.split(".")
     statement = sql.SQL("delete from {}.{} where ").format(
         sql.Identifier(schema), sql.Identifier(name)
-    )
-    conn.execute(statement + sql.SQL(where), params)
+    ) + sql.SQL(where)
+    if returning is None:
+        conn.execute(statement, params)
+        return []
+    return conn.execute(statement + sql.SQL(" returning " + returning), params).fetchall()
 
 
 def _clear_message_window(
@@ -110,11 +115,14 @@ def _replace(
     frame: pd.DataFrame,
     where: LiteralString,
     params: Sequence[Any],
-) -> None:
-    _delete(conn, table, where, params)
+    returning: LiteralString | None = None,
+) -> list[tuple[Any, ...]]:
+    """Replace the rows `where` selects with `frame`; returns `_delete`'s `returning` rows."""
+    replaced = _delete(conn, table, where, params, returning)
     rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
     _copy_rows(conn, table, list(frame.columns), rows)
     _analyze(conn, table)
+    return replaced
 
 
 def _analyze(conn: psycopg.Connection, table: str) -> None:
@@ -306,12 +314,12 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
     running = pd.concat([hour.running for hour in hours], ignore_index=True)
     ids = list(closed["burst_id"])
     with conn.transaction():
-        stale = _hours_whose_bursts_moved(conn, start, end, ids)
         # A burst this run sees end may be stored by a later hour (this hour's chat changed
         # after that hour ran): it is this hour's now.
-        _replace(conn, "ml.emote_bursts", closed,
-                 "(closed_at >= %s and closed_at < %s) or burst_id = any(%s)",
-                 (start, end, ids))  # fmt: skip
+        replaced = _replace(conn, "ml.emote_bursts", closed,
+                            "(closed_at >= %s and closed_at < %s) or burst_id = any(%s)",
+                            (start, end, ids), returning="burst_id, closed_at")  # fmt: skip
+        stale = _hours_whose_bursts_moved(start, end, ids, replaced)
         _replace(conn, "ml.emote_bursts_open", running, "as_of_hour >= %s and as_of_hour < %s",
                  (start, end))  # fmt: skip
         if stale:
@@ -322,17 +330,12 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
 
 
 def _hours_whose_bursts_moved(
-    conn: psycopg.Connection, start: datetime, end: datetime, ids: list[str]
+    start: datetime, end: datetime, ids: list[str], stored: list[tuple[Any, ...]]
 ) -> list[datetime]:
     """Later hours that ran on chat before [start, end) changed (a late landing file, say), and
-    whose bursts this run changes: the hour that stored a burst that now ends in the window, and
-    the hour after the window when a burst the window held now ends later. They run again."""
-    _lock_for_write(conn, "ml.emote_bursts")
-    stored = conn.execute(
-        "select burst_id, closed_at from ml.emote_bursts"
-        " where (closed_at >= %s and closed_at < %s) or burst_id = any(%s)",
-        (start, end, ids),
-    ).fetchall()
+    whose bursts this run changes, from the (burst_id, closed_at) rows it replaced: the hour
+    that stored a burst that now ends in the window, and the hour after the window when a burst
+    the window held now ends later. They run again."""
     hours = {hour_floor(closed_at) for _, closed_at in stored if closed_at >= end}
     if any(start <= closed_at < end and burst_id not in ids for burst_id, closed_at in stored):
         hours.add(end)
