@@ -181,6 +181,12 @@ def _is_opted_out(event: ChatEvent, optouts: frozenset[str]) -> bool:
     )
 
 
+def word_pattern(*logins: str) -> str:
+    """A regex (Python and PostgreSQL ARE syntax alike) matching any of `logins` (lower case)
+    as a whole word."""
+    return r"(^|[^a-z0-9_])(?:" + "|".join(map(re.escape, logins)) + r")([^a-z0-9_]|$)"
+
+
 def _names_opted_out(line: bytes, optouts: frozenset[str]) -> bool:
     """Whether an unparseable line names an opted-out chatter (as `forget` matches quarantine)."""
     return bool(_optout_words(optouts).search(line.lower()))
@@ -188,8 +194,7 @@ def _names_opted_out(line: bytes, optouts: frozenset[str]) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _optout_words(optouts: frozenset[str]) -> re.Pattern[bytes]:
-    words = b"|".join(re.escape(login.encode()) for login in sorted(optouts))
-    return re.compile(rb"(?<![a-z0-9_])(?:" + words + rb")(?![a-z0-9_])")
+    return re.compile(word_pattern(*sorted(optouts)).encode())
 
 
 # Keys remembered to tell whether a load holds duplicates (~60 bytes each); past this many the

@@ -41,6 +41,7 @@ from psycopg import sql
 
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
+from ingestion.load import word_pattern
 from ingestion.sources import PARSERS, parser_for
 
 SCRUBBED_SCHEMAS = ("ml", "intermediate", "marts")
@@ -58,11 +59,6 @@ def normalize_login(user_login: str) -> str:
     if not login or any(c.isspace() for c in login) or len(login) > 64:
         raise ValueError(f"not a chatter login: {user_login!r}")
     return login
-
-
-def word_pattern(login: str) -> str:
-    """A regex (Python and PostgreSQL ARE syntax alike) matching `login` as a whole word."""
-    return r"(^|[^a-z0-9_])" + re.escape(login) + r"([^a-z0-9_]|$)"
 
 
 @contextmanager
