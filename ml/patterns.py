@@ -53,9 +53,11 @@ def stream_curves(
     start = cast(pd.Series, df["stream_start"] if "stream_start" in df else g.transform("min"))
     # `stream_end` is exclusive (as `int_stream_sessions` ends a stream a minute after its last
     # chat minute); without it, the last row stands for its whole minute (or second).
-    width = pd.Timedelta(seconds=60 if time_col == "minute_start" else 1)
-    last = cast(pd.Series, g.transform("max"))
-    end = cast(pd.Series, df["stream_end"] if "stream_end" in df else last + width)
+    if "stream_end" in df:
+        end = cast(pd.Series, df["stream_end"])
+    else:
+        width = pd.Timedelta(seconds=60 if time_col == "minute_start" else 1)
+        end = cast(pd.Series, g.transform("max")) + width
     span = (end - start).dt.total_seconds()
     pos = (df[time_col] - start).dt.total_seconds() / span
     decile = np.clip((pos * 10).astype(int), 0, 9)
