@@ -21,7 +21,7 @@ import psycopg
 from reports import charts, data
 from reports.catalog import generate_catalog
 from reports.pages import about, channels, community, comparison, emotes, moderation, overview
-from reports.privacy import ChatterPrivacy
+from reports.privacy import NAMED_FILE, ChatterPrivacy
 from reports.queries import load_optouts, reporter_role
 from reports.site import Site, channel_slug, environment, latest_stream_pages, utc_text
 from twitch_warehouse.settings import Settings, get_settings
@@ -74,6 +74,8 @@ def build_site(
         with reporter_role(conn):
             report, privacy = data.load(conn, privacy)
         pages = _render(staging, report, privacy, settings.report_stream_pages)
+        channels = [str(c) for c in report.channels["channel"]]
+        (staging / NAMED_FILE).write_text("\n".join(privacy.named_pseudonyms(channels)) + "\n")
 
         if catalog is None:
             generate_catalog(staging / "catalog" / "index.html", database=conn.info.dbname)

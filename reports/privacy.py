@@ -17,6 +17,10 @@ import pandas as pd
 
 _WORD = re.compile(r"@?[A-Za-z0-9_]{3,25}")
 REMOVED = "[removed]"
+# Written into every built site: the pseudonyms of the chatters and channels its pages name, so
+# `twitch-warehouse forget` removes exactly the published days that name someone (a login that
+# is also a word, such as `stream`, would otherwise match every page).
+NAMED_FILE = "named-chatters.txt"
 
 
 def pseudonym(login: str, key: str) -> str:
@@ -32,6 +36,8 @@ class ChatterPrivacy:
     show_logins: bool = False
     optouts: frozenset[str] = frozenset()
     known_logins: frozenset[str] = field(default_factory=frozenset)
+    # Logins a page shows, as a name or as a word of chat text; shared by `with_known` copies.
+    named: set[str] = field(default_factory=set)
 
     def hidden(self, login: object) -> bool:
         return isinstance(login, str) and login.lower() in self.optouts
@@ -41,6 +47,7 @@ class ChatterPrivacy:
             return "unknown"
         if self.hidden(login):
             return REMOVED
+        self.named.add(login.lower())
         return login.lower() if self.show_logins else pseudonym(login, self.key)
 
     def drop_hidden(self, df: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -58,9 +65,9 @@ class ChatterPrivacy:
         """Chat text with known logins (bare or @mentioned) pseudonymized or removed."""
         if not isinstance(text, str):
             return ""
-        if self.show_logins and not self.optouts:
+        sensitive = self.known_logins | self.optouts
+        if not sensitive:
             return text
-        sensitive = self.optouts if self.show_logins else self.known_logins | self.optouts
 
         def swap(match: re.Match[str]) -> str:
             word = match.group(0)
@@ -68,10 +75,17 @@ class ChatterPrivacy:
             login = word.removeprefix("@").lower()
             if login not in sensitive:
                 return word
+            if self.show_logins and not self.hidden(login):
+                self.named.add(login)
+                return word
             return at + self.name(login)
 
         return _WORD.sub(swap, text)
 
+    def named_pseudonyms(self, channels: Iterable[str]) -> list[str]:
+        """What `NAMED_FILE` holds: pseudonyms of the logins shown and of the channels."""
+        return sorted({pseudonym(login, self.key) for login in self.named.union(channels)})
+
     def with_known(self, logins: Iterable[object]) -> ChatterPrivacy:
         known = frozenset(x.lower() for x in logins if isinstance(x, str))
-        return ChatterPrivacy(self.key, self.show_logins, self.optouts, known)
+        return ChatterPrivacy(self.key, self.show_logins, self.optouts, known, self.named)

@@ -18,7 +18,8 @@ build hides them.
   `login` column, and every such table keyed by `(channel, event_id)` for their messages
   (`ml.message_sentiment`, `ml.message_toxicity`, ...). Staging is views: nothing to delete;
 * published report folders (and the built site) with a page naming their login or pseudonym
-  are deleted; `republish` builds today's site again from the scrubbed marts.
+  (each site lists the pseudonyms its pages name) are deleted; `republish` builds today's site
+  again from the scrubbed marts.
 
 Kept, by design: the opt-out row itself (without it their next message would be stored again),
 and other chatters' messages that mention them (someone else's words; the report masks the
@@ -43,6 +44,7 @@ from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
 from ingestion.load import word_pattern
 from ingestion.sources import PARSERS, parser_for
+from reports.privacy import NAMED_FILE, pseudonym
 
 SCRUBBED_SCHEMAS = ("ml", "intermediate", "marts")
 # Writers of the warehouse (dbt models, ML writers, the report build) hold this advisory lock
@@ -113,8 +115,6 @@ def forget(
     counts["optout_added"] = int(optout(conn, login))
     counts.update(_forget_in_database(conn, login))
     counts.update(forget_in_landing(landing_root, login))
-    from reports.privacy import pseudonym
-
     counts.update(
         forget_in_reports(publish_dir, [login, pseudonym(login, pseudonym_key)], site_dir)
     )
@@ -266,7 +266,16 @@ def _rewrite(path: Path, lines: list[bytes]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _mentions(folder: Path, names: list[str]) -> int:
+def _pages_naming(folder: Path, names: list[str]) -> int:
+    """How many pages of a built site name the chatter (by login or pseudonym).
+
+    A site lists the pseudonyms its pages name (`reports.privacy.NAMED_FILE`): a folder that
+    does not list theirs names them nowhere, whatever words its pages hold. Sites built before
+    that list existed are searched word by word.
+    """
+    named = folder / NAMED_FILE
+    if named.is_file() and not set(named.read_text().split()) & set(names):
+        return 0
     patterns = [re.compile(word_pattern(n.lower()).encode()) for n in names]
     pages = 0
     for path in folder.rglob("*"):
@@ -292,7 +301,7 @@ def forget_in_reports(
     pages = folders = 0
     if publish_dir.exists():
         for folder in sorted(p for p in publish_dir.iterdir() if p.is_dir() and not p.is_symlink()):
-            found = _mentions(folder, names)
+            found = _pages_naming(folder, names)
             if found:
                 pages += found
                 folders += 1
@@ -308,7 +317,7 @@ def forget_in_reports(
             if dated:
                 link.symlink_to(dated[-1])
     if site_dir is not None and site_dir.exists():
-        found = _mentions(site_dir, names)
+        found = _pages_naming(site_dir, names)
         if found:
             pages += found
             folders += 1

@@ -18,7 +18,7 @@ from markupsafe import escape
 from reports import queries
 from reports.build import build_site
 from reports.catalog import CatalogError
-from reports.privacy import pseudonym
+from reports.privacy import NAMED_FILE, pseudonym
 from reports.publish import publish_site
 from reports.queries import ReportQueryError, load_sql, reporter_role
 from reports.site import channel_slug, stream_slug
@@ -97,6 +97,18 @@ def test_opted_out_chatter_appears_nowhere(
         assert pseudonym(olga, KEY) not in html, page
 
 
+def test_the_site_lists_every_pseudonym_its_pages_name(
+    built_site: Path, report_warehouse: ReportWarehouse
+) -> None:
+    """`forget` trusts this list to find the days that name a chatter: none may be missing."""
+    listed = set((built_site / NAMED_FILE).read_text().split())
+    on_pages = set(re.findall(r"chatter-[0-9a-f]{10}", "".join(_report_html(built_site).values())))
+    assert on_pages and on_pages <= listed
+    assert {pseudonym(c, KEY) for c in report_warehouse.facts["channels"]} <= listed
+    assert pseudonym(report_warehouse.facts["opted_out"], KEY) not in listed
+    assert len(listed) < len(report_warehouse.facts["logins"])  # not simply every chatter
+
+
 def test_logins_shown_only_when_enabled_and_never_opt_outs(
     report_warehouse: ReportWarehouse, tmp_path: Path
 ) -> None:
@@ -108,6 +120,9 @@ def test_logins_shown_only_when_enabled_and_never_opt_outs(
     everything = "".join(_report_html(result.site_dir).values())
     assert "zz_chatter_003" in everything
     assert report_warehouse.facts["opted_out"] not in everything
+    listed = set((result.site_dir / NAMED_FILE).read_text().split())
+    shown = {x for x in report_warehouse.facts["logins"] if re.search(rf"\b{x}\b", everything)}
+    assert shown and {pseudonym(x, KEY) for x in shown} <= listed
 
 
 def test_only_each_channels_latest_streams_get_pages(

@@ -99,3 +99,28 @@ def test_forget_finds_pages_whatever_folder_holds_the_reports(tmp_path: Path) ->
     assert forget_in_reports(publish_dir, ["zed_chatter"]) == {
         "report_pages": 1, "report_folders_removed": 1}  # fmt: skip
     assert not page.exists()
+
+
+def test_forget_removes_only_the_days_whose_pages_name_the_chatter(tmp_path: Path) -> None:
+    """A login that is also a word (`stream`) is matched by the site's list of names, not by
+    every page that says "stream"; days published before that list existed are searched."""
+    from reports.privacy import NAMED_FILE, pseudonym
+    from twitch_warehouse.privacy import forget_in_reports
+
+    alias = pseudonym("stream", "k")
+    page = "<h1>Tonight's stream</h1>"
+    days = {  # day: (page, the names it lists, or None for a day published without a list)
+        "2026-11-01": (page, [pseudonym("other", "k")]),
+        "2026-11-02": (page + f"<td>{alias}</td>", [alias]),
+        "2026-11-03": (page, None),
+    }
+    for day, (html, named) in days.items():
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "index.html").write_text(html)
+        if named is not None:
+            (tmp_path / day / NAMED_FILE).write_text("\n".join(named) + "\n")
+    (tmp_path / "latest").symlink_to("2026-11-03")
+
+    assert forget_in_reports(tmp_path, ["stream", alias])["report_folders_removed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == ["2026-11-01"]
+    assert (tmp_path / "latest").resolve().name == "2026-11-01"
