@@ -166,18 +166,36 @@ def ensure_day_partitions(conn: psycopg.Connection, start: datetime, end: dateti
         day = nxt
 
 
-def _opted_out(conn: psycopg.Connection) -> frozenset[str]:
-    """Logins that opted out (migration 0003); their events are never stored."""
+@dataclass(frozen=True, slots=True)
+class OptOuts:
+    """Chatters whose events are never stored: by login, and by Twitch user id so that a renamed
+    account stays out (`raw.chatter_optouts`, migrations 0003 and 0012)."""
+
+    logins: frozenset[str] = frozenset()
+    user_ids: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.logins or self.user_ids)
+
+    def covers(self, event: ChatEvent) -> bool:
+        """Whether the event is by or about an opted-out chatter."""
+        return any(
+            isinstance(login, str) and login.lower() in self.logins
+            for login in (event.user_login, event.target_user_login)
+        ) or any(i in self.user_ids for i in (event.user_id, event.target_user_id) if i)
+
+    def named_in(self, line: bytes) -> bool:
+        """Whether an unparseable line names an opted-out login (as `forget` matches quarantine)."""
+        return bool(self.logins) and bool(_optout_words(self.logins).search(line.lower()))
+
+
+def _opted_out(conn: psycopg.Connection) -> OptOuts:
+    """The opt-out list; their events are never stored."""
     if conn.execute("select to_regclass('raw.chatter_optouts')").fetchone()[0] is None:  # type: ignore[index]
-        return frozenset()
-    rows = conn.execute("select lower(user_login) from raw.chatter_optouts").fetchall()
-    return frozenset(r[0] for r in rows)
-
-
-def _is_opted_out(event: ChatEvent, optouts: frozenset[str]) -> bool:
-    return any(
-        isinstance(login, str) and login.lower() in optouts
-        for login in (event.user_login, event.target_user_login)
+        return OptOuts()
+    rows = conn.execute("select lower(user_login), user_ids from raw.chatter_optouts").fetchall()
+    return OptOuts(
+        frozenset(login for login, _ in rows), frozenset(i for _, ids in rows for i in ids)
     )
 
 
@@ -187,14 +205,9 @@ def word_pattern(*logins: str) -> str:
     return r"(^|[^a-z0-9_])(?:" + "|".join(map(re.escape, logins)) + r")([^a-z0-9_]|$)"
 
 
-def _names_opted_out(line: bytes, optouts: frozenset[str]) -> bool:
-    """Whether an unparseable line names an opted-out chatter (as `forget` matches quarantine)."""
-    return bool(_optout_words(optouts).search(line.lower()))
-
-
 @functools.lru_cache(maxsize=4)
-def _optout_words(optouts: frozenset[str]) -> re.Pattern[bytes]:
-    return re.compile(word_pattern(*sorted(optouts)).encode())
+def _optout_words(logins: frozenset[str]) -> re.Pattern[bytes]:
+    return re.compile(word_pattern(*sorted(logins)).encode())
 
 
 # Keys remembered to tell whether a load holds duplicates (~60 bytes each); past this many the
@@ -226,7 +239,7 @@ class _Tally:
 
 
 def _accept(
-    items: Iterable[ChatEvent | Reject], hour: datetime, optouts: frozenset[str], keys: _KeySink,
+    items: Iterable[ChatEvent | Reject], hour: datetime, optouts: OptOuts, keys: _KeySink,
     reject: Callable[[Reject], None], tally: _Tally,
 ) -> Iterator[ChatEvent]:  # fmt: skip
     """The events of one landing file that are stored; the same in the loader and its worker."""
@@ -234,9 +247,7 @@ def _accept(
     for item in items:
         # An opted-out chatter's lines are kept out of quarantine too: its rows hold whole lines.
         if optouts and (
-            _names_opted_out(item.raw, optouts)
-            if isinstance(item, Reject)
-            else _is_opted_out(item, optouts)
+            optouts.named_in(item.raw) if isinstance(item, Reject) else optouts.covers(item)
         ):
             tally.opted_out += 1
         elif isinstance(item, Reject):
@@ -266,7 +277,7 @@ def _landing_lines(landing: LandingFile, rejects: _Rejects) -> Iterator[bytes]:
 
 def _events(
     files: Iterable[LandingFile], start: datetime, end: datetime, result: LoadResult,
-    rejects: list[tuple[LandingFile, Reject]], optouts: frozenset[str] = frozenset(),
+    rejects: list[tuple[LandingFile, Reject]], optouts: OptOuts = OptOuts(),
     keys: _Keys | None = None,
     lines_of: Callable[[int, LandingFile], Iterable[bytes]] | None = None,
 ) -> Iterator[tuple]:  # fmt: skip
@@ -342,7 +353,7 @@ def _line_batches(
 
 def _stream_events(
     copy: psycopg.Copy, *, files: list[LandingFile], start: datetime, end: datetime,
-    result: LoadResult, rejects: _Rejects, optouts: frozenset[str], keys: _Keys,
+    result: LoadResult, rejects: _Rejects, optouts: OptOuts, keys: _Keys,
     parse_worker: bool | None,
 ) -> None:  # fmt: skip
     """Parse `files` and write their rows to the open binary `copy`, in file and line order."""

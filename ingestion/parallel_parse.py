@@ -37,6 +37,7 @@ from ingestion.events import Reject
 from ingestion.load import (
     COPY_TYPES,
     PARSE_WORKER_NAME,
+    OptOuts,
     _accept,
     _Tally,
     copy_row,
@@ -59,7 +60,7 @@ class ParseWorkerError(RuntimeError):
 @dataclass(frozen=True)
 class WorkerSpec:
     files: list[tuple[str, datetime]]  # (source, landing hour) per file index
-    optouts: frozenset[str]
+    optouts: OptOuts
 
 
 @dataclass

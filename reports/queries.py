@@ -23,7 +23,14 @@ import psycopg
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 REPORTER_ROLE = "warehouse_reporter"
-OPTOUTS_SQL = "select lower(user_login) from raw.chatter_optouts where user_login is not null"
+# Opted-out logins, and any other login the marts hold for their user ids (a renamed account).
+OPTOUTS_SQL = """
+select lower(user_login) from raw.chatter_optouts
+union
+select lower(chatters.user_login)
+from marts.dim_chatters as chatters
+inner join raw.chatter_optouts as optouts on chatters.user_id = any(optouts.user_ids)
+"""
 _FROM_SCHEMA = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\s*\.", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 

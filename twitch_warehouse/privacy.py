@@ -1,10 +1,12 @@
 """Chatter opt-out and the right to be forgotten.
 
-`optout` records a login in `raw.chatter_optouts`: the partition loader then drops that chatter's
-future events (counted as `opted_out`, never stored, not even as quarantined lines) and the report
-build hides them.
+`optout` records a login in `raw.chatter_optouts`, with the Twitch user ids seen with it: the
+partition loader then drops that chatter's future events by login or user id, so a renamed account
+stays out (counted as `opted_out`, never stored, not even as quarantined lines), and the report
+build hides every login of those ids.
 
-`forget` opts the chatter out and erases what the warehouse holds about them:
+`forget` opts the chatter out and erases what the warehouse holds about them, under every login
+their user ids were seen with (`account`):
 
 * landing files: the lines whose parsed event is by them (IRC prefix nick, `login` tag or
   display name; the author of a JSONL record) or targets them (a timeout, ban or deleted
@@ -35,6 +37,7 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -75,16 +78,64 @@ def erasure_held_off(conn: psycopg.Connection) -> Iterator[None]:
             conn.execute("select pg_advisory_unlock_shared(hashtext(%s))", (ERASURE_LOCK,))
 
 
+@dataclass(frozen=True)
+class Account:
+    """A chatter as the warehouse knows them: their Twitch user ids and every login seen with
+    those ids (an account renamed keeps its id), so an erasure or opt-out follows a rename."""
+
+    logins: tuple[str, ...]
+    user_ids: tuple[str, ...] = ()
+
+
+def account(conn: psycopg.Connection, login: str) -> Account:
+    """The user ids seen with `login` (in chat, Helix users or its opt-out), then every login
+    seen with those ids."""
+    ids = sorted(
+        r[0]
+        for r in conn.execute(
+            """select user_id from raw.chat_events
+               where lower(user_login) = %(login)s and user_id is not null
+               union select target_user_id from raw.chat_events
+               where lower(target_user_login) = %(login)s and target_user_id is not null
+               union select user_id from raw.helix_users where lower(login) = %(login)s
+               union select unnest(user_ids) from raw.chatter_optouts
+               where user_login = %(login)s""",
+            {"login": login},
+        )
+    )
+    logins = {login}
+    if ids:
+        logins.update(
+            r[0]
+            for r in conn.execute(
+                """select lower(user_login) from raw.chat_events
+                   where user_id = any(%(ids)s) and user_login is not null
+                   union select lower(target_user_login) from raw.chat_events
+                   where target_user_id = any(%(ids)s) and target_user_login is not null
+                   union select lower(login) from raw.helix_users where user_id = any(%(ids)s)
+                   union select user_login from raw.chatter_optouts where user_ids && %(ids)s""",
+                {"ids": ids},
+            )
+        )
+    return Account((login, *sorted(logins - {login})), tuple(ids))
+
+
 def optout(conn: psycopg.Connection, user_login: str) -> bool:
-    """Add a chatter to the opt-out list; True when they were not on it yet."""
+    """Add a chatter to the opt-out list, with their user ids; True when they were not on it yet."""
     login = normalize_login(user_login)
     with conn.transaction():
-        added = conn.execute(
-            "insert into raw.chatter_optouts (user_login) values (%s)"
-            " on conflict (user_login) do nothing",
-            (login,),
-        ).rowcount
-    return added == 1
+        return _record_optout(conn, login, account(conn, login).user_ids)
+
+
+def _record_optout(conn: psycopg.Connection, login: str, user_ids: Iterable[str]) -> bool:
+    row = conn.execute(
+        "insert into raw.chatter_optouts as o (user_login, user_ids) values (%s, %s)"
+        " on conflict (user_login) do update set user_ids = array("
+        "   select distinct i from unnest(o.user_ids || excluded.user_ids) as i order by 1)"
+        " returning xmax = 0",  # inserted, not updated
+        (login, sorted(user_ids)),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def optouts(conn: psycopg.Connection) -> frozenset[str]:
@@ -111,33 +162,40 @@ def forget(
         from twitch_warehouse.settings import get_settings
 
         pseudonym_key = get_settings().pseudonym_secret()
-    counts: dict[str, int] = {}
-    counts["optout_added"] = int(optout(conn, login))
-    counts.update(_forget_in_database(conn, login))
-    counts.update(forget_in_landing(landing_root, login))
-    counts.update(
-        forget_in_reports(publish_dir, [login, pseudonym(login, pseudonym_key)], site_dir)
-    )
+    with conn.transaction():
+        who = account(conn, login)
+        added = [_record_optout(conn, name, who.user_ids) for name in who.logins]
+    counts: dict[str, int] = {"optout_added": int(added[0]), "other_logins": len(who.logins) - 1}
+    counts.update(_forget_in_database(conn, who))
+    counts.update(forget_in_landing(landing_root, who))
+    names = [*who.logins, *(pseudonym(name, pseudonym_key) for name in who.logins)]
+    counts.update(forget_in_reports(publish_dir, names, site_dir))
     return counts
 
 
-def _forget_in_database(conn: psycopg.Connection, login: str) -> dict[str, int]:
+def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int]:
     counts: dict[str, int] = {}
-    pattern = word_pattern(login)
+    pattern = word_pattern(*who.logins)
+    ids = {"logins": list(who.logins), "ids": list(who.user_ids)}
     with conn.transaction():
         # Writers running now finish first, later ones read what is left (`ERASURE_LOCK`).
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (ERASURE_LOCK,))
         # The loader's lock: a load running now finishes first, the next one sees the opt-out.
         conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
+        theirs = sql.SQL("(lower(user_login) = any(%(logins)s) or user_id = any(%(ids)s))")
+        targeting = sql.SQL(
+            "(lower(target_user_login) = any(%(logins)s) or target_user_id = any(%(ids)s))"
+        )
         conn.execute(
-            "create temp table forgotten_events on commit drop as"
-            " select channel, event_id from raw.chat_events"
-            " where lower(user_login) = %s or lower(target_user_login) = %s",
-            (login, login),
+            sql.SQL(
+                "create temp table forgotten_events on commit drop as"
+                " select channel, event_id from raw.chat_events where {} or {}"
+            ).format(theirs, targeting),
+            ids,
         )
         for schema, table, columns in _tables(conn):
             where: list[sql.Composable] = [
-                sql.SQL("lower({}) = {}").format(sql.Identifier(c), sql.Literal(login))
+                sql.SQL("lower({}) = any({})").format(sql.Identifier(c), sql.Placeholder("logins"))
                 for c in columns
                 if c in LOGIN_COLUMNS
             ]
@@ -152,27 +210,31 @@ def _forget_in_database(conn: psycopg.Connection, login: str) -> dict[str, int]:
             statement = sql.SQL("delete from {}.{} where ").format(
                 sql.Identifier(schema), sql.Identifier(table)
             ) + sql.SQL(" or ").join(where)
-            removed = conn.execute(statement).rowcount
+            removed = conn.execute(statement, ids).rowcount
             if removed:
                 counts[f"{schema}.{table}"] = removed
         counts["raw.chat_events"] = conn.execute(
-            "delete from raw.chat_events where lower(user_login) = %s", (login,)
+            sql.SQL("delete from raw.chat_events where {}").format(theirs), ids
         ).rowcount
         counts["raw.chat_events (moderation targeting them)"] = conn.execute(
-            "delete from raw.chat_events where lower(target_user_login) = %s", (login,)
+            sql.SQL("delete from raw.chat_events where {}").format(targeting), ids
         ).rowcount
         # Escape-encoded bytea keeps ASCII as is, so a login is found in any payload.
         counts["raw.quarantine"] = conn.execute(
             "delete from raw.quarantine where lower(encode(payload, 'escape')) ~ %s", (pattern,)
         ).rowcount
         counts["raw.helix_users"] = conn.execute(
-            "delete from raw.helix_users where lower(login) = %s", (login,)
+            "delete from raw.helix_users where lower(login) = any(%(logins)s)"
+            " or user_id = any(%(ids)s)",
+            ids,
         ).rowcount
         counts["raw.helix_channels"] = conn.execute(
-            "delete from raw.helix_channels where lower(broadcaster_login) = %s", (login,)
+            "delete from raw.helix_channels where lower(broadcaster_login) = any(%(logins)s)", ids
         ).rowcount
         counts["raw.helix_videos"] = conn.execute(
-            "delete from raw.helix_videos where lower(user_login) = %s", (login,)
+            "delete from raw.helix_videos where lower(user_login) = any(%(logins)s)"
+            " or user_id = any(%(ids)s)",
+            ids,
         ).rowcount
         counts["mentions_kept"] = conn.execute(
             "select count(*) from raw.chat_events where lower(body) ~ %s", (pattern,)
@@ -200,19 +262,21 @@ def _tables(conn: psycopg.Connection) -> list[tuple[str, str, set[str]]]:
 
 
 def _is_theirs(
-    item: ChatEvent | Reject, line: bytes, login: str, pattern: re.Pattern[bytes]
+    item: ChatEvent | Reject, line: bytes, who: Account, pattern: re.Pattern[bytes]
 ) -> bool:
     if isinstance(item, Reject):
         return bool(pattern.search(line.lower()))
     names = (item.user_login, item.target_user_login, item.display_name)
-    return any(isinstance(n, str) and n.lower() == login for n in names)
+    return any(isinstance(n, str) and n.lower() in who.logins for n in names) or any(
+        i in who.user_ids for i in (item.user_id, item.target_user_id) if i
+    )
 
 
-def forget_in_landing(landing_root: Path, login: str) -> dict[str, int]:
+def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
     """Rewrite every landing file that holds the chatter's lines without them (atomically)."""
     removed_lines = rewritten = 0
-    needle = login.encode()
-    pattern = re.compile(word_pattern(login).encode())
+    needles = [n.encode() for n in (*who.logins, *who.user_ids)]
+    pattern = re.compile(word_pattern(*who.logins).encode())
     for path in _landing_files(landing_root):
         source = path.relative_to(landing_root).parts[0]
         if source not in PARSERS:
@@ -222,9 +286,10 @@ def forget_in_landing(landing_root: Path, login: str) -> dict[str, int]:
         dropped = 0
         with landing_file_lock(path):  # live capture appending to it waits, then reopens
             for line in read_lines(path):
-                if needle in line.lower():
+                lower = line.lower()
+                if any(n in lower for n in needles):
                     items = list(parse([line]))
-                    if any(_is_theirs(item, line, login, pattern) for item in items):
+                    if any(_is_theirs(item, line, who, pattern) for item in items):
                         dropped += 1
                         continue
                 kept.append(line)

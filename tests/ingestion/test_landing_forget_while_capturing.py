@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingestion.landing import HourlyWriter, landing_path, read_lines
-from twitch_warehouse.privacy import forget_in_landing
+from twitch_warehouse.privacy import Account, forget_in_landing
 
 HOUR = datetime(2026, 6, 1, 20, tzinfo=UTC)
 
@@ -28,7 +28,7 @@ def test_a_line_written_after_forget_reaches_the_new_file(tmp_path: Path) -> Non
     writer = HourlyWriter(tmp_path, "irc", batch_size=1, shared=True)
     writer.write("chan", HOUR, _line(1, "alice"))
     writer.write("chan", HOUR, _line(2, "bob"))
-    assert forget_in_landing(tmp_path, "alice")["landing_lines"] == 1
+    assert forget_in_landing(tmp_path, Account(("alice",)))["landing_lines"] == 1
     writer.write("chan", HOUR, _line(3, "carol"))
     writer.close()
     assert _stored(tmp_path) == [_line(2, "bob"), _line(3, "carol")]
@@ -49,9 +49,9 @@ def test_forget_racing_a_busy_writer_loses_nothing(tmp_path: Path) -> None:
     thread = threading.Thread(target=capture)
     thread.start()
     while thread.is_alive():
-        forget_in_landing(tmp_path, "alice")
+        forget_in_landing(tmp_path, Account(("alice",)))
     thread.join()
     writer.close()
-    forget_in_landing(tmp_path, "alice")
+    forget_in_landing(tmp_path, Account(("alice",)))
     expected = [_line(0, "bob"), *(line for line in written if " :alice!" not in line)]
     assert _stored(tmp_path) == expected

@@ -172,6 +172,24 @@ def test_every_query_reads_marts_only_and_others_are_rejected(
         load_sql("sneaky")
 
 
+def test_an_opt_out_hides_every_login_of_the_same_user_id(
+    report_warehouse: ReportWarehouse,
+) -> None:
+    """A chatter who opted out under an old name and then renamed stays hidden."""
+    with psycopg.connect(report_warehouse.url.libpq()) as conn:
+        user_id = conn.execute(
+            "select user_id from marts.dim_chatters where user_login = 'zz_chatter_003' limit 1"
+        ).fetchone()[0]  # type: ignore[index]
+        assert "zz_chatter_003" not in queries.load_optouts(conn)
+        conn.execute(
+            "insert into raw.chatter_optouts (user_login, user_ids) values ('old_name', %s)",
+            ([user_id],),
+        )
+        hidden = queries.load_optouts(conn)
+        conn.rollback()
+    assert {"zz_chatter_003", "old_name", report_warehouse.facts["opted_out"]} <= hidden
+
+
 def test_postgres_enforces_the_reporter_role(report_warehouse: ReportWarehouse) -> None:
     with psycopg.connect(report_warehouse.url.libpq()) as conn:
         # dbt rebuilds a mart after the migration ran: default privileges must cover it.

@@ -61,6 +61,59 @@ def test_optout_and_forget_commands(migrated: PgUrl) -> None:
     assert runner.invoke(app, ["forget", "two words"]).exit_code != 0
 
 
+def _land(landing: Path, hour: datetime, lines: list[str]) -> None:
+    with HourlyWriter(landing, "irc") as writer:
+        for line in lines:
+            writer.write("alpha", hour, line)
+
+
+def _privmsg(event_id: str, at: datetime, user_id: str, login: str, text: str) -> str:
+    ms = int(at.timestamp() * 1000)
+    return (
+        f"@id={event_id};tmi-sent-ts={ms};user-id={user_id};login={login} "
+        f":{login}!{login}@{login}.tmi.twitch.tv PRIVMSG #alpha :{text}"
+    )
+
+
+def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
+    """Opt-out and forget follow the Twitch user id: a new login does not bring them back, and
+    forgetting either name erases the messages sent under both."""
+    from twitch_warehouse.privacy import forget, optout
+
+    settings = get_settings()
+    minute = timedelta(minutes=1)
+    _land(settings.landing_dir, HOUR, [
+        _privmsg("m1", HOUR + minute, "777", "old_name", "hello from my old name"),
+        _privmsg("m2", HOUR + 2 * minute, "888", "bystander", "hi old_name"),
+        _privmsg("m3", HOUR + 3 * minute, "999", "quitter", "bye"),
+    ])  # fmt: skip
+    _land(settings.landing_dir, NEXT, [
+        _privmsg("m4", NEXT + minute, "777", "new_name", "renamed, still me"),
+        _privmsg("m5", NEXT + 2 * minute, "999", "quitter_v2", "back under a new name"),
+    ])  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, HOUR, NEXT, files_for_window(settings.landing_dir, HOUR, NEXT))
+        assert optout(conn, "quitter")  # seen once, with user id 999
+        later = NEXT + timedelta(hours=1)
+        renamed = load_partition(
+            conn, NEXT, later, files_for_window(settings.landing_dir, NEXT, later)
+        )
+        assert renamed.opted_out == 1  # quitter_v2, by user id
+        stored = {r[0] for r in conn.execute("select user_login from raw.chat_events")}
+        assert stored == {"old_name", "bystander", "quitter", "new_name"}
+
+        counts = forget(
+            conn, settings.landing_dir, settings.report_publish_dir, "new_name",
+            pseudonym_key="k",
+        )  # fmt: skip
+        stored = {r[0] for r in conn.execute("select user_login from raw.chat_events")}
+        optouts = dict(conn.execute("select user_login, user_ids from raw.chatter_optouts"))
+    assert counts["other_logins"] == 1 and counts["raw.chat_events"] == 2
+    assert counts["landing_lines"] == 2 and counts["mentions_kept"] == 1
+    assert stored == {"bystander", "quitter"}
+    assert optouts == {"quitter": ["999"], "old_name": ["777"], "new_name": ["777"]}
+
+
 def test_forget_waits_for_a_report_build_then_removes_what_it_published(
     migrated: PgUrl, tmp_path: Path
 ) -> None:
