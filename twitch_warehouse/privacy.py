@@ -14,6 +14,8 @@ their user ids were seen with (`account`):
   renamed into place, so a reader sees the old file or the new one;
 * `raw.chat_events`: rows they wrote **and** moderation rows targeting them (a ban is data about
   the banned person; channel-level moderation counts already built into marts stay as counts);
+* other chatters' replies to them keep the reply but lose the copy of their text and name that
+  Twitch puts in every reply (`ingestion.replies`), in landing files and in `raw.chat_events`;
 * `raw.quarantine` rows whose payload names them, Helix user, channel and video rows with
   their login;
 * every table in `ml`, `intermediate` and `marts` with a `user_login`, `target_user_login` or
@@ -46,6 +48,7 @@ from psycopg import sql
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
 from ingestion.load import word_pattern
+from ingestion.replies import IRC_QUOTE_TAGS, quoted_authors, without_quote
 from ingestion.sources import PARSERS, parser_for
 from reports.privacy import NAMED_FILE, pseudonym
 
@@ -236,10 +239,31 @@ def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int
             " or user_id = any(%(ids)s)",
             ids,
         ).rowcount
+        counts["raw.chat_events (replies quoting them)"] = _scrub_quotes(conn, who)
         counts["mentions_kept"] = conn.execute(
             "select count(*) from raw.chat_events where lower(body) ~ %s", (pattern,)
         ).fetchone()[0]  # type: ignore[index]
     return counts
+
+
+def _scrub_quotes(conn: psycopg.Connection, who: Account) -> int:
+    """Remove the chatter's text and name from other chatters' replies to them."""
+    names = {*who.logins, *who.user_ids}
+    candidates = conn.execute(
+        "select channel, event_id, sent_at, raw_payload from raw.chat_events"
+        " where reply_parent_id is not null and lower(raw_payload) ~ %s",
+        (word_pattern(*names),),
+    ).fetchall()
+    scrubbed = 0
+    for channel, event_id, sent_at, raw in candidates:
+        if quoted_authors(raw) & names:
+            conn.execute(
+                "update raw.chat_events set raw_payload = %s, params = params - %s::text[]"
+                " where channel = %s and event_id = %s and sent_at = %s",
+                (without_quote(raw), list(IRC_QUOTE_TAGS), channel, event_id, sent_at),
+            )
+            scrubbed += 1
+    return scrubbed
 
 
 def _tables(conn: psycopg.Connection) -> list[tuple[str, str, set[str]]]:
@@ -274,8 +298,9 @@ def _is_theirs(
 
 def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
     """Rewrite every landing file that holds the chatter's lines without them (atomically)."""
-    removed_lines = rewritten = 0
-    needles = [n.encode() for n in (*who.logins, *who.user_ids)]
+    removed_lines = scrubbed_replies = rewritten = 0
+    names = {*who.logins, *who.user_ids}
+    needles = [n.encode() for n in names]
     pattern = re.compile(word_pattern(*who.logins).encode())
     for path in _landing_files(landing_root):
         source = path.relative_to(landing_root).parts[0]
@@ -283,7 +308,7 @@ def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
             continue
         parse = parser_for(source)
         kept: list[bytes] = []
-        dropped = 0
+        dropped = quoting = 0
         with landing_file_lock(path):  # live capture appending to it waits, then reopens
             for line in read_lines(path):
                 lower = line.lower()
@@ -292,12 +317,21 @@ def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
                     if any(_is_theirs(item, line, who, pattern) for item in items):
                         dropped += 1
                         continue
+                    text = line.decode("utf-8", "surrogateescape")
+                    if quoted_authors(text) & names:  # someone else's reply quoting them
+                        line = without_quote(text).encode("utf-8", "surrogateescape")
+                        quoting += 1
                 kept.append(line)
-            if dropped:
+            if dropped or quoting:
                 _rewrite(path, kept)
                 removed_lines += dropped
+                scrubbed_replies += quoting
                 rewritten += 1
-    return {"landing_lines": removed_lines, "landing_files_rewritten": rewritten}
+    return {
+        "landing_lines": removed_lines,
+        "landing_replies_scrubbed": scrubbed_replies,
+        "landing_files_rewritten": rewritten,
+    }
 
 
 def _landing_files(root: Path) -> Iterable[Path]:

@@ -84,7 +84,11 @@ def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
     minute = timedelta(minutes=1)
     _land(settings.landing_dir, HOUR, [
         _privmsg("m1", HOUR + minute, "777", "old_name", "hello from my old name"),
-        _privmsg("m2", HOUR + 2 * minute, "888", "bystander", "hi old_name"),
+        _privmsg("m2", HOUR + 2 * minute, "888", "bystander", "hi old_name").replace(
+            "login=bystander",  # a reply: Twitch copies the parent's author and text into it
+            "login=bystander;reply-parent-msg-id=m1;reply-parent-user-login=old_name;"
+            "reply-parent-user-id=777;reply-parent-msg-body=hello\\sfrom\\smy\\sold\\sname",
+        ),
         _privmsg("m3", HOUR + 3 * minute, "999", "quitter", "bye"),
     ])  # fmt: skip
     _land(settings.landing_dir, NEXT, [
@@ -108,9 +112,19 @@ def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
         )  # fmt: skip
         stored = {r[0] for r in conn.execute("select user_login from raw.chat_events")}
         optouts = dict(conn.execute("select user_login, user_ids from raw.chatter_optouts"))
+        reply = conn.execute(
+            "select raw_payload, params, reply_parent_id from raw.chat_events where event_id = 'm2'"
+        ).fetchone()
     assert counts["other_logins"] == 1 and counts["raw.chat_events"] == 2
     assert counts["landing_lines"] == 2 and counts["mentions_kept"] == 1
+    assert counts["raw.chat_events (replies quoting them)"] == 1
+    assert counts["landing_replies_scrubbed"] == 1
     assert stored == {"bystander", "quitter"}
+    # The bystander's reply stays, without the words and name it quoted.
+    assert reply is not None and reply[2] == "m1" and reply[1] == {"reply-parent-msg-id": "m1"}
+    assert "old\\sname" not in reply[0] and "777" not in reply[0]
+    landed = b"".join(p.read_bytes() for p in settings.landing_dir.rglob("*.log*"))
+    assert b"hi old_name" in landed and b"old\\sname" not in landed
     assert optouts == {"quitter": ["999"], "old_name": ["777"], "new_name": ["777"]}
 
 
