@@ -76,6 +76,7 @@ class LoadResult:
     seconds: float = 0.0
     rejects_by_reason: Counter[str] = field(default_factory=Counter)
     events_by_type: dict[str, int] = field(default_factory=dict)
+    events_by_channel: dict[str, dict[str, int]] = field(default_factory=dict)  # by type
     files_per_hour: Counter[datetime] = field(default_factory=Counter)
     # Built hours outside the window that lost a worse copy of an event kept in the window.
     neighbour_hours_changed: list[datetime] = field(default_factory=list)
@@ -407,19 +408,23 @@ def _stream_events(
 
 def _count_events(
     conn: psycopg.Connection, start: datetime, end: datetime
-) -> tuple[dict[str, int], dict[datetime, int]]:
-    """The window's stored events by type and by hour of the window, in one pass."""
+) -> tuple[dict[str, int], dict[datetime, int], dict[str, dict[str, int]]]:
+    """The window's stored events by type, by hour of the window and by channel and type, in one
+    pass."""
     by_type: dict[str, int] = {}
     by_hour: dict[datetime, int] = {}
+    by_channel: dict[str, dict[str, int]] = {}
     rows = conn.execute(
-        "select event_type, date_bin('1 hour', sent_at, %s::timestamptz), count(*)"
-        " from raw.chat_events where sent_at >= %s and sent_at < %s group by 1, 2 order by 1",
+        "select event_type, date_bin('1 hour', sent_at, %s::timestamptz), channel, count(*)"
+        " from raw.chat_events where sent_at >= %s and sent_at < %s group by 1, 2, 3 order by 1",
         (start, start, end),
     ).fetchall()
-    for event_type, hour, count in rows:
+    for event_type, hour, channel, count in rows:
         by_type[event_type] = by_type.get(event_type, 0) + count
         by_hour[hour] = by_hour.get(hour, 0) + count
-    return by_type, by_hour
+        types = by_channel.setdefault(channel, {})
+        types[event_type] = types.get(event_type, 0) + count
+    return by_type, by_hour, by_channel
 
 
 def _record_loads(
@@ -774,7 +779,9 @@ def load_partition(
                     result.rejects_by_reason[reason_kind(rej.reason)] += 1
                     rejects_per_hour[landing.hour] += 1
         result.rejects = len(rejects)
-        result.events_by_type, events_per_hour = _count_events(conn, start, end)
+        result.events_by_type, events_per_hour, result.events_by_channel = _count_events(
+            conn, start, end
+        )
         _record_loads(
             conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour
         )  # fmt: skip

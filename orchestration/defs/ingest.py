@@ -47,11 +47,6 @@ def raw_chat_events(
             " order by 2 desc, 1 limit 1",
             (window.start, window.end),
         ).fetchone()
-        preview = conn.execute(
-            "select channel, event_type, sent_at::text, left(coalesce(body, ''), 60)"
-            " from raw.chat_events where sent_at >= %s and sent_at < %s order by sent_at limit 5",
-            (window.start, window.end),
-        ).fetchall()
     ratio = result.reject_ratio
     worst_hour, worst_ratio = (worst[0].isoformat(), float(worst[1])) if worst else ("", 0.0)
     seconds = time.perf_counter() - began
@@ -66,18 +61,13 @@ def raw_chat_events(
                 [hour.isoformat() for hour in result.neighbour_hours_changed]
             ),
             "rejects": result.rejects,
+            "opted_out_dropped": result.opted_out,
             "reject_ratio": dg.MetadataValue.float(ratio),
             "events_by_type": dg.MetadataValue.json(result.events_by_type),
             "rejects_by_reason": dg.MetadataValue.json(dict(result.rejects_by_reason)),
             "seconds": dg.MetadataValue.float(round(seconds, 3)),
             "rows_per_second": dg.MetadataValue.float(round(result.loaded / seconds, 1)),
-            "preview": dg.MetadataValue.md(
-                "| channel | type | sent_at | body |\n|---|---|---|---|\n"
-                + "\n".join(
-                    f"| {c} | {t} | {s} | {' '.join(b.replace('|', ' ').split())} |"
-                    for c, t, s, b in preview
-                )
-            ),
+            "preview": dg.MetadataValue.md(_channel_preview(result.events_by_channel)),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -94,3 +84,23 @@ def raw_chat_events(
             )
         ],
     )
+
+
+def _channel_preview(events_by_channel: dict[str, dict[str, int]], rows: int = 10) -> str:
+    """The busiest channels' events by type. No message text: the event log is kept for good,
+    out of reach of `twitch-warehouse forget`."""
+    types = sorted({t for counts in events_by_channel.values() for t in counts})
+    busiest = sorted(events_by_channel.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+    lines = [
+        "| channel | events | " + " | ".join(types) + " |",
+        "|---|---:|" + "---:|" * len(types),
+        *(
+            f"| {channel} | {sum(counts.values()):,} | "
+            + " | ".join(f"{counts.get(t, 0):,}" for t in types)
+            + " |"
+            for channel, counts in busiest[:rows]
+        ),
+    ]
+    if len(busiest) > rows:
+        lines.append(f"| ({len(busiest) - rows} more channels) | | " + "| " * len(types))
+    return "\n".join(lines)

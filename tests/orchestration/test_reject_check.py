@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from ingestion.generator import ChatGenerator, iter_lines_by_hour
+from ingestion.irc import parse_line
 from ingestion.landing import HourlyWriter
 from orchestration.defs.ingest import REJECT_CHECK, raw_chat_events
 from orchestration.partitions import range_tags
@@ -26,7 +27,7 @@ CLEAN = datetime(2026, 4, 5, 10, tzinfo=UTC)
 BAD = CLEAN + timedelta(hours=1)
 
 
-def _materialize(start: datetime, end: datetime) -> dg.AssetCheckEvaluation:
+def _materialize(start: datetime, end: datetime) -> tuple[dg.AssetCheckEvaluation, dict]:
     result = dg.materialize(
         [raw_chat_events],
         resources={"warehouse": WarehouseResource()},
@@ -35,7 +36,9 @@ def _materialize(start: datetime, end: datetime) -> dg.AssetCheckEvaluation:
     )
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.check_name == REJECT_CHECK
-    return evaluation
+    # One materialization per hour of the range, each with the range's metadata.
+    materialization = result.asset_materializations_for_node("raw__chat_events")[0]
+    return evaluation, {k: v.value for k, v in materialization.metadata.items()}
 
 
 def test_one_bad_hour_fails_the_check_of_a_mostly_clean_backfill(migrated: PgUrl) -> None:
@@ -48,10 +51,16 @@ def test_one_bad_hour_fails_the_check_of_a_mostly_clean_backfill(migrated: PgUrl
         for n in range(chat.line_count // 200):
             writer.write("alpha", BAD + timedelta(seconds=n), f"garbage line {n}")
 
-    clean_only = _materialize(CLEAN, BAD)
+    clean_only, loaded = _materialize(CLEAN, BAD)
     assert clean_only.passed
+    # The preview counts each channel's events; Dagster keeps it for good, so it holds no text.
+    events = (parse_line(line) for lines in chat.lines_by_channel.values() for line in lines)
+    messages = [e.text for e in events if e and e.text and len(e.text) >= 12]
+    assert messages
+    assert f"| alpha | {loaded['rows_loaded']:,} |" in loaded["preview"]
+    assert not any(text in loaded["preview"] for text in messages)
 
-    both = _materialize(CLEAN, BAD + timedelta(hours=1))
+    both, _ = _materialize(CLEAN, BAD + timedelta(hours=1))
     meta = {k: v.value for k, v in both.metadata.items()}
     assert meta["reject_ratio"] < settings.max_reject_ratio  # the range's average passes...
     assert not both.passed  # ...the check does not
