@@ -24,7 +24,7 @@ import ssl
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 
 from ingestion.clients.landing_sink import LandingSink, LandingWriteError, irc_dedup_key
 from ingestion.events import utc_from_epoch
-from ingestion.irc import IrcParseError, tokenize
+from ingestion.irc import IrcParseError, parse_line, tokenize
+from ingestion.load import NO_OPTOUTS, OptOuts
 from twitch_warehouse.logging import get_logger
 
 log = get_logger(__name__)
@@ -177,6 +178,7 @@ async def _open(url: str) -> _Connection:
 class CollectorStats:
     lines_written: int = 0
     duplicates_skipped: int = 0
+    opted_out_skipped: int = 0
     connections: int = 0
     gaps: list[dict[str, str]] = field(default_factory=list)
 
@@ -200,6 +202,8 @@ class Collector:
         pong_timeout: float = 15.0,
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
+        optouts: Callable[[], OptOuts] | None = None,
+        optout_refresh: float = 60.0,
     ) -> None:
         self.channels = sorted({c.lower().lstrip("#") for c in channels})
         if not self.channels:
@@ -218,9 +222,36 @@ class Collector:
         self._gap_reason = ""
         self._joined: set[str] = set()
         self._flush_hour = -1
+        # Opted-out chatters' lines are never written (`optouts` reads the list, in a thread,
+        # every `optout_refresh` seconds); the loader drops any that land before a refresh.
+        self._read_optouts, self.optout_refresh = optouts, optout_refresh
+        self._optouts, self._optouts_read_at = NO_OPTOUTS, -optout_refresh
 
     # -- landing ---------------------------------------------------------------------------
+    async def _refresh_optouts(self) -> None:
+        if self._read_optouts is None:
+            return
+        if time.monotonic() - self._optouts_read_at < self.optout_refresh:
+            return
+        self._optouts_read_at = time.monotonic()
+        try:
+            self._optouts = await asyncio.to_thread(self._read_optouts)
+        except Exception as exc:  # keep capturing with the last list; the loader filters too
+            log.warning("collector.optouts_unreadable", error=type(exc).__name__)
+
+    def _opted_out(self, line: str, received: datetime) -> bool:
+        if not self._optouts:
+            return False
+        try:
+            event = parse_line(line, received_ms=int(received.timestamp() * 1000))
+        except IrcParseError:
+            return self._optouts.named_in(line.encode("utf-8", "surrogatepass"))
+        return event is not None and self._optouts.covers(event)
+
     def _land(self, line: str, received: datetime) -> None:
+        if self._opted_out(line, received):
+            self.stats.opted_out_skipped += 1
+            return
         try:
             msg = tokenize(line)
         except IrcParseError as exc:
@@ -323,6 +354,7 @@ class Collector:
     async def _flusher(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
+            await self._refresh_optouts()
             if self.sink.pending:
                 self.sink.flush()
             hour = datetime.now(UTC).hour
@@ -332,6 +364,7 @@ class Collector:
 
     async def run(self, stop_event: asyncio.Event) -> CollectorStats:
         self.sink.check_writable()
+        await self._refresh_optouts()
         self._flush_hour = datetime.now(UTC).hour
         flusher = asyncio.create_task(self._flusher())
         attempt = 0
@@ -453,6 +486,7 @@ def main(
             stop_event=stop,
             max_runtime=max_runtime,
             batch_size=batch_size,
+            optouts=_warehouse_optouts,
         )
 
     try:
@@ -464,10 +498,19 @@ def main(
         "collector.stopped",
         lines=stats.lines_written,
         duplicates=stats.duplicates_skipped,
+        opted_out=stats.opted_out_skipped,
         connections=stats.connections,
         gaps=len(stats.gaps),
     )
     return 0
+
+
+def _warehouse_optouts() -> OptOuts:
+    from ingestion.load import read_optouts
+    from twitch_warehouse.db import connect, warehouse_url
+
+    with connect(warehouse_url(), connect_timeout=10) as conn:
+        return read_optouts(conn)
 
 
 def _cli(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ from ingestion.formats import FORMATS, normvio
 from ingestion.formats._common import envelope, login_of, opt_str, parse_utc
 from ingestion.formats.text_log import LINE as TEXT_LINE
 from ingestion.landing import hour_floor, landing_path
+from ingestion.load import NO_OPTOUTS, OptOuts
 
 IRC_SOURCE = "irc"
 ALL_FORMATS = (IRC_SOURCE, *FORMATS)
@@ -65,6 +66,7 @@ class FileReport:
     landed: int = 0
     rejected: int = 0
     skipped: int = 0  # IRC connection chatter (PING, 001, ...) that is no chat event
+    opted_out: int = 0  # records by or about opted-out chatters: never landed
     hours: set[datetime] = field(default_factory=set)
     reject_reasons: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)  # the first MAX_KEPT_REJECTS
@@ -356,9 +358,10 @@ def _file_tag(path: Path) -> str:
 
 def import_file(
     path: Path, landing_root: Path, *, fmt: str | None = None, channel_hint: str | None = None,
-    start_hint: datetime | None = None,
+    start_hint: datetime | None = None, optouts: OptOuts = NO_OPTOUTS,
 ) -> FileReport:  # fmt: skip
-    """Land one file; file-level problems are raised (UnknownFormatError, ImportFileError)."""
+    """Land one file; file-level problems are raised (UnknownFormatError, ImportFileError).
+    Records by or about opted-out chatters are counted and neither landed nor quarantined."""
     path = Path(path)
     report = FileReport(path, fmt or detect_format(path))
     fmt = report.format
@@ -372,7 +375,11 @@ def import_file(
                 report.skipped += 1
                 continue
             item = items[0]
-            if isinstance(item, Reject):
+            if optouts and (
+                optouts.named_in(item.raw) if isinstance(item, Reject) else optouts.covers(item)
+            ):
+                report.opted_out += 1
+            elif isinstance(item, Reject):
                 report.add_reject(dataclasses.replace(item, line_no=record_no))
             elif login_of(item.channel) != item.channel:  # never let a name escape landing/
                 reason = f"channel {item.channel!r} is not a Twitch login"
@@ -408,18 +415,20 @@ def iter_chat_files(paths: Iterable[Path]) -> Iterator[Path]:
 def import_paths(
     paths: Iterable[Path], landing_root: Path, *, channel_hint: str | None = None,
     start_hint: datetime | None = None, progress: Callable[[FileReport], None] | None = None,
+    optouts: OptOuts = NO_OPTOUTS,
 ) -> ImportReport:  # fmt: skip
     """Import files and folders; a file that cannot be imported is reported with its error.
 
     `channel_hint` names the channel for formats that carry none (chat_downloader, text logs,
     gql files outside the `<channel>/<vod dir>/` layout); `start_hint` is the video start for
-    text logs with relative `[H:MM:SS]` times. `progress` is called after each file.
+    text logs with relative `[H:MM:SS]` times. `progress` is called after each file. Records of
+    `optouts` (`ingestion.load.read_optouts`) are not landed.
     """
     report = ImportReport()
     for path in iter_chat_files(paths):
         try:
             file_report = import_file(path, landing_root, channel_hint=channel_hint,
-                                      start_hint=start_hint)  # fmt: skip
+                                      start_hint=start_hint, optouts=optouts)  # fmt: skip
         except (UnknownFormatError, ImportFileError, OSError, EOFError, ValueError) as exc:
             file_report = FileReport(path, error=f"{type(exc).__name__}: {exc}")
         report.files.append(file_report)

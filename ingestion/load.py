@@ -190,10 +190,13 @@ class OptOuts:
         return bool(self.logins) and bool(_optout_words(self.logins).search(line.lower()))
 
 
-def _opted_out(conn: psycopg.Connection) -> OptOuts:
+NO_OPTOUTS = OptOuts()
+
+
+def read_optouts(conn: psycopg.Connection) -> OptOuts:
     """The opt-out list; their events are never stored."""
     if conn.execute("select to_regclass('raw.chatter_optouts')").fetchone()[0] is None:  # type: ignore[index]
-        return OptOuts()
+        return NO_OPTOUTS
     rows = conn.execute("select lower(user_login), user_ids from raw.chatter_optouts").fetchall()
     return OptOuts(
         frozenset(login for login, _ in rows), frozenset(i for _, ids in rows for i in ids)
@@ -278,7 +281,7 @@ def _landing_lines(landing: LandingFile, rejects: _Rejects) -> Iterator[bytes]:
 
 def _events(
     files: Iterable[LandingFile], start: datetime, end: datetime, result: LoadResult,
-    rejects: list[tuple[LandingFile, Reject]], optouts: OptOuts = OptOuts(),
+    rejects: list[tuple[LandingFile, Reject]], optouts: OptOuts = NO_OPTOUTS,
     keys: _Keys | None = None,
     lines_of: Callable[[int, LandingFile], Iterable[bytes]] | None = None,
 ) -> Iterator[tuple]:  # fmt: skip
@@ -741,7 +744,7 @@ def load_partition(
         # Loads are serialized (a backfill and the schedule never interleave); each is short.
         conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
         conn.execute("set local timezone to 'UTC'")
-        optouts = _opted_out(conn)  # read once per load, under the lock
+        optouts = read_optouts(conn)  # read once per load, under the lock
         for day in days:
             ensure_day_partitions(conn, day, day + timedelta(days=1))
         conn.execute(

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ingestion.importer import FileReport, ImportReport, import_paths
+from ingestion.load import OptOuts, read_optouts
 from ingestion.migrations import upgrade
 from twitch_warehouse.db import connect, warehouse_url
 from twitch_warehouse.runtime import prepare_environment
@@ -24,6 +25,14 @@ from twitch_warehouse.settings import get_settings
 
 def _count_files(paths: list[Path]) -> int:
     return sum(1 if p.is_file() else sum(1 for f in p.rglob("*") if f.is_file()) for p in paths)
+
+
+def _optouts() -> OptOuts:
+    """The opt-out list, so an opted-out chatter's records are never landed."""
+    url = warehouse_url()
+    upgrade(url.sqlalchemy())
+    with connect(url) as conn:
+        return read_optouts(conn)
 
 
 def quarantine_rejects(report: ImportReport) -> int:
@@ -66,7 +75,7 @@ def import_and_materialize(
             progress.update(task, advance=1, description=f"Importing {file.path.name}")
 
         report = import_paths(paths, settings.landing_dir, channel_hint=channel, start_hint=start,
-                              progress=advance)  # fmt: skip
+                              progress=advance, optouts=_optouts())  # fmt: skip
     _print_report(console, report)
     if report.errors:
         console.print(f"[red]{len(report.errors)} file(s) could not be imported (see above).[/]")
@@ -137,6 +146,8 @@ def _print_report(console: Console, report: ImportReport, *, max_files: int = 15
         totals.add_row(fmt, f"{len(files):,}", f"{sum(f.landed for f in files):,}",
                        f"{sum(f.rejected for f in files):,}", f"{len(hours):,}")  # fmt: skip
     console.print(totals)
+    if opted_out := sum(f.opted_out for f in report.files):
+        console.print(f"{opted_out:,} records of opted-out chatters were not landed.")
     troubled = [f for f in report.files if f.rejected or f.error]
     if troubled:
         table = Table(title="Files with rejects or errors", show_edge=False)

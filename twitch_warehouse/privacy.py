@@ -1,9 +1,9 @@
 """Chatter opt-out and the right to be forgotten.
 
-`optout` records a login in `raw.chatter_optouts`, with the Twitch user ids seen with it: the
-partition loader then drops that chatter's future events by login or user id, so a renamed account
-stays out (counted as `opted_out`, never stored, not even as quarantined lines), and the report
-build hides every login of those ids.
+`optout` records a login in `raw.chatter_optouts`, with the Twitch user ids seen with it: the live
+collector and the importer stop landing that chatter's lines, the partition loader drops any that
+landed (by login or user id, so a renamed account stays out; counted as `opted_out`, never
+stored, not even as quarantined lines), and the report build hides every login of those ids.
 
 `forget` opts the chatter out and erases what the warehouse holds about them, under every login
 their user ids were seen with (`account`):

@@ -226,3 +226,33 @@ def test_a_line_the_tokenizer_refuses_is_landed_for_quarantine(tmp_path: Path) -
     landed_bytes = landing_path(tmp_path, "irc", "xqcow", received).read_bytes()
     (item,) = list(parse_lines(landed_bytes.splitlines()))
     assert isinstance(item, Reject) and item.reason
+
+
+async def test_an_opted_out_chatters_lines_are_never_landed(tmp_path: Path, xqcow_lines):
+    from ingestion.events import ChatEvent
+    from ingestion.load import OptOuts
+
+    events = [e for e in parse_lines(xqcow_lines) if isinstance(e, ChatEvent)]
+    top, _ = Counter(e.user_login for e in events if e.user_login).most_common(1)[0]
+    theirs = {e.raw for e in events if top in (e.user_login, e.target_user_login)}
+    assert len(theirs) >= 5
+    kept = [x for x in xqcow_lines if x not in theirs]
+
+    async with IrcReplayServer(xqcow_lines) as server:
+        stats = await collect_until(
+            server, tmp_path, len(kept), optouts=lambda: OptOuts(logins=frozenset({top}))
+        )
+    assert_exactly_once(landed(tmp_path), kept)
+    assert stats.opted_out_skipped == len(theirs)
+
+
+async def test_an_unreadable_optout_list_does_not_stop_capture(tmp_path: Path, xqcow_lines):
+    def unreachable():
+        raise ConnectionError("warehouse not reachable")  # the loader still filters later
+
+    async with IrcReplayServer(xqcow_lines) as server:
+        stats = await collect_until(
+            server, tmp_path, len(xqcow_lines), optouts=unreachable, optout_refresh=0.0
+        )
+    assert_exactly_once(landed(tmp_path), xqcow_lines)
+    assert stats.opted_out_skipped == 0

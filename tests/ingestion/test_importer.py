@@ -206,3 +206,35 @@ def test_window_lookup_finds_plain_and_tagged_files(tmp_path: Path) -> None:
     start = datetime(2024, 1, 1, 5, tzinfo=UTC)
     found = landing_files_for_window(tmp_path, start, start + timedelta(hours=1))
     assert [f.path.name for f in found] == ["05.0123abcd.log", "05.log"]
+
+
+def _landed_events(report: ImportReport) -> list[ChatEvent]:
+    return [
+        e for f in report.files for path in f.landing_files
+        for e in parser_for(f.format or "")(read_lines(path)) if isinstance(e, ChatEvent)
+    ]  # fmt: skip
+
+
+def test_an_opted_out_chatters_records_are_not_landed(
+    data: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from ingestion.load import OptOuts
+
+    vod = data(GQL_DIR)
+    everything = import_paths([vod], tmp_path / "all")
+    events = _landed_events(everything)
+    by_login: dict[str, int] = {}
+    for event in events:
+        by_login[event.user_login or ""] = by_login.get(event.user_login or "", 0) + 1
+    login = max((n, x) for x, n in by_login.items() if x)[1]
+    user_id = next(e.user_id for e in events if e.user_login == login)
+    assert user_id
+
+    # The same chatter by login, then by user id alone (as after a rename).
+    for optouts in (OptOuts(logins=frozenset({login})), OptOuts(user_ids=frozenset({user_id}))):
+        report = import_paths([vod], tmp_path / f"optout-{len(optouts.logins)}", optouts=optouts)
+        landed = _landed_events(report)
+        assert sum(f.opted_out for f in report.files) == by_login[login]
+        assert report.landed == everything.landed - by_login[login]
+        assert len(landed) == len(events) - by_login[login]
+        assert login not in {e.user_login for e in landed}
