@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,9 +14,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from ingestion.events import ChatEvent
 from ingestion.generator import ChatGenerator, iter_lines_by_hour
-from ingestion.landing import HourlyWriter, files_for_window
+from ingestion.importer import import_paths
+from ingestion.landing import HourlyWriter, files_for_window, read_lines
 from ingestion.load import load_partition
+from ingestion.sources import parser_for
 from twitch_warehouse.cli import app
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.settings import get_settings
@@ -22,6 +28,8 @@ pytestmark = pytest.mark.integration
 
 HOUR = datetime(2026, 11, 1, 18, tzinfo=UTC)
 NEXT = HOUR + timedelta(hours=1)
+GQL_VOD = "vod-chat-gql/arypie/2021-02-12_04-22-38_910716790"
+EVENTSUB_VECTORS = "irc-eventsub-vectors/lib/twitch-eventsub-ws/tests/resources/messages"
 
 
 def test_optout_and_forget_commands(migrated: PgUrl) -> None:
@@ -191,3 +199,111 @@ def test_forget_removes_only_the_days_whose_pages_name_the_chatter(tmp_path: Pat
     assert forget_in_reports(tmp_path, ["stream", alias])["report_folders_removed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == ["2026-11-01"]
     assert (tmp_path / "latest").resolve().name == "2026-11-01"
+
+
+def _events_by_source(landing: Path) -> dict[str, list[ChatEvent]]:
+    """Every event in every landing file, parsed as the loader would (gzip or not)."""
+    found: dict[str, list[ChatEvent]] = {}
+    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+        source = path.relative_to(landing).parts[0]
+        parsed = parser_for(source)(read_lines(path))
+        found.setdefault(source, []).extend(e for e in parsed if isinstance(e, ChatEvent))
+    return found
+
+
+def test_forget_reaches_every_landing_format_raw_table_and_published_day(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """Real chat in five landing formats (one file gzipped, as kept hours are), quarantine and
+    Helix rows, and published days: each format's busiest chatter is forgotten, and everyone
+    else's events, rows and days are left as they were."""
+    from reports.privacy import NAMED_FILE, pseudonym
+    from twitch_warehouse.privacy import forget
+
+    root, landing = get_settings().chat_data_dir, tmp_path / "landing"
+    normvio = tmp_path / "normvio.jsonl.gz"
+    with gzip.open(root / "moderation-normvio/normvio_dev.jsonl.gz", "rt") as fh:
+        normvio.write_bytes(gzip.compress("".join(next(fh) for _ in range(20)).encode()))
+    imported = import_paths([
+        root / "irc-raw-xqcow/channel.txt.gz", root / GQL_VOD,
+        root / "rechat-v5-northernlion/1087079172.json", normvio,
+    ], landing)  # fmt: skip
+    assert not [f.error for f in imported.files if f.error]
+    vector = root / EVENTSUB_VECTORS / "channel.chat.message.json"
+    record = json.loads(vector.read_text())
+    other = json.loads(vector.read_text())
+    other["payload"]["event"].update(
+        message_id="other-1",
+        chatter_user_id="1",
+        chatter_user_login="someone_else",
+        chatter_user_name="Someone_Else",
+    )
+    sent_at = datetime.fromisoformat(record["metadata"]["message_timestamp"][:19] + "+00:00")
+    with HourlyWriter(landing, "eventsub") as writer:
+        for each in (record, other):
+            writer.write("streamer", sent_at, json.dumps(each))
+    (irc_file,) = landing.glob("irc/**/*.log")
+    irc_file.with_name(irc_file.name + ".gz").write_bytes(gzip.compress(irc_file.read_bytes()))
+    irc_file.unlink()
+
+    before = _events_by_source(landing)
+    assert set(before) == {"irc", "gql", "rechat_v5", "normvio", "eventsub"}
+    victims = {
+        source: Counter(e.user_login for e in events if e.user_login).most_common(1)[0][0]
+        for source, events in before.items()
+    }
+    gone = set(victims.values())
+
+    def key(e: ChatEvent) -> tuple[str, str, str]:
+        return (e.source, e.channel, e.event_id)
+
+    def theirs(e: ChatEvent) -> bool:
+        return bool({e.user_login, e.target_user_login} & gone)
+
+    kept = {key(e) for events in before.values() for e in events if not theirs(e)}
+
+    publish = tmp_path / "published"
+    for day, named in (("2026-11-01", "x"), ("2026-11-02", "y"), ("2026-11-03", victims["gql"])):
+        (publish / day).mkdir(parents=True)
+        (publish / day / "index.html").write_text(f"<td>{pseudonym(named, 'k')}</td>")
+        (publish / day / NAMED_FILE).write_text(pseudonym(named, "k") + "\n")
+    (publish / "latest").symlink_to("2026-11-03")
+
+    with psycopg.connect(migrated.libpq()) as conn:
+        for i, who in enumerate([victims["irc"], "someone_else"]):
+            conn.execute(
+                "insert into raw.quarantine (partition_start, source, landing_file, line_no,"
+                " payload, reason) values (%s, 'irc', 'f.log', %s, %s, 'test')",
+                (HOUR, i, f"garbage naming {who}!".encode()),
+            )
+            conn.execute(
+                "insert into raw.helix_users (user_id, login) values (%s, %s)", (f"u{i}", who)
+            )
+            conn.execute(
+                "insert into raw.helix_videos (video_id, user_id, user_login, video_type)"
+                " values (%s, %s, %s, 'archive')",
+                (f"v{i}", f"u{i}", who),
+            )
+        conn.commit()
+        for login in sorted(gone):
+            forget(conn, landing, publish, login, pseudonym_key="k")
+        left = {
+            table: [r[0] for r in conn.execute(query)]
+            for table, query in {
+                "quarantine": "select convert_from(payload, 'utf8') from raw.quarantine",
+                "helix_users": "select login from raw.helix_users",
+                "helix_videos": "select user_login from raw.helix_videos",
+            }.items()
+        }
+
+    after = _events_by_source(landing)
+    assert not [e for events in after.values() for e in events if theirs(e)]
+    assert {key(e) for events in after.values() for e in events} == kept
+    assert list(landing.glob("irc/**/*.log.gz"))  # rewritten in place, still compressed
+    assert left == {
+        "quarantine": ["garbage naming someone_else!"],
+        "helix_users": ["someone_else"],
+        "helix_videos": ["someone_else"],
+    }
+    assert sorted(p.name for p in publish.iterdir()) == ["2026-11-01", "2026-11-02", "latest"]
+    assert (publish / "latest").resolve().name == "2026-11-02"  # the newest day left
