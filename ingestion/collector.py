@@ -467,8 +467,11 @@ def main(
     url: str = DEFAULT_URL,
     max_runtime: float | None = None,
     batch_size: int = 50,
+    optouts: Callable[[], OptOuts] | None = None,
 ) -> int:
-    """Blocking entry point for the CLI; SIGINT/SIGTERM stop cleanly. Returns the exit code."""
+    """Blocking entry point for the CLI; SIGINT/SIGTERM stop cleanly. Returns the exit code:
+    0, 1 when it never connected, 2 when lines could not be landed. `optouts` reads the opt-out
+    list (default: the warehouse's)."""
     if landing_root is None:
         from twitch_warehouse.settings import get_settings
 
@@ -486,7 +489,7 @@ def main(
             stop_event=stop,
             max_runtime=max_runtime,
             batch_size=batch_size,
-            optouts=_warehouse_optouts,
+            optouts=optouts or _warehouse_optouts,
         )
 
     try:
@@ -502,6 +505,9 @@ def main(
         connections=stats.connections,
         gaps=len(stats.gaps),
     )
+    if stats.connections == 0:  # a supervisor must see that nothing was captured
+        print(f"collector: error: could not connect to {url}", file=sys.stderr)
+        return 1
     return 0
 
 

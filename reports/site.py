@@ -40,6 +40,7 @@ def environment() -> Environment:
     env.filters["utc_date"] = lambda value: utc_text(value, "%Y-%m-%d")
     env.filters["dur"] = fmt_duration
     env.filters["secs"] = fmt_seconds
+    env.filters["text"] = fmt_text
     env.tests["missing"] = _missing
     return env
 
@@ -60,7 +61,14 @@ def fmt_num(value: Any, digits: int = 0) -> str:
         return f"{value:,.{digits}f}"
     if _missing(value):
         return "–"
-    return f"{float(value):,.{digits}f}"
+    text = f"{float(value):,.{digits}f}"
+    # A tiny negative rounds to "-0.000": no change, so no sign.
+    return text[1:] if text[0] == "-" and not text.strip("-0.,") else text
+
+
+def fmt_text(value: Any) -> str:
+    """Text, or a dash when missing or empty (NaN is truthy: `x or '–'` would print "nan")."""
+    return "–" if _missing(value) or value == "" else str(value)
 
 
 def fmt_pct(value: Any, digits: int = 1) -> str:

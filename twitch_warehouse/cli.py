@@ -14,12 +14,12 @@ import typer
 from rich.console import Console
 
 from twitch_warehouse.logging import configure_logging
-from twitch_warehouse.settings import get_settings
+from twitch_warehouse.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(help="Twitch chat analytics warehouse.", no_args_is_help=True)
 db_app = typer.Typer(help="The warehouse PostgreSQL (embedded unless DATABASE_URL is set).")
 app.add_typer(db_app, name="db")
-console = Console()
+console = Console(soft_wrap=True)  # paths and URLs stay whole when piped or logged
 
 
 @app.callback()
@@ -54,7 +54,7 @@ def db_url() -> None:
     from twitch_warehouse.db import warehouse_url
     from twitch_warehouse.logging import redact
 
-    console.print(redact(warehouse_url().libpq()))
+    typer.echo(redact(warehouse_url().libpq()))  # one line, never wrapped: `$(... db url)`
 
 
 @db_app.command("env")
@@ -198,18 +198,22 @@ def ui(
     bin_dir = Path(sys.executable).parent
     logs = get_settings().warehouse_home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    workspace = ["-w", str(PROJECT_ROOT / "workspace.yaml")]  # its code location name
     commands = {
         "webserver": [
-            *[str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port)],
-            *["-m", "orchestration.definitions"],
+            str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), *workspace,
         ],
-        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
-    }
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", *workspace],
+    }  # fmt: skip
     for name, cmd in commands.items():
         pid_file = _pid_dir() / f"{name}.pid"
         if pid_file.exists() and _alive(int(pid_file.read_text())):
             console.print(f"{name} already running (pid {pid_file.read_text()})")
             continue
+        if name == "webserver" and _port_taken(port):
+            # Another warehouse's UI may answer there: never hand the user its address.
+            console.print(f"[red]port {port} is taken by another program; try --port[/]")
+            raise typer.Exit(1)
         with open(logs / f"{name}.log", "ab") as log:
             # Own session: `make stop` can end the process group, signals reach every child.
             proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True)
@@ -229,6 +233,17 @@ def ui(
             console.print("[red]webserver did not answer within 90 s; see its log[/]")
             raise typer.Exit(1)
     console.print(f"Dagster UI: http://127.0.0.1:{port} (assets lineage: /asset-groups)")
+
+
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _alive(pid: int) -> bool:

@@ -1,7 +1,8 @@
 """The one settings object, read from the environment or `.env`.
 
 Secrets (database passwords, Twitch client secret, tokens, the pseudonymization key) are only
-ever read from the environment and are typed as `SecretStr` so they never print.
+ever read from the environment or `.env` (git-ignored, in the current directory) and are typed
+as `SecretStr` so they never print.
 """
 
 from __future__ import annotations

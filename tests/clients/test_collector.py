@@ -159,6 +159,14 @@ def test_main_exit_code_on_unwritable_folder(tmp_path: Path):
     assert main(["xqcow"], blocker / "landing", url="irc://127.0.0.1:9", max_runtime=2) == 2
 
 
+def test_main_fails_when_it_never_connected(tmp_path: Path):
+    from ingestion.load import OptOuts
+
+    code = main(["xqcow"], tmp_path / "landing", url="irc://127.0.0.1:9", max_runtime=2,
+                optouts=OptOuts)  # fmt: skip
+    assert code == 1
+
+
 @pytest.mark.integration
 async def test_sigkill_mid_stream_then_restart(tmp_path: Path, xqcow_lines):
     async with IrcReplayServer(xqcow_lines, replay_from_start=True, chunk=20, tick=0.01) as server:

@@ -59,3 +59,17 @@ def test_ui_serves_the_whole_lineage(warehouse_env: PgUrl) -> None:
         assert key in site, key
     assert "ml/message_sentiment" in _ancestors(graph, "marts/fct_chat_messages")
     assert len(graph) >= 40
+
+
+def test_ui_refuses_a_port_another_program_holds(warehouse_env: PgUrl) -> None:
+    """Another warehouse's UI may answer on that port: `ui` must not hand out its address."""
+    cli = [str(Path(sys.executable).with_name("twitch-warehouse"))]
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        started = subprocess.run([*cli, "ui", "--port", str(port)], env=dict(os.environ),
+                                 capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert started.returncode == 1
+    assert f"port {port} is taken" in started.stdout and "Dagster UI" not in started.stdout
+    assert not any((Path(os.environ["WAREHOUSE_HOME"]) / "run").glob("webserver.pid"))

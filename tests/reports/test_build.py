@@ -97,6 +97,13 @@ def test_opted_out_chatter_appears_nowhere(
         assert pseudonym(olga, KEY) not in html, page
 
 
+def test_no_cell_reads_nan_or_negative_zero(built_site: Path) -> None:
+    """Missing text reads as a dash, and a change that rounds to zero has no sign."""
+    cell = re.compile(r">\s*(?:nan|NaN|None|-0(?:\.0+)?)\s*<")
+    offenders = {p.name: cell.findall(html)[:3] for p, html in _report_html(built_site).items()}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
 def test_the_site_lists_every_pseudonym_its_pages_name(
     built_site: Path, report_warehouse: ReportWarehouse
 ) -> None:
