@@ -276,27 +276,47 @@ def stop() -> None:
 
 
 @app.command()
-def optout(user: str = typer.Argument(..., help="The chatter's Twitch login.")) -> None:
-    """Opt a chatter out: their future messages are not stored and reports hide them."""
+def optout(
+    user: str = typer.Argument(..., help="The chatter's Twitch login."),
+    rebuild: bool = typer.Option(
+        True, help="Rebuild and publish the report site now if today's site shows them."
+    ),
+) -> None:
+    """Opt a chatter out: their new messages are not stored and reports hide them."""
     from twitch_warehouse.db import connect, warehouse_url
     from twitch_warehouse.privacy import optout as add_optout
+    from twitch_warehouse.privacy import rebuild as rebuild_now
+    from twitch_warehouse.privacy import site_names
 
-    with connect(warehouse_url()) as conn:
+    settings = get_settings()
+    with connect(warehouse_url(settings)) as conn:
         added = add_optout(conn, user)
-    console.print(f"{user.lower()} {'opted out' if added else 'was already opted out'}")
+    login = user.lower()
+    console.print(f"{login} {'opted out' if added else 'was already opted out'}: new messages"
+                  f" are not stored; stored ones stay until `forget {login}`.")  # fmt: skip
+    if not site_names(settings.site_dir, login):
+        return
+    if rebuild:
+        with console.status("Dagster: daily_report, so the site hides them…"):
+            rebuild_now()
+        console.print(f"report site rebuilt and published under {settings.report_publish_dir}")
+    else:
+        console.print("The report site still shows them until its next daily build (06:30 UTC).")
 
 
 @app.command()
 def forget(
     user: str = typer.Argument(..., help="The chatter's Twitch login."),
-    rebuild: bool = typer.Option(True, help="Rebuild and publish the report site afterwards."),
+    rebuild: bool = typer.Option(
+        True, help="Run the hours that held their events and the daily job again now."
+    ),
 ) -> None:
     """Opt a chatter out and erase them: landing files, raw, ML, marts and published reports."""
     from rich.table import Table
 
     from twitch_warehouse.db import connect, warehouse_url
     from twitch_warehouse.privacy import forget as forget_chatter
-    from twitch_warehouse.privacy import republish
+    from twitch_warehouse.privacy import rebuild as rebuild_now
 
     settings = get_settings()
     with connect(warehouse_url(settings)) as conn:
@@ -304,15 +324,21 @@ def forget(
             conn, settings.landing_dir, settings.report_publish_dir, user,
             site_dir=settings.site_dir,
         )  # fmt: skip
-        # What was erased is shown before the rebuild, which may fail on its own.
-        table = Table(title=f"Forgotten: {user.lower()}", show_edge=False)
-        table.add_column("where")
-        table.add_column("removed", justify="right")
-        for where, count in counts.items():
-            table.add_row(where, f"{count:,}")
-        console.print(table)
-        if rebuild and counts.get("report_folders_removed"):
-            console.print(f"report site rebuilt and published: {republish(conn)}")
+    # What was erased is shown before the rebuild, which may fail on its own.
+    table = Table(title=f"Forgotten: {user.lower()}", show_edge=False)
+    table.add_column("where")
+    table.add_column("removed", justify="right")
+    for where, count in counts.items():
+        table.add_row(where, f"{count:,}")
+    console.print(table)
+    if not rebuild:
+        console.print("Counts built from their messages are rebuilt when the stale-hours sensor"
+                      " runs those hours again; the site at its next daily build.")  # fmt: skip
+        return
+    with console.status("Dagster: the hours that held their events, then daily_report…"):
+        rerun = rebuild_now()
+    console.print(f"Ran {len(rerun)} range(s) of hours again and daily_report; report site"
+                  f" published under {settings.report_publish_dir}")  # fmt: skip
 
 
 @app.command()

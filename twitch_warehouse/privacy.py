@@ -22,8 +22,8 @@ their user ids were seen with (`account`):
   `login` column, and every such table keyed by `(channel, event_id)` for their messages
   (`ml.message_sentiment`, `ml.message_toxicity`, ...). Staging is views: nothing to delete;
 * published report folders (and the built site) with a page naming their login or pseudonym
-  (each site lists the pseudonyms its pages name) are deleted; `republish` builds today's site
-  again from the scrubbed marts.
+  (each site lists the pseudonyms its pages name) are deleted. `rebuild` then runs the hours
+  that held their events again, and the daily job, which publishes today's site.
 
 Kept, by design: the opt-out row itself (without it their next message would be stored again),
 and other chatters' messages that mention them (someone else's words; the report masks the
@@ -40,17 +40,22 @@ import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
-from ingestion.load import word_pattern
+from ingestion.load import mark_stale_hours, word_pattern
 from ingestion.replies import IRC_QUOTE_TAGS, quoted_authors, without_quote
 from ingestion.sources import PARSERS, parser_for
 from reports.privacy import NAMED_FILE, pseudonym
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 SCRUBBED_SCHEMAS = ("ml", "intermediate", "marts")
 # Writers of the warehouse (dbt models, ML writers, the report build) hold this advisory lock
@@ -192,10 +197,17 @@ def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int
         conn.execute(
             sql.SQL(
                 "create temp table forgotten_events on commit drop as"
-                " select channel, event_id from raw.chat_events where {} or {}"
+                " select channel, event_id, sent_at from raw.chat_events where {} or {}"
             ).format(theirs, targeting),
             ids,
         )
+        # Counts built from their events (windows, streams, channels) are rebuilt when these
+        # hours run again (`rebuild`, or the stale-hours sensor), from the rewritten landing.
+        hours = [r[0] for r in conn.execute(
+            "select distinct date_trunc('hour', sent_at) from forgotten_events"
+        )]  # fmt: skip
+        mark_stale_hours(conn, hours)
+        counts["hours_marked_stale"] = len(hours)
         for schema, table, columns in _tables(conn):
             where: list[sql.Composable] = [
                 sql.SQL("lower({}) = any({})").format(sql.Identifier(c), sql.Placeholder("logins"))
@@ -389,13 +401,25 @@ def _pages_naming(folder: Path, names: list[str]) -> int:
     return pages
 
 
+def site_names(site_dir: Path, login: str, pseudonym_key: str | None = None) -> bool:
+    """Whether a built report site shows the chatter, by login or pseudonym."""
+    if not site_dir.is_dir():
+        return False
+    if pseudonym_key is None:
+        from twitch_warehouse.settings import get_settings
+
+        pseudonym_key = get_settings().pseudonym_secret()
+    login = normalize_login(login)
+    return _pages_naming(site_dir, [login, pseudonym(login, pseudonym_key)]) > 0
+
+
 def forget_in_reports(
     publish_dir: Path, names: list[str], site_dir: Path | None = None
 ) -> dict[str, int]:
     """Delete published dated folders (and the built site) with a page naming the chatter.
 
     History cannot be re-rendered from scrubbed marts for past days, so those folders go;
-    `latest` is repointed at the newest folder left (or removed). `republish` rebuilds today.
+    `latest` is repointed at the newest folder left (or removed). `rebuild` publishes today.
     """
     pages = folders = 0
     if publish_dir.exists():
@@ -424,21 +448,14 @@ def forget_in_reports(
     return {"report_pages": pages, "report_folders_removed": folders}
 
 
-def republish(conn: psycopg.Connection) -> Path:
-    """Build the report site again from the (scrubbed) marts and publish it for today."""
-    from datetime import UTC, datetime
+def rebuild(instance: DagsterInstance | None = None) -> list[tuple[datetime, datetime]]:
+    """After an erasure or opt-out: run the hours it marked stale again, then the daily job
+    (stream and channel marts, daily models, the report site, published for today), through
+    Dagster as the schedule would. Returns the hour ranges run again."""
+    from orchestration.runner import run_daily, run_stale_hours
+    from twitch_warehouse.runtime import prepare_environment
 
-    from reports.build import build_site
-    from reports.publish import publish_site
-    from twitch_warehouse.db import warehouse_url
-    from twitch_warehouse.settings import get_settings
-
-    settings = get_settings()
-    # The report's data catalog runs dbt, whose profile reads DBT_PG* (Dagster sets them; a
-    # shell running `twitch-warehouse forget` has none).
-    os.environ.update(warehouse_url(settings).dbt_env())
-    result = build_site(conn, settings.site_dir, settings=settings)
-    return publish_site(
-        result.site_dir, settings.report_publish_dir,
-        day=datetime.now(UTC).date(), keep_days=settings.publish_keep_days,
-    )  # fmt: skip
+    prepare_environment()
+    rerun = run_stale_hours(instance=instance)
+    run_daily(instance=instance)
+    return rerun

@@ -359,7 +359,7 @@ def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(
     run: PipelineRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reports.privacy import pseudonym
-    from twitch_warehouse.privacy import forget, optout, republish, word_pattern
+    from twitch_warehouse.privacy import forget, optout, rebuild, word_pattern
 
     settings = get_settings()
     with psycopg.connect(run.admin_url.libpq()) as conn:
@@ -380,10 +380,11 @@ def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(
             pseudonym_key="planted-key-abc", site_dir=settings.site_dir,
         )  # fmt: skip
         conn.commit()
-        # As `twitch-warehouse forget` runs it, from a shell without dbt's variables.
-        for name in run.url.dbt_env():
-            monkeypatch.delenv(name, raising=False)
-        republish(conn)
+    # As `twitch-warehouse forget` runs it, from a shell without dbt's variables.
+    for name in run.url.dbt_env():
+        monkeypatch.delenv(name, raising=False)
+    rerun = rebuild(instance=dg.DagsterInstance.ephemeral())
+    assert rerun and counts["hours_marked_stale"] > 0
     assert counts["raw.chat_events"] > 0 and counts["landing_lines"] > 0
     assert counts["marts.fct_chat_messages"] > 0 and counts["ml.message_sentiment"] > 0
     assert counts["report_pages"] > 0
@@ -398,6 +399,26 @@ def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(
     assert _files_with(settings.report_publish_dir, [alias, login]) == []
     assert _files_with(settings.site_dir, [alias, login]) == []
     assert (settings.report_publish_dir / "latest" / "index.html").exists()  # republished
+    with psycopg.connect(run.admin_url.libpq()) as conn:
+        # Every count built from their events was built again: the marts agree with each other.
+        disagree = conn.execute(
+            """with messages as (
+                   select channel, count(*) as n from marts.fct_chat_messages group by 1),
+               actions as (
+                   select channel, count(*) as n from marts.fct_moderation_events group by 1),
+               windows as (
+                   select channel, sum(message_count) as n from marts.fct_chat_windows
+                   where window_seconds = (select min(window_seconds) from marts.fct_chat_windows)
+                   group by 1)
+               select c.channel from marts.dim_channels as c
+               left join messages as m on c.channel = m.channel
+               left join actions as a on c.channel = a.channel
+               left join windows as w on c.channel = w.channel
+               where c.message_count is distinct from coalesce(m.n, 0)
+                  or c.moderation_action_count is distinct from coalesce(a.n, 0)
+                  or coalesce(w.n, 0) <> coalesce(m.n, 0)"""
+        ).fetchall()
+    assert disagree == []
 
     # Their next message, and those of a chatter who opted out before the load, are not stored.
     newcomer = "brand_new_chatter"

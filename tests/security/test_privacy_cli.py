@@ -307,3 +307,18 @@ def test_forget_reaches_every_landing_format_raw_table_and_published_day(
     }
     assert sorted(p.name for p in publish.iterdir()) == ["2026-11-01", "2026-11-02", "latest"]
     assert (publish / "latest").resolve().name == "2026-11-02"  # the newest day left
+
+
+def test_site_names_tells_whether_a_built_site_shows_the_chatter(tmp_path: Path) -> None:
+    from reports.privacy import NAMED_FILE, pseudonym
+    from twitch_warehouse.privacy import site_names
+
+    site = tmp_path / "site"
+    assert not site_names(site, "zed_chatter", "k")  # nothing built yet
+    site.mkdir()
+    (site / "index.html").write_text("<p>zed_chatter's stream</p>")
+    (site / NAMED_FILE).write_text(pseudonym("someone", "k") + "\n")
+    assert not site_names(site, "zed_chatter", "k")  # the word, but not a chatter it names
+    (site / NAMED_FILE).write_text(pseudonym("zed_chatter", "k") + "\n")
+    (site / "index.html").write_text(f"<td>{pseudonym('zed_chatter', 'k')}</td>")
+    assert site_names(site, "@Zed_Chatter", "k")
