@@ -39,6 +39,23 @@ def test_chunked_generation_matches_one_generator(tmp_path: Path) -> None:
         assert landed == "\n".join(whole.lines_by_channel[name]) + "\n"
 
 
+def _recount(cfg: BenchConfig) -> tuple[int, int, int, int]:
+    """Lines, parsed events, rejects and distinct events of the hour, from the same generator
+    the bench runs (chunked generation yields these very lines, see the test above)."""
+    from ingestion.events import ChatEvent
+    from ingestion.generator import ChatGenerator
+    from ingestion.irc import parse_lines
+
+    names = cfg.channel_names()
+    chat = ChatGenerator(names, cfg.start, 1, seed=cfg.seed, messages_per_minute=cfg.rate,
+                         chatters_per_channel=cfg.chatters_per_channel).generate()  # fmt: skip
+    lines = [line.encode() for name in names for line in chat.lines_by_channel[name]]
+    items = list(parse_lines(lines))
+    events = [item for item in items if isinstance(item, ChatEvent)]
+    in_hour = {e.event_id for e in events if cfg.start <= e.sent_at < cfg.end}
+    return len(lines), len(events), len(items) - len(events), len(in_hour)
+
+
 def test_bench_smoke(tmp_path: Path) -> None:
     cfg = BenchConfig(
         messages=1_500, channels=3, out_dir=tmp_path / "out", quick=True,
@@ -47,6 +64,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
         processes=1, overlap_end_to_end=True,
     )  # fmt: skip
     report = run_bench(cfg, echo=lambda _: None)
+    lines, events, rejects, stored = _recount(cfg)
 
     saved = json.loads((tmp_path / "out" / "bench.json").read_text())
     assert saved["stages"].keys() == set(STAGES) == report["stages"].keys()
@@ -58,6 +76,15 @@ def test_bench_smoke(tmp_path: Path) -> None:
         assert stage["peak_rss_mb"] > 0, name
         for ratio, value in stage.get("ratios", {}).items():
             assert value > 0, (name, ratio)
+    # Item counts equal the generated data, recounted here (not merely "> 0"): generation wrote
+    # every line, parse read all of them (the sample covers the whole hour), and the load and the
+    # end-to-end pipeline each stored every distinct event once.
+    stages = saved["stages"]
+    assert stages["generate"]["items"] == lines
+    assert cfg.parse_sample >= lines and stages["parse"]["items"] == lines
+    parse = stages["parse"]["details"]
+    assert (parse["events"], parse["rejects"]) == (events, rejects)
+    assert stages["load"]["items"] == stored == stages["end_to_end"]["items"]
     load = saved["stages"]["load"]["ratios"]
     assert {"project_vs_copy", "project_vs_to_sql", "project_vs_executemany"} <= load.keys()
     assert saved["stages"]["parse"]["ratios"]["project_vs_split_baseline"] > 0

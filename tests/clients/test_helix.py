@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from itertools import pairwise
@@ -136,11 +137,16 @@ async def test_channel_badges_differ_from_global(fake: FakeHelix, helix: HelixCl
     assert len(pairs) == len(set(pairs)) and all(s for s, _ in pairs)
 
 
-async def test_endpoints_return_real_payloads(fake: FakeHelix, helix: HelixClient):
+async def test_endpoints_return_real_payloads(fake: FakeHelix, helix: HelixClient, data_dir: Path):
     assert len((await helix.global_emotes())["data"]) == 299
     assert len((await helix.channel_emotes("1"))["data"]) == 15
     badges = await helix.global_badges()
-    assert any(b["set_id"] == "subscriber" for b in badges) or badges
+    # Every badge set of the real file the fake serves comes back: each key is a set id, or a
+    # set id plus a `_<n>` suffix (`60-seconds_2`).
+    raw = json.loads((data_dir / "irc-eventsub-vectors/resources/twitch-badges.json").read_text())
+    ids = {b["set_id"] for b in badges}
+    assert ids >= {"subscriber", "moderator", "broadcaster", "vip"}
+    assert [key for key in raw if key not in ids and key.rpartition("_")[0] not in ids] == []
     streams = await helix.streams(["xqcow"])
     assert streams[0]["title"] == "speedrun" and streams[0]["started_at"]
 

@@ -283,7 +283,9 @@ def test_v5_comment_without_envelope_uses_created_at() -> None:
     comment = TD_DOC["comments"][0]
     event = only(list(rechat_v5.parse_records([envelope(comment, {"channel": "x"})])))
     assert event.sent_at == datetime(2024, 2, 29, 23, 59, 35, 900000, tzinfo=UTC)
-    assert only(list(twitchdownloader.parse_records([envelope(comment, {"channel": "x"})])))
+    td = only(list(twitchdownloader.parse_records([envelope(comment, {"channel": "x"})])))
+    assert td.sent_at == datetime.fromisoformat(comment["created_at"])
+    assert (td.channel, td.user_login) == ("x", comment["commenter"]["name"])
 
 
 # --- chat-downloader ---------------------------------------------------------------------------

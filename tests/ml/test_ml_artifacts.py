@@ -1,8 +1,9 @@
-"""Artifacts load offline, quickly, without the data folder; Kobs regression guard."""
+"""Artifacts load offline without the data folder; Kobs regression guard.
+
+Load time is a benchmark figure (`model_load_s` in twitch_warehouse/bench.py), not a test."""
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,6 @@ import pytest
 from ml.sentiment import ARTIFACT as SENT_ARTIFACT
 from ml.sentiment import SentimentModel
 from ml.toxicity import ARTIFACT as TOX_ARTIFACT
-from ml.toxicity import ToxicityModel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,13 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_artifacts_small() -> None:
     for path in (SENT_ARTIFACT, TOX_ARTIFACT):
         assert path.exists() and path.stat().st_size < 5 * 1024 * 1024
-
-
-def test_load_fast() -> None:
-    t0 = time.perf_counter()
-    SentimentModel.load()
-    ToxicityModel.load()
-    assert time.perf_counter() - t0 < 1.0
 
 
 def test_load_offline_without_data(tmp_path: Path) -> None:
@@ -46,12 +39,11 @@ def test_load_offline_without_data(tmp_path: Path) -> None:
 
 
 def _kobs() -> Path | None:
-    try:
-        from ml.data import data_dir
+    # Missing data only makes `exists()` false; anything else (a broken `ml.data`, bad settings)
+    # must error, not turn the F1 guard into a silent skip.
+    from ml.data import data_dir
 
-        path = data_dir() / "labels-sentiment-kobs" / "data" / "labeled_dataset.csv"
-    except Exception:
-        return None
+    path = data_dir() / "labels-sentiment-kobs" / "data" / "labeled_dataset.csv"
     return path if path.exists() else None
 
 

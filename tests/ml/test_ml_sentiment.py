@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -49,7 +51,10 @@ def test_ranges_and_api() -> None:
     assert np.all((scores >= -1) & (scores <= 1))
     assert labels[0] == "neutral" and labels[1] == "neutral"
     assert set(labels) <= {"negative", "neutral", "positive"}
-    assert isinstance(sentiment.MODEL_VERSION, str)
+    # The warehouse labels scored rows with MODEL_VERSION while scoring with the artifact's
+    # lexicon (whose version `load` keeps): both must name the same model.
+    shipped = json.loads(sentiment.ARTIFACT.read_text(encoding="utf-8"))["version"]
+    assert shipped == sentiment.MODEL_VERSION == sentiment.default_model().version
 
 
 def test_chat_slang_overrides_prose_meaning() -> None:

@@ -1,3 +1,4 @@
+import joblib
 import numpy as np
 import pytest
 
@@ -64,4 +65,5 @@ def test_ranges_and_api() -> None:
     p = toxicity.score_texts(texts)
     assert p.shape == (4,) and np.all((p >= 0) & (p <= 1))
     assert toxicity.score_texts([]).shape == (0,)
-    assert isinstance(toxicity.MODEL_VERSION, str)
+    # The warehouse labels scored rows with MODEL_VERSION: it must name the shipped artifact.
+    assert joblib.load(toxicity.ARTIFACT)["version"] == toxicity.MODEL_VERSION

@@ -13,6 +13,7 @@ import copy
 import gzip
 import json
 import random
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,8 +22,8 @@ import pytest
 
 from ingestion.events import ChatEvent
 from ingestion.generator import ChatGenerator
-from ingestion.importer import import_paths
-from ingestion.landing import files_for_window, read_lines
+from ingestion.importer import _SNIFF_BYTES, import_paths
+from ingestion.landing import files_for_window
 from ingestion.load import load_partition
 from ingestion.sources import parser_for
 from twitch_warehouse.db import PgUrl
@@ -107,27 +108,34 @@ def _gz_irc(tmp_path: Path) -> tuple[bytes, int]:
 
 
 @pytest.mark.parametrize("keep", [0.02, 0.3, 0.7, 0.97, -8, -1])
-def test_truncated_gzip_is_an_error_or_a_clean_prefix_never_a_crash(
+def test_truncated_gzip_is_an_error_naming_the_truncation_and_lands_nothing(
     tmp_path: Path, keep: float
 ) -> None:
-    data, total = _gz_irc(tmp_path)
+    """All or nothing per file: a truncated gzip never lands a prefix and never silently lands
+    nothing. Cut inside the format-sniffing window, detection fails (`UnknownFormatError`:
+    unreadable); cut later (down to a missing trailer byte), reading the lines hits `EOFError`.
+    Either way the report carries gzip's own end-of-stream error."""
+    data, _ = _gz_irc(tmp_path)
     cut = int(len(data) * keep) if keep > 0 else len(data) + int(keep)
+    truncated = data[:cut]
+    with pytest.raises(EOFError) as eof:  # what gzip says about this very input
+        gzip.decompress(truncated)
+    readable = len(zlib.decompressobj(wbits=31).decompress(truncated))
     path = tmp_path / "in" / "alpha.log.gz"
     path.parent.mkdir()
-    path.write_bytes(data[:cut])
+    path.write_bytes(truncated)
+
     report = import_paths([path], tmp_path / "landing", channel_hint="alpha")
+
     (file_report,) = report.files
-    assert file_report.error or file_report.landed + file_report.rejected <= total
-    landed = [
-        line for f in (tmp_path / "landing").rglob("*") if f.is_file() for line in read_lines(f)
-    ]
-    # Whatever landed parses cleanly: a truncated tail never lands as half a line.
-    for line in landed:
-        (item,) = list(parser_for("irc")([line]))
-        assert isinstance(item, ChatEvent)
-    assert len(landed) <= total
-    if file_report.error:
-        assert landed == []  # a failed file lands nothing (all or nothing per file)
+    if readable < _SNIFF_BYTES:
+        assert file_report.error == f"UnknownFormatError: {path}: unreadable ({eof.value})"
+    else:
+        assert file_report.error == f"EOFError: {eof.value}"
+    assert (file_report.landed, file_report.rejected, file_report.skipped) == (0, 0, 0)
+    assert file_report.landing_files == [] and report.errors == [file_report]
+    # No file at all under landing/, the importer's hidden temp names included.
+    assert [f for f in (tmp_path / "landing").rglob("*") if f.is_file()] == []
 
 
 CD_ITEM = {
