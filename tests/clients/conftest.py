@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chat_data import missing
 from tests.servers.irc_replay import load_replay_lines
 from twitch_warehouse.settings import get_settings
 
@@ -12,7 +13,7 @@ from twitch_warehouse.settings import get_settings
 def data_dir() -> Path:
     path = get_settings().chat_data_dir
     if not path.exists():
-        pytest.skip(f"real chat data not found at {path}")
+        missing(f"real chat data not found at {path}")
     return path
 
 

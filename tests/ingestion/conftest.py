@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chat_data import missing
 from twitch_warehouse.settings import get_settings
 
 
@@ -18,7 +19,7 @@ def data() -> Callable[[str], Path]:
     def find(relative: str) -> Path:
         path = root / relative
         if not path.exists():
-            pytest.skip(f"{relative} not found under CHAT_DATA_DIR={root}")
+            missing(f"{relative} not found under CHAT_DATA_DIR={root}")
         return path
 
     return find

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from ml.sentiment import ARTIFACT as SENT_ARTIFACT
 from ml.sentiment import SentimentModel
 from ml.toxicity import ARTIFACT as TOX_ARTIFACT
+from tests.chat_data import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,21 +38,13 @@ def test_load_offline_without_data(tmp_path: Path) -> None:
     assert out.stdout.split() == ["positive", "True"]
 
 
-def _kobs() -> Path | None:
-    # Missing data only makes `exists()` false; anything else (a broken `ml.data`, bad settings)
-    # must error, not turn the F1 guard into a silent skip.
-    from ml.data import data_dir
-
-    path = data_dir() / "labels-sentiment-kobs" / "data" / "labeled_dataset.csv"
-    return path if path.exists() else None
-
-
-@pytest.mark.skipif(_kobs() is None, reason="Kobs evaluation data not available")
 def test_shipped_sentiment_macro_f1_on_kobs() -> None:
     from sklearn.metrics import f1_score
 
     from ml.data import data_dir, load_kobs
 
+    if not (data_dir() / "labels-sentiment-kobs" / "data" / "labeled_dataset.csv").exists():
+        missing("Kobs evaluation data not available")
     texts, labels = load_kobs(data_dir())
     _, pred = SentimentModel.load().score_texts(texts)
     mapped = np.array([{"negative": -1, "neutral": 0, "positive": 1}[p] for p in pred])

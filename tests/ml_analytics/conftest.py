@@ -10,6 +10,7 @@ import pytest
 
 from ingestion.events import ChatEvent, EventType
 from ingestion.irc import parse_lines
+from tests.chat_data import missing
 from twitch_warehouse.settings import get_settings
 
 DATA = get_settings().chat_data_dir  # CHAT_DATA_DIR, default ../shared/data
@@ -21,7 +22,7 @@ VOD_DIR = DATA / "vod-chat-gql"
 def xqc_events() -> pd.DataFrame:
     """All events of the 5,000 raw #xqcow lines as a flat frame (messages and moderation)."""
     if not IRC_XQC.exists():
-        pytest.skip(f"real chat not available at {IRC_XQC}")
+        missing(f"real chat not available at {IRC_XQC}")
     with gzip.open(IRC_XQC, "rb") as fh:
         events = [e for e in parse_lines(fh) if isinstance(e, ChatEvent)]
     return pd.DataFrame(
@@ -48,5 +49,5 @@ def xqc_messages(xqc_events: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def vod_dir() -> Path:
     if not VOD_DIR.exists():
-        pytest.skip(f"VOD chat not available at {VOD_DIR}")
+        missing(f"VOD chat not available at {VOD_DIR}")
     return VOD_DIR

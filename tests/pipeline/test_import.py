@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from tests.chat_data import missing
 from twitch_warehouse.cli import app
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.settings import get_settings
@@ -41,7 +42,7 @@ def test_a_dirty_file_is_refused_and_the_clean_file_beside_it_lands(
 ) -> None:
     data_dir = get_settings().chat_data_dir
     if not (data_dir / "irc-raw-xqcow").exists():
-        pytest.skip(f"real chat data not found in {data_dir}")
+        missing(f"real chat data not found in {data_dir}")
     real, _ = _mixed_file(tmp_path / "mixed.txt", data_dir)
     clean = tmp_path / "clean.txt"
     clean.write_text("\n".join(real[:300]) + "\n", encoding="utf-8")
@@ -63,7 +64,7 @@ def test_a_dirty_file_is_refused_and_the_clean_file_beside_it_lands(
 def test_dirty_file_is_refused_then_accepted_knowingly(migrated: PgUrl, tmp_path: Path) -> None:
     data_dir = get_settings().chat_data_dir
     if not (data_dir / "irc-raw-xqcow").exists():
-        pytest.skip(f"real chat data not found in {data_dir}")
+        missing(f"real chat data not found in {data_dir}")
     mixed = tmp_path / "mixed.txt"
     real, n_garbage = _mixed_file(mixed, data_dir)
     runner = CliRunner()

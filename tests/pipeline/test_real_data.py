@@ -143,7 +143,7 @@ def test_real_subset_imports_builds_and_matches_a_recount(
     paths = [data_dir / p for p in [*VODS, IRC, NORMVIO]]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        pytest.skip(f"real chat data not found: {missing}")
+        missing(f"real chat data not found: {missing}")
     with gzip.open(data_dir / NORMVIO, "rt", encoding="utf-8") as fh:
         head = [line for _, line in zip(range(NORMVIO_RECORDS), fh, strict=False)]
     subset = tmp_path / "normvio_head.jsonl.gz"
