@@ -121,3 +121,26 @@ def dbt_failure(invocation: DbtCliInvocation) -> dg.Failure:
         metadata={"failed_tests": failed_tests},
         allow_retries=not failed_tests,
     )
+
+
+# Failed invocations' folders kept for a person to read (dbt.log, run_results.json).
+KEPT_FAILED_INVOCATIONS = 20
+
+
+def clean_invocation_target(invocation: DbtCliInvocation) -> None:
+    """Remove a finished invocation's own target folder (about 5 MB: manifest, compiled SQL,
+    dbt.log) once Dagster has its events, or the hourly schedule fills the disk. A failed
+    one stays for a person to read; only the newest few failed ones are kept."""
+    import shutil
+
+    folder = invocation.target_path
+    if invocation.is_successful():
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    # Invocation folders sit beside dbt's own (`compiled`, `run`) and are named by op and run.
+    failed = sorted(
+        (p for p in folder.parent.iterdir() if p.is_dir() and p.name.startswith("dbt_")),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for old in failed[:-KEPT_FAILED_INVOCATIONS]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -8,7 +8,13 @@ own op and the lineage in the UI is the real one.
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt import dbt_failure, ensure_manifest, translator, window_vars
+from orchestration.dbt import (
+    clean_invocation_target,
+    dbt_failure,
+    ensure_manifest,
+    translator,
+    window_vars,
+)
 from orchestration.partitions import hourly_partitions, single_run_backfill
 from orchestration.resources import WarehouseResource
 
@@ -36,8 +42,10 @@ def _dbt_group(
             args += ["--vars", window_vars(context.partition_time_window)]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
-        if not invocation.is_successful():
-            raise dbt_failure(invocation)
+        failure = None if invocation.is_successful() else dbt_failure(invocation)
+        clean_invocation_target(invocation)
+        if failure is not None:
+            raise failure
 
     return _assets
 

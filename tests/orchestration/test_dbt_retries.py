@@ -16,7 +16,7 @@ import pytest
 
 from ingestion.landing import HourlyWriter, files_for_window
 from ingestion.load import load_partition
-from orchestration.dbt import failed_tests_only
+from orchestration.dbt import dbt_project, failed_tests_only
 from orchestration.defs.dbt_models import dbt_raw_staging
 from orchestration.defs.resources import resources
 from orchestration.partitions import hourly_partitions, partition_key
@@ -73,3 +73,18 @@ def test_a_failing_dbt_test_is_not_retried(migrated: PgUrl, tmp_path: Path) -> N
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     failed_tests = failure.step_failure_data.user_failure_data.metadata["failed_tests"].value
     assert [t.split(".")[2] for t in failed_tests] == ["unique_stg_raw__chat_events_chat_event_key"]
+    # The failed invocation's dbt.log and run results stay for a person to read...
+    target = dbt_project.project_dir / "target"
+    (kept,) = target.glob(f"dbt_raw_staging-{result.run_id[:7]}-*")
+    assert (kept / "run_results.json").is_file()
+
+    # ...a successful one's folder (~5 MB each, every hour) is removed once Dagster has its events.
+    with psycopg.connect(migrated.libpq(), autocommit=True) as conn:
+        conn.execute(
+            "delete from raw.chat_events where sent_at >= %s", (TEN + timedelta(minutes=30),)
+        )
+    again = defs.resolve_job_def("raw_staging").execute_in_process(
+        partition_key=partition_key(TEN), raise_on_error=False
+    )
+    assert again.success
+    assert not list(target.glob(f"dbt_raw_staging-{again.run_id[:7]}-*"))
