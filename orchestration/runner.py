@@ -13,6 +13,17 @@ import dagster as dg
 from orchestration.partitions import MAX_DAGSTER_RANGE, range_tags
 
 
+def _run_config() -> dict:
+    """Dagster's console shows every step event at DEBUG: a demo printed 1,600 lines. It follows
+    the process's log level instead (`twitch-warehouse -v` for all of it); the run's events are
+    stored in full either way, for the UI."""
+    import logging
+
+    verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    level = "DEBUG" if verbose else "WARNING"
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
 def run_hours(
     start: datetime, end: datetime, *, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
@@ -21,8 +32,8 @@ def run_hours(
 
     job = defs().resolve_job_def("hourly_chat")
     return job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(), tags=range_tags(start, end),
-        raise_on_error=True,
+        run_config=_run_config(), instance=instance or dg.DagsterInstance.get(),
+        tags=range_tags(start, end), raise_on_error=True,
     )  # fmt: skip
 
 
@@ -32,7 +43,9 @@ def run_catalogs(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInP
 
     job = defs().resolve_job_def("emote_catalogs")
     return job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(), raise_on_error=True
+        run_config=_run_config(),
+        instance=instance or dg.DagsterInstance.get(),
+        raise_on_error=True,
     )
 
 
@@ -42,7 +55,9 @@ def run_daily(*, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProc
 
     job = defs().resolve_job_def("daily_report")
     return job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(), raise_on_error=True
+        run_config=_run_config(),
+        instance=instance or dg.DagsterInstance.get(),
+        raise_on_error=True,
     )
 
 

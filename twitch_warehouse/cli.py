@@ -287,6 +287,7 @@ def optout(
     from twitch_warehouse.privacy import optout as add_optout
     from twitch_warehouse.privacy import rebuild as rebuild_now
     from twitch_warehouse.privacy import site_names
+    from twitch_warehouse.runtime import pipeline_step
 
     settings = get_settings()
     with connect(warehouse_url(settings)) as conn:
@@ -297,7 +298,7 @@ def optout(
     if not site_names(settings.site_dir, login):
         return
     if rebuild:
-        with console.status("Dagster: daily_report, so the site hides them…"):
+        with pipeline_step(console, "Dagster: daily_report, so the site hides them…"):
             rebuild_now()
         console.print(f"report site rebuilt and published under {settings.report_publish_dir}")
     else:
@@ -317,6 +318,7 @@ def forget(
     from twitch_warehouse.db import connect, warehouse_url
     from twitch_warehouse.privacy import forget as forget_chatter
     from twitch_warehouse.privacy import rebuild as rebuild_now
+    from twitch_warehouse.runtime import pipeline_step
 
     settings = get_settings()
     with connect(warehouse_url(settings)) as conn:
@@ -335,7 +337,7 @@ def forget(
         console.print("Counts built from their messages are rebuilt when the stale-hours sensor"
                       " runs those hours again; the site at its next daily build.")  # fmt: skip
         return
-    with console.status("Dagster: the hours that held their events, then daily_report…"):
+    with pipeline_step(console, "Dagster: the hours that held their events, then daily_report…"):
         rerun = rebuild_now()
     console.print(f"Ran {len(rerun)} range(s) of hours again and daily_report; report site"
                   f" published under {settings.report_publish_dir}")  # fmt: skip

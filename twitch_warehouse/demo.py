@@ -14,7 +14,7 @@ from ingestion.generator import ChatGenerator, demo_emote_snapshots, iter_lines_
 from ingestion.landing import HourlyWriter, landing_path
 from ingestion.migrations import upgrade
 from twitch_warehouse.db import connect, warehouse_url
-from twitch_warehouse.runtime import prepare_environment
+from twitch_warehouse.runtime import pipeline_step, prepare_environment
 from twitch_warehouse.settings import Settings, get_settings
 
 DEMO_CHANNELS = ["pixelwolf", "noodlequest", "teatimetactics"]
@@ -69,17 +69,19 @@ def run_demo(*, hours: int = 3, seed: int = 42, console: Console | None = None) 
     from orchestration.defs.reports import MARTS_READ
     from orchestration.runner import run_catalogs, run_daily, run_hours
 
-    with console.status("Dagster: emote_catalogs…"):
+    with pipeline_step(console, "Dagster: emote_catalogs…"):
         run_catalogs()
     console.print("[green]✓[/] emote_catalogs: BTTV/FFZ/7TV snapshots")
     for start, end in streams:
-        with console.status(f"Dagster: hourly_chat for {hours} partitions from {start:%Y-%m-%d}…"):
+        with pipeline_step(
+            console, f"Dagster: hourly_chat, {hours} partitions from {start:%Y-%m-%d}…"
+        ):
             run_hours(start, end)
         console.print(
             f"[green]✓[/] hourly_chat {start:%Y-%m-%d %H:00}: raw → staging → ML scores → "
             "intermediate → bursts, hype, moderation risk → marts (one run)"
         )
-    with console.status("Dagster: daily_report (dimensions + report site)…"):
+    with pipeline_step(console, "Dagster: daily_report (dimensions + report site)…"):
         run_daily()
     console.print(
         "[green]✓[/] daily_report: streams → segments, topics, patterns → marts → report site"
@@ -110,5 +112,6 @@ def _print_summary(console: Console, summary: DemoSummary, settings: Settings) -
         f"Report site: file://{summary.site_index}\n"
         f"Published:   {settings.report_publish_dir / 'latest'}\n"
         f"Dagster UI:  run `make ui`, then open http://127.0.0.1:3000 (lineage under Assets)\n"
+        f"dbt output:  {settings.warehouse_home / 'logs' / 'pipeline.log'} (on screen with -v)\n"
         f"Done in {summary.seconds:.1f}s."
     )

@@ -19,7 +19,7 @@ from ingestion.importer import FileReport, ImportReport, import_paths
 from ingestion.load import OptOuts, read_optouts
 from ingestion.migrations import upgrade
 from twitch_warehouse.db import connect, warehouse_url
-from twitch_warehouse.runtime import prepare_environment
+from twitch_warehouse.runtime import pipeline_step, prepare_environment
 from twitch_warehouse.settings import get_settings
 
 
@@ -115,17 +115,21 @@ def import_and_materialize(
 
         bulk = last - first > MAX_DAGSTER_RANGE
         if not bulk:
-            with console.status("Dagster: hourly_chat over the imported range (one run)…"):
+            with pipeline_step(console, "Dagster: hourly_chat over the imported range (one run)…"):
                 run_hours(first, last)
         else:
-            with console.status("Loading the whole range in one pass (the hourly assets' code)…"):
+            with pipeline_step(
+                console, "Loading the whole range in one pass (the hourly assets' code)…"
+            ):
                 run_hours_bulk(first, last)
-        with console.status("Hours beside the range whose copies of a message moved into it…"):
+        with pipeline_step(
+            console, "Hours beside the range whose copies of a message moved into it…"
+        ):
             rerun = run_stale_hours(bulk=bulk)
         if rerun:
             console.print(f"Ran {len(rerun)} range(s) of neighbouring hours again: the import kept"
                           " a better copy of some of their messages.")  # fmt: skip
-        with console.status("Dagster: daily_report…"):
+        with pipeline_step(console, "Dagster: daily_report…"):
             run_daily()
         console.print(
             f"[green]✓[/] warehouse updated; report at {settings.site_dir / 'index.html'}"
