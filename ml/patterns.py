@@ -1,6 +1,9 @@
 """Stream shape patterns: how chat activity is spread over a stream's duration.
 
 Per stream: messages per decile of the stream's duration, normalised to sum to 1 (`d1`..`d10`).
+Each row's count is spread over the time it stands for (a minute, or a message's second) in
+proportion to its overlap with each decile: a stream of a few minutes has no empty deciles
+just because no minute starts in them.
 Curves are clustered with KMeans (fixed seed); each cluster is named by rules on its centroid
 (`name_curve`), so names do not depend on arbitrary cluster ids:
   steady       max decile <= 0.15 and min >= 0.06 (flat within noise)
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-MODEL_VERSION = "patterns-1.0.1"
+MODEL_VERSION = "patterns-1.1.0"
 DECILES = [f"d{i}" for i in range(1, 11)]
 PATTERN_COLUMNS = [
     "channel",
@@ -53,27 +56,27 @@ def stream_curves(
     start = cast(pd.Series, df["stream_start"] if "stream_start" in df else g.transform("min"))
     # `stream_end` is exclusive (as `int_stream_sessions` ends a stream a minute after its last
     # chat minute); without it, the last row stands for its whole minute (or second).
+    width = pd.Timedelta(seconds=60 if time_col == "minute_start" else 1)
     if "stream_end" in df:
         end = cast(pd.Series, df["stream_end"])
     else:
-        width = pd.Timedelta(seconds=60 if time_col == "minute_start" else 1)
         end = cast(pd.Series, g.transform("max")) + width
-    span = (end - start).dt.total_seconds()
-    pos = (df[time_col] - start).dt.total_seconds() / span
-    decile = np.clip((pos * 10).astype(int), 0, 9)
+    span = (end - start).dt.total_seconds().to_numpy()
+    # The row's interval [t, t + width) as fractions of the stream, clipped to it.
+    lo = np.clip((df[time_col] - start).dt.total_seconds().to_numpy() / span, 0.0, 1.0)
+    hi = np.clip(lo + width.total_seconds() / span, 0.0, 1.0)
+    length = np.where(hi > lo, hi - lo, 1.0)  # a row at the very end keeps its weight
     weight = df[count_col].astype(float) if count_col in df else pd.Series(1.0, index=df.index)
-    curves = (
-        pd.DataFrame(
-            {
-                "channel": df["channel"],
-                "stream_id": df["stream_id"],
-                "decile": decile,
-                "w": weight,
-            }
-        )
-        .pivot_table(index=["channel", "stream_id"], columns="decile", values="w", aggfunc="sum")
-        .reindex(columns=range(10))
-        .fillna(0.0)
+    shares: dict[int, np.ndarray] = {}
+    for k in range(10):
+        overlap = np.clip(np.minimum(hi, (k + 1) / 10) - np.maximum(lo, k / 10), 0.0, None)
+        last = (k == 9) & (hi <= lo)  # zero-length rows (at the end) count in the last decile
+        shares[k] = weight.to_numpy() * np.where(last, 1.0, overlap / length)
+    curves = cast(
+        pd.DataFrame,
+        pd.DataFrame({"channel": df["channel"], "stream_id": df["stream_id"], **shares})
+        .groupby(["channel", "stream_id"])[list(range(10))]
+        .sum(),
     )
     totals = curves.sum(axis=1).replace(0, np.nan)
     curves = curves.div(totals, axis=0).fillna(0.1)

@@ -55,6 +55,17 @@ def test_a_flat_stream_with_its_session_bounds_is_flat_in_every_decile() -> None
         assert name_curve(curve) == "steady"
 
 
+def test_a_short_even_stream_has_no_empty_deciles() -> None:
+    """Eight minutes of even chat: no minute starts in two of the ten deciles, yet chat ran
+    through them. Each minute's messages are spread over the deciles it overlaps."""
+    minutes = pd.DataFrame({"channel": "c", "stream_id": "s", "messages": 600,
+                            "minute_start": pd.date_range("2025-01-01T18:00Z", periods=8,
+                                                          freq="min")})  # fmt: skip
+    curve = stream_curves(minutes)[DECILES].to_numpy()[0]
+    assert np.allclose(curve, 0.1)
+    assert name_curve(curve) == "steady"
+
+
 def test_curves_sum_to_one() -> None:
     curves = stream_curves(_minutes())
     assert np.allclose(curves[DECILES].sum(axis=1), 1.0)
@@ -84,12 +95,15 @@ def test_real_vod_patterns(vod_dir) -> None:
     assert np.allclose(out[DECILES].sum(axis=1), 1.0)
     assert set(out["pattern"]) | set(out["curve_pattern"]) <= KNOWN_PATTERNS
     # Each curve recounted by hand: the share of the stream's messages in each tenth of
-    # [VOD start, last message + 1 s), as the module documents.
+    # [VOD start, last message + 1 s), each message standing for its second, as documented.
     for row in out.itertuples():
         sent = messages.loc[messages["stream_id"] == row.stream_id, "sent_at"]
         start = messages.loc[messages["stream_id"] == row.stream_id, "stream_start"].iloc[0]
         span = (sent.max() + pd.Timedelta(seconds=1) - start).total_seconds()
         counts = np.zeros(10)
         for t in sent:
-            counts[min(9, max(0, int(10 * (t - start).total_seconds() / span)))] += 1
+            lo = min(1.0, max(0.0, (t - start).total_seconds() / span))
+            hi = min(1.0, lo + 1 / span)
+            for k in range(10):
+                counts[k] += max(0.0, min(hi, (k + 1) / 10) - max(lo, k / 10)) / (hi - lo)
         assert np.allclose([getattr(row, d) for d in DECILES], counts / len(sent)), row.stream_id
