@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from ml import warehouse
+from tests.locks import wait_until_blocked
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
@@ -129,8 +130,7 @@ def test_two_runs_scoring_one_hour_at_once_take_turns(migrated: PgUrl) -> None:
         warehouse.score_sentiment_window(conn, START, end)  # so its writes stay uncommitted
         worker = threading.Thread(target=second_run)
         worker.start()
-        worker.join(timeout=2)
-        assert worker.is_alive()  # waiting for the first run
+        wait_until_blocked(migrated, worker)  # waiting for the first run
         conn.commit()
         worker.join(timeout=60)
         assert errors == []

@@ -15,6 +15,7 @@ import pytest
 
 from ml.hype import FEATURE_HISTORY, MODEL_VERSION, synthetic_hype_minutes
 from ml.warehouse import predict_hype_window
+from tests.locks import wait_until_blocked
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
@@ -244,8 +245,7 @@ def test_neighbouring_hours_scored_at_once_wait_for_each_other(migrated: PgUrl) 
         predict_hype_window(conn, hour, after)  # its transaction stays open meanwhile
         worker = threading.Thread(target=next_hour)
         worker.start()
-        worker.join(timeout=2)
-        assert worker.is_alive()  # waiting for hour H
+        wait_until_blocked(migrated, worker)  # waiting for hour H
         conn.commit()
         worker.join(timeout=60)
         assert errors == []

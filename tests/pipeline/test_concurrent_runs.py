@@ -17,15 +17,13 @@ import pytest
 from ingestion.landing import HourlyWriter, files_for_window
 from ingestion.load import load_partition
 from tests.dbt_cli import start_dbt
+from tests.locks import WAITING_FOR_ADVISORY_LOCKS
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
 
 TEN = datetime(2026, 5, 3, 10, tzinfo=UTC)
 MODEL = "fct_chat_messages"
-WAITING_FOR_ADVISORY_LOCKS = (
-    "select count(*) from pg_locks where locktype = 'advisory' and not granted"
-)
 
 
 def _load_hour(conn: psycopg.Connection, tmp: Path, logins: list[str]) -> None:

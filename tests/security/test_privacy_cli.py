@@ -20,6 +20,7 @@ from ingestion.importer import import_paths
 from ingestion.landing import HourlyWriter, files_for_window, read_lines
 from ingestion.load import load_partition
 from ingestion.sources import parser_for
+from tests.locks import wait_until_blocked
 from twitch_warehouse.cli import app
 from twitch_warehouse.db import PgUrl
 from twitch_warehouse.settings import get_settings
@@ -147,8 +148,7 @@ def test_forget_waits_for_a_report_build_then_removes_what_it_published(
         done: dict[str, int] = {}
         erase = threading.Thread(target=lambda: done.update(_forget(migrated, tmp_path, forget)))
         erase.start()
-        erase.join(timeout=3)
-        assert erase.is_alive()  # waiting for the build
+        wait_until_blocked(migrated, erase)  # waiting for the build
         published.mkdir(parents=True)  # the build publishes a page naming the chatter
         (published / "index.html").write_text("<td>zed_chatter</td>")
     erase.join(timeout=60)
