@@ -144,3 +144,34 @@ def clean_invocation_target(invocation: DbtCliInvocation) -> None:
     )
     for old in failed[:-KEPT_FAILED_INVOCATIONS]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def rows_affected(invocation: DbtCliInvocation) -> dict[str, int]:
+    """Rows each model wrote, by unique id, as the database reported them (dbt's adapter
+    response): the window's rows for an incremental model, all rows for a table. Views and
+    tests report none."""
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except FileNotFoundError:
+        return {}
+    counts: dict[str, int] = {}
+    for result in results:
+        affected = (result.get("adapter_response") or {}).get("rows_affected")
+        if result["unique_id"].startswith("model.") and isinstance(affected, int) and affected >= 0:
+            counts[result["unique_id"]] = affected
+    return counts
+
+
+def with_rows_affected(events: list[Any], counts: Mapping[str, int]) -> list[Any]:
+    """The dbt op's events, each model's output carrying `rows_affected`."""
+    out = []
+    for event in events:
+        if isinstance(event, dg.Output):
+            unique_id = event.metadata.get("unique_id")
+            count = counts.get(str(getattr(unique_id, "value", unique_id)))
+            if count is not None:
+                event = event.with_metadata(
+                    {**event.metadata, "rows_affected": dg.MetadataValue.int(count)}
+                )
+        out.append(event)
+    return out

@@ -12,8 +12,10 @@ from orchestration.dbt import (
     clean_invocation_target,
     dbt_failure,
     ensure_manifest,
+    rows_affected,
     translator,
     window_vars,
+    with_rows_affected,
 )
 from orchestration.partitions import hourly_partitions, single_run_backfill
 from orchestration.resources import WarehouseResource
@@ -41,7 +43,9 @@ def _dbt_group(
         if hourly:
             args += ["--vars", window_vars(context.partition_time_window)]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
+        # Held until dbt ends (seconds): the row counts come with its run results.
+        events = list(invocation.stream())
+        yield from with_rows_affected(events, rows_affected(invocation))
         failure = None if invocation.is_successful() else dbt_failure(invocation)
         clean_invocation_target(invocation)
         if failure is not None:
