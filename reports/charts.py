@@ -694,11 +694,18 @@ def stream_timeline(
             )
         )
     if not moderation.empty:
+        # On the toxicity row, at the most toxic thing the target wrote in the 10 minutes
+        # before (0 when unknown): a marker at a fixed height would read as a toxicity.
+        target = (
+            moderation["target_max_toxicity_10m"].astype(float).fillna(0.0)
+            if "target_max_toxicity_10m" in moderation
+            else pd.Series(0.0, index=moderation.index)
+        )
         traces.append(
             _trace(
                 "scatter",
                 x=utc(moderation["moderated_at"]),
-                y=[1.0] * len(moderation),
+                y=_num(target.round(3)),
                 name="Moderation action",
                 mode="markers",
                 marker={"symbol": "x", "size": 9, "color": SENTIMENT_COLORS["negative"]},
@@ -708,7 +715,7 @@ def stream_timeline(
                         moderation["action_type"], moderation["duration_seconds"], strict=True
                     )
                 ],
-                hovertemplate="%{text}<extra></extra>",
+                hovertemplate="%{text}; target's max toxicity %{y:.2f}<extra></extra>",
                 xaxis="x3",
                 yaxis="y3",
             )

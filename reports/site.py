@@ -67,7 +67,7 @@ def fmt_num(value: Any, digits: int = 0) -> str:
 
 
 def fmt_text(value: Any) -> str:
-    """Text, or a dash when missing or empty (NaN is truthy: `x or '–'` would print "nan")."""
+    """Text, or a dash when missing or empty (NaN is truthy: `x or` a dash would print "nan")."""
     return "–" if _missing(value) or value == "" else str(value)
 
 

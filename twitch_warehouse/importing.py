@@ -101,7 +101,8 @@ def import_and_materialize(
         return failed
     first, last = min(hours), max(hours) + timedelta(hours=1)
     landed = sum(file.landed for file in accepted)
-    console.print(f"Landed {landed:,} records into {len(hours):,} hours "
+    plural = "" if len(hours) == 1 else "s"
+    console.print(f"Landed {landed:,} records into {len(hours):,} hour{plural} "
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)

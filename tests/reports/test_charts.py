@@ -93,6 +93,7 @@ def test_stream_timeline_rows_windows_and_markers() -> None:
             "moderated_at": [START + timedelta(minutes=m) for m in (1, 2, 3)],
             "action_type": ["timeout", "ban", "timeout"],
             "duration_seconds": [np.nan, np.nan, 600],
+            "target_max_toxicity_10m": [0.91, np.nan, 0.2],
         }
     )
     empty = pd.DataFrame()
@@ -125,6 +126,7 @@ def test_stream_timeline_rows_windows_and_markers() -> None:
     assert [t.get("xaxis", "x") for t in fig["data"]] == [y.replace("y", "x") for y in rows]
     # A ban is permanent, not "0 s"; a timeout without a duration has none to show.
     assert fig["data"][-1]["text"] == ["timeout", "ban (permanent)", "timeout (600 s)"]
+    assert fig["data"][-1]["y"] == [0.91, 0.0, 0.2]  # the target's toxicity, not a fixed height
     layout = fig["layout"]
     for axis in ("xaxis", "xaxis2", "xaxis3"):
         assert layout[axis]["range"] == ["2026-11-02T18:00:00", "2026-11-02T19:00:00"]
