@@ -11,7 +11,9 @@ from rich.table import Table
 
 from ingestion.catalogs import land_snapshot
 from ingestion.generator import ChatGenerator, demo_emote_snapshots, iter_lines_by_hour
+from ingestion.irc import parse_line
 from ingestion.landing import HourlyWriter, landing_path
+from ingestion.load import NO_OPTOUTS, OptOuts, read_optouts
 from ingestion.migrations import upgrade
 from twitch_warehouse.db import connect, warehouse_url
 from twitch_warehouse.runtime import pipeline_step, prepare_environment
@@ -32,21 +34,29 @@ class DemoSummary:
     seconds: float
 
 
-def land_generated_chat(settings: Settings, channels: list[str], start: datetime, hours: int,
-                        seed: int, stream: int = 0) -> int:  # fmt: skip
-    """Write the generated chat to landing files, replacing those hours' files (idempotent)."""
+def land_generated_chat(
+    settings: Settings, channels: list[str], start: datetime, hours: int, seed: int,
+    stream: int = 0, optouts: OptOuts = NO_OPTOUTS,
+) -> int:  # fmt: skip
+    """Write the generated chat to landing files, replacing those hours' files (idempotent).
+    Lines of opted-out chatters are not landed, as live capture and imports skip them.
+    Returns the lines landed."""
     chat = ChatGenerator(channels, start, hours, seed=seed, stream=stream).generate()
     for channel in channels:
         for h in range(hours):
             landing_path(settings.landing_dir, "irc", channel, start + timedelta(hours=h)).unlink(
                 missing_ok=True
             )
+    landed = 0
     with HourlyWriter(settings.landing_dir, "irc", batch_size=5_000) as writer:
         for channel, sent_at, line in iter_lines_by_hour(chat):
+            if optouts and (event := parse_line(line)) is not None and optouts.covers(event):
+                continue
             writer.write(channel, sent_at, line)
+            landed += 1
     for snapshot in demo_emote_snapshots(channels, start.date()):
         land_snapshot(settings.landing_dir, snapshot)
-    return chat.line_count
+    return landed
 
 
 def run_demo(*, hours: int = 3, seed: int = 42, console: Console | None = None) -> DemoSummary:
@@ -57,13 +67,17 @@ def run_demo(*, hours: int = 3, seed: int = 42, console: Console | None = None) 
     with console.status("Starting PostgreSQL and preparing Dagster…"):
         prepare_environment(settings)
         upgrade(warehouse_url(settings).sqlalchemy())
+        with connect(warehouse_url(settings)) as conn:
+            optouts = read_optouts(conn)
     streams = [(start, start + timedelta(hours=hours)) for start in DEMO_STREAMS]
     lines = 0
     with console.status(
         f"Generating {len(DEMO_CHANNELS)} channels x {len(streams)} streams x {hours} h of chat…"
     ):
         for number, (start, _) in enumerate(streams):
-            lines += land_generated_chat(settings, DEMO_CHANNELS, start, hours, seed, number)
+            lines += land_generated_chat(
+                settings, DEMO_CHANNELS, start, hours, seed, number, optouts=optouts
+            )
     console.print(f"[green]✓[/] landed {lines:,} raw IRC lines in {settings.landing_dir}")
 
     from orchestration.defs.reports import MARTS_READ
