@@ -52,7 +52,9 @@ NEUTRAL = [
     "what did i miss", "brb food", "back", "can you check the settings", "which build is that",
     "is the music from the game", "what keyboard do you use", "this boss again", "nah",
 ]  # fmt: skip
-TOXIC = ["you are trash", "shut up idiot", "kys", "worst streamer ever trash", "go cry loser"]
+# Trolls' abuse: insults, and the profanity offensive-language models are trained to flag (the
+# list keeps its length: the generator's random draws, and so every count, stay the same).
+TOXIC = ["you are trash", "shut up bitch", "kys", "stfu you dumb bitch", "go cry loser"]
 # Most abuse is removed within seconds of being sent, as on a moderated channel (the other
 # moderation the generator writes comes late, on spam and at random).
 QUICK_ACTION_SHARE = 0.75
