@@ -244,7 +244,7 @@ class Collector:
             return False
         try:
             event = parse_line(line, received_ms=int(received.timestamp() * 1000))
-        except IrcParseError:
+        except (IrcParseError, ValueError, OverflowError):  # as the loader: landed, quarantined
             return self._optouts.named_in(line.encode("utf-8", "surrogatepass"))
         return event is not None and self._optouts.covers(event)
 

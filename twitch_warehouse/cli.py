@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from twitch_warehouse.logging import configure_logging
 from twitch_warehouse.settings import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    import psycopg
 
 app = typer.Typer(help="Twitch chat analytics warehouse.", no_args_is_help=True)
 db_app = typer.Typer(help="The warehouse PostgreSQL (embedded unless DATABASE_URL is set).")
@@ -239,6 +245,8 @@ def _port_taken(port: int) -> bool:
     import socket
 
     with socket.socket() as probe:
+        # A UI stopped a moment ago leaves TIME_WAIT connections, not a listener: not taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -283,14 +291,13 @@ def optout(
     ),
 ) -> None:
     """Opt a chatter out: their new messages are not stored and reports hide them."""
-    from twitch_warehouse.db import connect, warehouse_url
     from twitch_warehouse.privacy import optout as add_optout
     from twitch_warehouse.privacy import rebuild as rebuild_now
     from twitch_warehouse.privacy import site_names
     from twitch_warehouse.runtime import pipeline_step
 
     settings = get_settings()
-    with connect(warehouse_url(settings)) as conn:
+    with _privacy_connection() as conn:
         added = add_optout(conn, user)
     login = user.lower()
     console.print(f"{login} {'opted out' if added else 'was already opted out'}: new messages"
@@ -315,13 +322,12 @@ def forget(
     """Opt a chatter out and erase them: landing files, raw, ML, marts and published reports."""
     from rich.table import Table
 
-    from twitch_warehouse.db import connect, warehouse_url
     from twitch_warehouse.privacy import forget as forget_chatter
     from twitch_warehouse.privacy import rebuild as rebuild_now
     from twitch_warehouse.runtime import pipeline_step
 
     settings = get_settings()
-    with connect(warehouse_url(settings)) as conn:
+    with _privacy_connection() as conn:
         counts = forget_chatter(
             conn, settings.landing_dir, settings.report_publish_dir, user,
             site_dir=settings.site_dir,
@@ -341,6 +347,23 @@ def forget(
         rerun = rebuild_now()
     console.print(f"Ran {len(rerun)} range(s) of hours again and daily_report; report site"
                   f" published under {settings.report_publish_dir}")  # fmt: skip
+
+
+@contextlib.contextmanager
+def _privacy_connection() -> Iterator[psycopg.Connection]:
+    """The warehouse, migrated (the opt-out list's columns), for `optout` and `forget`; a login
+    they cannot act on safely ends the command with the reason, not a traceback."""
+    from ingestion.migrations import upgrade
+    from twitch_warehouse.db import connect, warehouse_url
+
+    url = warehouse_url()
+    upgrade(url.sqlalchemy())
+    try:
+        with connect(url) as conn:
+            yield conn
+    except ValueError as exc:  # not a login, or a login several accounts used
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
 
 
 @app.command()

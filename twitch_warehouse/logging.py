@@ -45,6 +45,8 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    # The standard library's level too: what Dagster's console and dbt's output follow (`-v`).
+    logging.getLogger().setLevel(level)
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

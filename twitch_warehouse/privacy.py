@@ -95,9 +95,14 @@ class Account:
     user_ids: tuple[str, ...] = ()
 
 
+class AmbiguousLogin(ValueError):
+    """Several Twitch accounts used the login (Twitch frees a login for reuse)."""
+
+
 def account(conn: psycopg.Connection, login: str) -> Account:
-    """The user ids seen with `login` (in chat, Helix users or its opt-out), then every login
-    seen with those ids."""
+    """The user ids seen with `login` (in chat, Helix users or its opt-out), then the other
+    logins of those ids that no other account used: a login freed and claimed by someone else
+    is never matched by name. AmbiguousLogin when the login itself belongs to several ids."""
     ids = sorted(
         r[0]
         for r in conn.execute(
@@ -110,22 +115,36 @@ def account(conn: psycopg.Connection, login: str) -> Account:
                where user_login = %(login)s""",
             {"login": login},
         )
+        if r[0]
     )
-    logins = {login}
-    if ids:
-        logins.update(
-            r[0]
-            for r in conn.execute(
-                """select lower(user_login) from raw.chat_events
-                   where user_id = any(%(ids)s) and user_login is not null
-                   union select lower(target_user_login) from raw.chat_events
-                   where target_user_id = any(%(ids)s) and target_user_login is not null
-                   union select lower(login) from raw.helix_users where user_id = any(%(ids)s)
-                   union select user_login from raw.chatter_optouts where user_ids && %(ids)s""",
-                {"ids": ids},
-            )
+    if len(ids) > 1:
+        raise AmbiguousLogin(
+            f"{login} was used by {len(ids)} Twitch accounts (user ids {', '.join(ids)}); "
+            "nothing was changed: decide which account is meant before erasing by login"
         )
-    return Account((login, *sorted(logins - {login})), tuple(ids))
+    if not ids:
+        return Account((login,))
+    params = {"ids": ids}
+    names = {r[0] for r in conn.execute(
+        """select lower(user_login) from raw.chat_events
+           where user_id = any(%(ids)s) and user_login is not null
+           union select lower(target_user_login) from raw.chat_events
+           where target_user_id = any(%(ids)s) and target_user_login is not null
+           union select lower(login) from raw.helix_users where user_id = any(%(ids)s)
+           union select user_login from raw.chatter_optouts where user_ids && %(ids)s""",
+        params,
+    )} - {login}  # fmt: skip
+    shared = {r[0] for r in conn.execute(
+        """select lower(user_login) from raw.chat_events where lower(user_login) = any(%(names)s)
+             and user_id is not null and user_id <> all(%(ids)s)
+           union select lower(target_user_login) from raw.chat_events
+           where lower(target_user_login) = any(%(names)s)
+             and target_user_id is not null and target_user_id <> all(%(ids)s)
+           union select lower(login) from raw.helix_users
+           where lower(login) = any(%(names)s) and user_id <> all(%(ids)s)""",
+        {**params, "names": sorted(names)},
+    )}  # fmt: skip
+    return Account((login, *sorted(names - shared)), tuple(ids))
 
 
 def optout(conn: psycopg.Connection, user_login: str) -> bool:
@@ -174,8 +193,10 @@ def forget(
         who = account(conn, login)
         added = [_record_optout(conn, name, who.user_ids) for name in who.logins]
     counts: dict[str, int] = {"optout_added": int(added[0]), "other_logins": len(who.logins) - 1}
-    counts.update(_forget_in_database(conn, who))
+    # Landing files first: a load running between the two steps (the sensors reload changed or
+    # stale hours) then reads the rewritten files, and cannot bring back what the database lost.
     counts.update(forget_in_landing(landing_root, who))
+    counts.update(_forget_in_database(conn, who))
     names = [*who.logins, *(pseudonym(name, pseudonym_key) for name in who.logins)]
     counts.update(forget_in_reports(publish_dir, names, site_dir))
     return counts
@@ -204,7 +225,8 @@ def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int
         # Counts built from their events (windows, streams, channels) are rebuilt when these
         # hours run again (`rebuild`, or the stale-hours sensor), from the rewritten landing.
         hours = [r[0] for r in conn.execute(
-            "select distinct date_trunc('hour', sent_at) from forgotten_events"
+            "select distinct date_bin('1 hour', sent_at, timestamptz '2000-01-01 00:00+00')"
+            " from forgotten_events"
         )]  # fmt: skip
         mark_stale_hours(conn, hours)
         counts["hours_marked_stale"] = len(hours)

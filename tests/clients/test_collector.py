@@ -254,6 +254,25 @@ async def test_an_opted_out_chatters_lines_are_never_landed(tmp_path: Path, xqco
     assert stats.opted_out_skipped == len(theirs)
 
 
+async def test_a_line_with_an_impossible_time_does_not_stop_filtered_capture(
+    tmp_path: Path, xqcow_lines
+):
+    """With an opt-out list, every line is parsed before landing; one the parser refuses as out
+    of range is landed for the loader to quarantine, as without the list."""
+    from ingestion.load import OptOuts
+
+    bad = "@id=x1;tmi-sent-ts=99999999999999999 :a!a@a.tmi.twitch.tv PRIVMSG #xqcow :hi"
+    lines = [*xqcow_lines[:50], bad, *xqcow_lines[50:100]]
+    async with IrcReplayServer(lines) as server:
+        stats = await collect_until(
+            server, tmp_path, 100, optouts=lambda: OptOuts(logins=frozenset({"nobody_here"}))
+        )
+    assert_exactly_once(landed(tmp_path), xqcow_lines[:100])
+    # The odd line too, under its receive time, for the loader to quarantine with a reason.
+    elsewhere = [p for p in tmp_path.rglob("*.log") if p != tmp_path / HOUR_FILE]
+    assert any(bad in p.read_text() for p in elsewhere) and stats.opted_out_skipped == 0
+
+
 async def test_an_unreadable_optout_list_does_not_stop_capture(tmp_path: Path, xqcow_lines):
     def unreachable():
         raise ConnectionError("warehouse not reachable")  # the loader still filters later

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from twitch_warehouse.logging import configure_logging
 from twitch_warehouse.runtime import pipeline_step
 from twitch_warehouse.settings import get_settings
 
@@ -41,11 +42,15 @@ def test_dbt_output_goes_to_the_log_and_progress_to_the_terminal(home: Path) -> 
     assert terminal.getvalue().endswith("after\n")
 
 
-def test_verbose_keeps_everything_on_screen(
-    home: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="")
-    with pipeline_step(Console(file=io.StringIO()), "Dagster: hourly_chat…"):
-        print("12 of 35 PASS not_null_stg_raw__chat_events_channel")
+def test_verbose_keeps_everything_on_screen(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    before = root.level
+    configure_logging(logging.DEBUG)  # what `twitch-warehouse -v` does
+    try:
+        with pipeline_step(Console(file=io.StringIO()), "Dagster: hourly_chat…"):
+            print("12 of 35 PASS not_null_stg_raw__chat_events_channel")
+    finally:
+        configure_logging(logging.INFO)
+        root.setLevel(before)
     assert "not_null" in capsys.readouterr().out
     assert not (home / "logs" / "pipeline.log").exists()

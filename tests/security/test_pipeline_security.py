@@ -203,7 +203,7 @@ def test_no_secret_in_logs_events_metadata_or_published_files(run: PipelineRun) 
     assert all(v == [] for v in leaks.values()), leaks
     files = _files_with(settings.warehouse_home, SECRETS)
     files += _files_with(PROJECT_ROOT / "dbt_project" / "logs", SECRETS)
-    # Each Dagster-run dbt invocation keeps its dbt.log, manifest and run results here.
+    # A failed Dagster-run dbt invocation keeps its dbt.log, manifest and run results here.
     files += _files_with(PROJECT_ROOT / "dbt_project" / "target", SECRETS)
     assert files == []
     # The site was published: the scan covered real pages.

@@ -18,7 +18,7 @@ from ingestion.events import ChatEvent
 from ingestion.generator import ChatGenerator, iter_lines_by_hour
 from ingestion.importer import import_paths
 from ingestion.landing import HourlyWriter, files_for_window, read_lines
-from ingestion.load import load_partition
+from ingestion.load import load_partition, stale_hours
 from ingestion.sources import parser_for
 from tests.locks import wait_until_blocked
 from twitch_warehouse.cli import app
@@ -115,16 +115,19 @@ def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
         stored = {r[0] for r in conn.execute("select user_login from raw.chat_events")}
         assert stored == {"old_name", "bystander", "quitter", "new_name"}
 
+        conn.execute("set timezone to 'Asia/Kolkata'")  # hours are UTC hours whatever the zone
         counts = forget(
             conn, settings.landing_dir, settings.report_publish_dir, "new_name",
             pseudonym_key="k",
         )  # fmt: skip
+        stale = {hour for hour, _ in stale_hours(conn)}
         stored = {r[0] for r in conn.execute("select user_login from raw.chat_events")}
         optouts = dict(conn.execute("select user_login, user_ids from raw.chatter_optouts"))
         reply = conn.execute(
             "select raw_payload, params, reply_parent_id from raw.chat_events where event_id = 'm2'"
         ).fetchone()
     assert counts["other_logins"] == 1 and counts["raw.chat_events"] == 2
+    assert stale == {HOUR, NEXT} and counts["hours_marked_stale"] == 2
     assert counts["landing_lines"] == 2 and counts["mentions_kept"] == 1
     assert counts["raw.chat_events (replies quoting them)"] == 1
     assert counts["landing_replies_scrubbed"] == 1
@@ -135,6 +138,39 @@ def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
     landed = b"".join(p.read_bytes() for p in settings.landing_dir.rglob("*.log*"))
     assert b"hi old_name" in landed and b"old\\sname" not in landed
     assert optouts == {"quitter": ["999"], "old_name": ["777"], "new_name": ["777"]}
+
+
+def test_forget_never_follows_a_login_another_account_took(migrated: PgUrl) -> None:
+    """Twitch frees a login for reuse. Account 111 chatted as `alice`, then renamed itself
+    `alice_old`; account 222 took `alice`. Forgetting `alice_old` erases account 111 under both
+    names and leaves the new `alice` alone; forgetting `alice` is refused: it names two people."""
+    from twitch_warehouse.privacy import AmbiguousLogin, forget
+
+    settings = get_settings()
+    minute = timedelta(minutes=1)
+    _land(settings.landing_dir, HOUR, [
+        _privmsg("m1", HOUR + minute, "111", "alice", "my first name"),
+        _privmsg("m2", HOUR + 2 * minute, "111", "alice_old", "renamed"),
+        _privmsg("m3", HOUR + 3 * minute, "222", "alice", "the new alice"),
+    ])  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, HOUR, NEXT, files_for_window(settings.landing_dir, HOUR, NEXT))
+        with pytest.raises(AmbiguousLogin, match="111, 222"):
+            forget(conn, settings.landing_dir, settings.report_publish_dir, "alice",
+                   pseudonym_key="k")  # fmt: skip
+        conn.rollback()
+        refused = CliRunner().invoke(app, ["forget", "alice", "--no-rebuild"])
+        assert refused.exit_code == 2 and "2 Twitch accounts" in refused.output
+        assert conn.execute("select count(*) from raw.chatter_optouts").fetchone() == (0,)
+
+        counts = forget(conn, settings.landing_dir, settings.report_publish_dir, "alice_old",
+                        pseudonym_key="k")  # fmt: skip
+        left = conn.execute("select event_id, user_id from raw.chat_events").fetchall()
+        optouts = dict(conn.execute("select user_login, user_ids from raw.chatter_optouts"))
+    assert counts["raw.chat_events"] == 2 and counts["other_logins"] == 0
+    assert left == [("m3", "222")] and optouts == {"alice_old": ["111"]}
+    landed = b"".join(p.read_bytes() for p in settings.landing_dir.rglob("*.log"))
+    assert b"the new alice" in landed and b"my first name" not in landed
 
 
 def test_forget_waits_for_a_report_build_then_removes_what_it_published(
