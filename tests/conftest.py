@@ -46,6 +46,15 @@ def _point_settings_at(database: PgUrl, home: Path, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.fixture
+def warehouse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temporary warehouse home for code that needs no database."""
+    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def warehouse_env(
     database: PgUrl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PgUrl]:

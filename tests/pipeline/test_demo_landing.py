@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from ingestion.events import ChatEvent
 from ingestion.generator import ChatGenerator
@@ -20,20 +17,12 @@ from twitch_warehouse.settings import get_settings
 START = datetime(2026, 10, 25, 18, tzinfo=UTC)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("WAREHOUSE_HOME", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
 def _landed(root: Path) -> list[ChatEvent]:
     lines = [line for path in sorted(root.glob("irc/**/*.log")) for line in read_lines(path)]
     return [e for e in parse_lines(lines) if isinstance(e, ChatEvent)]
 
 
-def test_the_demo_does_not_land_an_opted_out_chatters_lines(home: Path) -> None:
+def test_the_demo_does_not_land_an_opted_out_chatters_lines(warehouse_home: Path) -> None:
     settings = get_settings()
     chat = ChatGenerator(["alpha"], START, 1, seed=5).generate()
     authors = Counter(e.user_login for e in parse_lines(chat.lines_by_channel["alpha"])
