@@ -5,8 +5,9 @@ collector and the importer stop landing that chatter's lines, the partition load
 landed (by login or user id, so a renamed account stays out; counted as `opted_out`, never
 stored, not even as quarantined lines), and the report build hides every login of those ids.
 
-`forget` opts the chatter out and erases what the warehouse holds about them, under every login
-their user ids were seen with (`account`):
+`forget` opts the chatter out and erases what the warehouse holds about them, by their user ids
+and under every login those ids were seen with that no other account has used (`account`; a
+login several accounts used is refused):
 
 * landing files: the lines whose parsed event is by them (IRC prefix nick, `login` tag or
   display name; the author of a JSONL record) or targets them (a timeout, ban or deleted
@@ -88,8 +89,8 @@ def erasure_held_off(conn: psycopg.Connection) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Account:
-    """A chatter as the warehouse knows them: their Twitch user ids and every login seen with
-    those ids (an account renamed keeps its id), so an erasure or opt-out follows a rename."""
+    """A chatter as the warehouse knows them: their Twitch user ids and the logins matched by
+    name (an account renamed keeps its id), so an erasure or opt-out follows a rename."""
 
     logins: tuple[str, ...]
     user_ids: tuple[str, ...] = ()
