@@ -375,9 +375,7 @@ def import_file(
                 report.skipped += 1
                 continue
             item = items[0]
-            if optouts and (
-                optouts.named_in(item.raw) if isinstance(item, Reject) else optouts.covers(item)
-            ):
+            if optouts and optouts.drops(item):
                 report.opted_out += 1
             elif isinstance(item, Reject):
                 report.add_reject(dataclasses.replace(item, line_no=record_no))

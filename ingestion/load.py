@@ -189,6 +189,11 @@ class OptOuts:
         """Whether an unparseable line names an opted-out login (as `forget` matches quarantine)."""
         return bool(self.logins) and bool(_optout_words(self.logins).search(line.lower()))
 
+    def drops(self, item: ChatEvent | Reject) -> bool:
+        """Whether a parsed line stays out of the warehouse: an event by or about an opted-out
+        chatter, or an unparseable line naming one (its quarantine row would hold it whole)."""
+        return self.named_in(item.raw) if isinstance(item, Reject) else self.covers(item)
+
 
 NO_OPTOUTS = OptOuts()
 
@@ -250,9 +255,7 @@ def _accept(
     hour_end = hour + timedelta(hours=1)
     for item in items:
         # An opted-out chatter's lines are kept out of quarantine too: its rows hold whole lines.
-        if optouts and (
-            optouts.named_in(item.raw) if isinstance(item, Reject) else optouts.covers(item)
-        ):
+        if optouts and optouts.drops(item):
             tally.opted_out += 1
         elif isinstance(item, Reject):
             reject(item)

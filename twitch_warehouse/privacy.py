@@ -50,7 +50,7 @@ from psycopg import sql
 
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
-from ingestion.load import mark_stale_hours, word_pattern
+from ingestion.load import OptOuts, mark_stale_hours, word_pattern
 from ingestion.replies import IRC_QUOTE_TAGS, quoted_authors, without_quote
 from ingestion.sources import PARSERS, parser_for
 from reports.privacy import NAMED_FILE, pseudonym
@@ -94,6 +94,10 @@ class Account:
 
     logins: tuple[str, ...]
     user_ids: tuple[str, ...] = ()
+
+    def optouts(self) -> OptOuts:
+        """The account as the loader's opt-out filter matches it."""
+        return OptOuts(frozenset(self.logins), frozenset(self.user_ids))
 
 
 class AmbiguousLogin(ValueError):
@@ -164,12 +168,6 @@ def _record_optout(conn: psycopg.Connection, login: str, user_ids: Iterable[str]
         (login, sorted(user_ids)),
     ).fetchone()
     return bool(row and row[0])
-
-
-def optouts(conn: psycopg.Connection) -> frozenset[str]:
-    """The opted-out logins (lower case)."""
-    rows = conn.execute("select lower(user_login) from raw.chatter_optouts").fetchall()
-    return frozenset(r[0] for r in rows)
 
 
 def forget(
@@ -320,15 +318,12 @@ def _tables(conn: psycopg.Connection) -> list[tuple[str, str, set[str]]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _is_theirs(
-    item: ChatEvent | Reject, line: bytes, who: Account, pattern: re.Pattern[bytes]
-) -> bool:
-    if isinstance(item, Reject):
-        return bool(pattern.search(line.lower()))
-    names = (item.user_login, item.target_user_login, item.display_name)
-    return any(isinstance(n, str) and n.lower() in who.logins for n in names) or any(
-        i in who.user_ids for i in (item.user_id, item.target_user_id) if i
-    )
+def _is_theirs(item: ChatEvent | Reject, who: OptOuts) -> bool:
+    """What the loader drops for an opted-out chatter, and lines signed with their display name
+    (text logs carry no login)."""
+    if who.drops(item):
+        return True
+    return isinstance(item, ChatEvent) and (item.display_name or "").lower() in who.logins
 
 
 def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
@@ -336,7 +331,7 @@ def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
     removed_lines = scrubbed_replies = rewritten = 0
     names = {*who.logins, *who.user_ids}
     needles = [n.encode() for n in names]
-    pattern = re.compile(word_pattern(*who.logins).encode())
+    theirs = who.optouts()
     for path in _landing_files(landing_root):
         source = path.relative_to(landing_root).parts[0]
         if source not in PARSERS:
@@ -349,7 +344,7 @@ def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
                 lower = line.lower()
                 if any(n in lower for n in needles):
                     items = list(parse([line]))
-                    if any(_is_theirs(item, line, who, pattern) for item in items):
+                    if any(_is_theirs(item, theirs) for item in items):
                         dropped += 1
                         continue
                     text = line.decode("utf-8", "surrogateescape")
