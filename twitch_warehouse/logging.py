@@ -29,6 +29,18 @@ def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return {k: redact(v) if isinstance(v, str) else v for k, v in event_dict.items()}
 
 
+class _CurrentStderr:
+    """`sys.stderr` as it is when a line is written. Bound at configuration instead, logs went
+    to a stream that no longer existed after the CLI ran under a swapped stderr (a test
+    runner's), and every later log line failed with "I/O operation on closed file"."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
@@ -42,7 +54,7 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # The standard library's level too: what Dagster's console and dbt's output follow (`-v`).
