@@ -17,10 +17,9 @@ def _run_config() -> dict:
     """Dagster's console shows every step event at DEBUG: a demo printed 1,600 lines. It follows
     the process's log level instead (`twitch-warehouse -v` for all of it); the run's events are
     stored in full either way, for the UI."""
-    import logging
+    from twitch_warehouse.logging import verbose
 
-    verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
-    level = "DEBUG" if verbose else "WARNING"
+    level = "DEBUG" if verbose() else "WARNING"
     return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 

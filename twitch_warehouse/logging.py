@@ -61,5 +61,11 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
     logging.getLogger().setLevel(level)
 
 
+def verbose() -> bool:
+    """Whether the process logs at DEBUG (`twitch-warehouse -v`): Dagster's console and dbt's
+    output then show on screen."""
+    return logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+
+
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     return structlog.get_logger(name)

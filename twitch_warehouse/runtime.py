@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shutil
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from twitch_warehouse.db import dagster_url, warehouse_url
+from twitch_warehouse.logging import verbose
 from twitch_warehouse.settings import PROJECT_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def pipeline_step(console: Console, message: str) -> Iterator[None]:
     """A spinner while Dagster runs a job. dbt writes every model and test it runs to stdout
     (a demo printed over 700 lines): that goes to `logs/pipeline.log` in the warehouse home
     instead, unless the command runs with `-v`. A failure names the log."""
-    if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
+    if verbose():
         with console.status(message):
             yield
         return
