@@ -170,10 +170,15 @@ def ensure_day_partitions(conn: psycopg.Connection, start: datetime, end: dateti
 @dataclass(frozen=True, slots=True)
 class OptOuts:
     """Chatters whose events are never stored: by login, and by Twitch user id so that a renamed
-    account stays out (`raw.chatter_optouts`, migrations 0003 and 0012)."""
+    account stays out (`raw.chatter_optouts`, migrations 0003 and 0012).
+
+    Twitch frees a login for reuse, so a login whose owner's user ids are known (`id_bound`)
+    matches only events without a user id (text logs); an event carrying another id under that
+    login is by the account that took the login later, and is kept."""
 
     logins: frozenset[str] = frozenset()
     user_ids: frozenset[str] = frozenset()
+    id_bound: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.logins or self.user_ids)
@@ -181,9 +186,19 @@ class OptOuts:
     def covers(self, event: ChatEvent) -> bool:
         """Whether the event is by or about an opted-out chatter."""
         return any(
-            isinstance(login, str) and login.lower() in self.logins
-            for login in (event.user_login, event.target_user_login)
-        ) or any(i in self.user_ids for i in (event.user_id, event.target_user_id) if i)
+            self._matches(login, user_id)
+            for login, user_id in (
+                (event.user_login, event.user_id),
+                (event.target_user_login, event.target_user_id),
+            )
+        )
+
+    def _matches(self, login: str | None, user_id: str | None) -> bool:
+        if user_id and user_id in self.user_ids:
+            return True
+        if not isinstance(login, str) or (login := login.lower()) not in self.logins:
+            return False
+        return not user_id or login not in self.id_bound
 
     def named_in(self, line: bytes) -> bool:
         """Whether an unparseable line names an opted-out login (as `forget` matches quarantine)."""
@@ -204,7 +219,9 @@ def read_optouts(conn: psycopg.Connection) -> OptOuts:
         return NO_OPTOUTS
     rows = conn.execute("select lower(user_login), user_ids from raw.chatter_optouts").fetchall()
     return OptOuts(
-        frozenset(login for login, _ in rows), frozenset(i for _, ids in rows for i in ids)
+        logins=frozenset(login for login, _ in rows),
+        user_ids=frozenset(i for _, ids in rows for i in ids),
+        id_bound=frozenset(login for login, ids in rows if ids),
     )
 
 

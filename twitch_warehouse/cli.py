@@ -286,6 +286,9 @@ def stop() -> None:
 @app.command()
 def optout(
     user: str = typer.Argument(..., help="The chatter's Twitch login."),
+    user_id: str | None = typer.Option(
+        None, "--user-id", help="The account meant, when several Twitch accounts used the login."
+    ),
     rebuild: bool = typer.Option(
         True, help="Rebuild and publish the report site now if today's site shows them."
     ),
@@ -298,7 +301,7 @@ def optout(
 
     settings = get_settings()
     with _privacy_connection() as conn:
-        added = add_optout(conn, user)
+        added = add_optout(conn, user, user_id)
     login = user.lower()
     console.print(f"{login} {'opted out' if added else 'was already opted out'}: new messages"
                   f" are not stored; stored ones stay until `forget {login}`.")  # fmt: skip
@@ -315,6 +318,9 @@ def optout(
 @app.command()
 def forget(
     user: str = typer.Argument(..., help="The chatter's Twitch login."),
+    user_id: str | None = typer.Option(
+        None, "--user-id", help="The account meant, when several Twitch accounts used the login."
+    ),
     rebuild: bool = typer.Option(
         True, help="Run the hours that held their events and the daily job again now."
     ),
@@ -329,7 +335,7 @@ def forget(
     settings = get_settings()
     with _privacy_connection() as conn:
         counts = forget_chatter(
-            conn, settings.landing_dir, settings.report_publish_dir, user,
+            conn, settings.landing_dir, settings.report_publish_dir, user, user_id=user_id,
             site_dir=settings.site_dir,
         )  # fmt: skip
     # What was erased is shown before the rebuild, which may fail on its own.

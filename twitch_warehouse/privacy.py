@@ -7,7 +7,7 @@ stored, not even as quarantined lines), and the report build hides every login o
 
 `forget` opts the chatter out and erases what the warehouse holds about them, by their user ids
 and under every login those ids were seen with that no other account has used (`account`; a
-login several accounts used is refused):
+login several accounts used is refused unless `--user-id` names the account):
 
 * landing files: the lines whose parsed event is by them (IRC prefix nick, `login` tag or
   display name; the author of a JSONL record) or targets them (a timeout, ban or deleted
@@ -97,17 +97,20 @@ class Account:
 
     def optouts(self) -> OptOuts:
         """The account as the loader's opt-out filter matches it."""
-        return OptOuts(frozenset(self.logins), frozenset(self.user_ids))
+        names = frozenset(self.logins)
+        return OptOuts(names, frozenset(self.user_ids), names if self.user_ids else frozenset())
 
 
 class AmbiguousLogin(ValueError):
     """Several Twitch accounts used the login (Twitch frees a login for reuse)."""
 
 
-def account(conn: psycopg.Connection, login: str) -> Account:
+def account(conn: psycopg.Connection, login: str, user_id: str | None = None) -> Account:
     """The user ids seen with `login` (in chat, Helix users or its opt-out), then the other
     logins of those ids that no other account used: a login freed and claimed by someone else
-    is never matched by name. AmbiguousLogin when the login itself belongs to several ids."""
+    is never matched by name. AmbiguousLogin when the login itself belongs to several ids and
+    `user_id` does not say which of them is meant; then only that account's id and its logins
+    no one else used are matched, not the shared login."""
     ids = sorted(
         r[0]
         for r in conn.execute(
@@ -122,10 +125,17 @@ def account(conn: psycopg.Connection, login: str) -> Account:
         )
         if r[0]
     )
-    if len(ids) > 1:
+    if user_id is not None:
+        if ids and user_id not in ids:
+            raise ValueError(
+                f"{login} was never seen with user id {user_id} (seen with {', '.join(ids)});"
+                " nothing was changed"
+            )
+        ids = [user_id]
+    elif len(ids) > 1:
         raise AmbiguousLogin(
             f"{login} was used by {len(ids)} Twitch accounts (user ids {', '.join(ids)}); "
-            "nothing was changed: decide which account is meant before erasing by login"
+            "nothing was changed: name the account meant with --user-id"
         )
     if not ids:
         return Account((login,))
@@ -138,7 +148,7 @@ def account(conn: psycopg.Connection, login: str) -> Account:
            union select lower(login) from raw.helix_users where user_id = any(%(ids)s)
            union select user_login from raw.chatter_optouts where user_ids && %(ids)s""",
         params,
-    )} - {login}  # fmt: skip
+    )} | {login}  # fmt: skip
     shared = {r[0] for r in conn.execute(
         """select lower(user_login) from raw.chat_events where lower(user_login) = any(%(names)s)
              and user_id is not null and user_id <> all(%(ids)s)
@@ -149,14 +159,15 @@ def account(conn: psycopg.Connection, login: str) -> Account:
            where lower(login) = any(%(names)s) and user_id <> all(%(ids)s)""",
         {**params, "names": sorted(names)},
     )}  # fmt: skip
-    return Account((login, *sorted(names - shared)), tuple(ids))
+    return Account(tuple(sorted(names - shared, key=lambda n: (n != login, n))), tuple(ids))
 
 
-def optout(conn: psycopg.Connection, user_login: str) -> bool:
-    """Add a chatter to the opt-out list, with their user ids; True when they were not on it yet."""
+def optout(conn: psycopg.Connection, user_login: str, user_id: str | None = None) -> bool:
+    """Add a chatter to the opt-out list, with their user ids; True when they were not on it yet.
+    `user_id` names the account meant when several used the login (`account`)."""
     login = normalize_login(user_login)
     with conn.transaction():
-        return _record_optout(conn, login, account(conn, login).user_ids)
+        return _record_optout(conn, login, account(conn, login, user_id).user_ids)
 
 
 def _record_optout(conn: psycopg.Connection, login: str, user_ids: Iterable[str]) -> bool:
@@ -176,12 +187,16 @@ def forget(
     publish_dir: Path,
     user_login: str,
     *,
+    user_id: str | None = None,
     pseudonym_key: str | None = None,
     site_dir: Path | None = None,
 ) -> dict[str, int]:
     """Opt the chatter out and remove them from the warehouse, landing files and reports.
 
     Returns what was removed, per place (`raw.chat_events`, `landing_lines`, `report_pages`...).
+    `user_id` names the account meant when several used the login (`account`): their rows go by
+    that id, and the shared login is matched only where no id tells the accounts apart (report
+    pages, which name logins).
     """
     login = normalize_login(user_login)
     if pseudonym_key is None:
@@ -189,14 +204,15 @@ def forget(
 
         pseudonym_key = get_settings().pseudonym_secret()
     with conn.transaction():
-        who = account(conn, login)
-        added = [_record_optout(conn, name, who.user_ids) for name in who.logins]
-    counts: dict[str, int] = {"optout_added": int(added[0]), "other_logins": len(who.logins) - 1}
+        who = account(conn, login, user_id)
+        logins = list(dict.fromkeys((login, *who.logins)))
+        added = [_record_optout(conn, name, who.user_ids) for name in logins]
+    counts: dict[str, int] = {"optout_added": int(added[0]), "other_logins": len(logins) - 1}
     # Landing files first: a load running between the two steps (the sensors reload changed or
     # stale hours) then reads the rewritten files, and cannot bring back what the database lost.
     counts.update(forget_in_landing(landing_root, who))
     counts.update(_forget_in_database(conn, who))
-    names = [*who.logins, *(pseudonym(name, pseudonym_key) for name in who.logins)]
+    names = [*logins, *(pseudonym(name, pseudonym_key) for name in logins)]
     counts.update(forget_in_reports(publish_dir, names, site_dir))
     return counts
 
@@ -235,6 +251,8 @@ def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int
                 for c in columns
                 if c in LOGIN_COLUMNS
             ]
+            if "user_id" in columns:
+                where.append(sql.SQL("user_id::text = any(%(ids)s)"))
             if "channel" in columns and "event_id" in columns:
                 where.append(
                     sql.SQL(

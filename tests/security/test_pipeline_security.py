@@ -426,10 +426,13 @@ def test_forget_removes_a_chatter_everywhere_and_optout_keeps_them_out(
     newcomer = "brand_new_chatter"
     with psycopg.connect(run.admin_url.libpq()) as conn:
         assert optout(conn, newcomer)
+        [their_id] = conn.execute(
+            "select user_ids from raw.chatter_optouts where user_login = %s", (login,)
+        ).fetchone()[0]  # type: ignore[index]
     with HourlyWriter(settings.landing_dir, "irc") as writer:
-        for i, who in enumerate([login, newcomer, newcomer]):
+        for i, (who, user_id) in enumerate([(login, their_id), (newcomer, "91"), (newcomer, "92")]):
             writer.write("alpha", START, (
-                f"@id=late-{i};tmi-sent-ts={_ms(59, i)};user-id=9{i} "
+                f"@id=late-{i};tmi-sent-ts={_ms(59, i)};user-id={user_id} "
                 f":{who}!{who}@{who}.tmi.twitch.tv PRIVMSG #alpha :hello again {i}"
             ))  # fmt: skip
     with psycopg.connect(run.admin_url.libpq()) as conn:

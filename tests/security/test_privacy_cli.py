@@ -173,6 +173,55 @@ def test_forget_never_follows_a_login_another_account_took(migrated: PgUrl) -> N
     assert b"the new alice" in landed and b"my first name" not in landed
 
 
+def test_forget_by_user_id_erases_one_owner_of_a_shared_login(migrated: PgUrl) -> None:
+    """`--user-id` names which owner of a reused login is meant: account 111 is erased under
+    its id (and `alice_old`, which only it used) while account 222, which took `alice`, keeps
+    its rows, and its next lines still load; account 111's next line under `alice` does not."""
+    from twitch_warehouse.privacy import forget
+
+    settings = get_settings()
+    minute = timedelta(minutes=1)
+    _land(settings.landing_dir, HOUR, [
+        _privmsg("m1", HOUR + minute, "111", "alice", "my first name"),
+        _privmsg("m2", HOUR + 2 * minute, "111", "alice_old", "renamed"),
+        _privmsg("m3", HOUR + 3 * minute, "222", "alice", "the new alice"),
+        _privmsg("m4", HOUR + 4 * minute, "333", "bob", "bystander"),
+    ])  # fmt: skip
+    _land(settings.landing_dir, NEXT, [
+        _privmsg("m5", NEXT + minute, "222", "alice", "still the new alice"),
+        _privmsg("m6", NEXT + 2 * minute, "111", "alice", "the old alice, back"),
+    ])  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, HOUR, NEXT, files_for_window(settings.landing_dir, HOUR, NEXT))
+        wrong = CliRunner().invoke(app, ["forget", "alice", "--user-id", "333", "--no-rebuild"])
+        assert wrong.exit_code == 2 and "never seen with user id 333" in wrong.output
+        counts = forget(conn, settings.landing_dir, settings.report_publish_dir, "alice",
+                        user_id="111", pseudonym_key="k")  # fmt: skip
+        left = conn.execute("select event_id from raw.chat_events order by 1").fetchall()
+        optouts = dict(conn.execute("select user_login, user_ids from raw.chatter_optouts"))
+        later = NEXT + timedelta(hours=1)
+        _land(settings.landing_dir, later, [  # lands after the erasure
+            _privmsg("m7", later + minute, "222", "alice", "the new alice again"),
+            _privmsg("m8", later + 2 * minute, "111", "alice", "the old alice, again"),
+        ])  # fmt: skip
+        loaded = [
+            load_partition(conn, start, end, files_for_window(settings.landing_dir, start, end))
+            for start, end in ((NEXT, later), (later, later + timedelta(hours=1)))
+        ]
+        newer = conn.execute(
+            "select event_id, user_id from raw.chat_events where sent_at >= %s order by 1", (NEXT,)
+        ).fetchall()
+    assert counts["raw.chat_events"] == 2 and counts["other_logins"] == 1
+    assert left == [("m3",), ("m4",)]
+    assert optouts == {"alice": ["111"], "alice_old": ["111"]}
+    landed = b"".join(p.read_bytes() for p in settings.landing_dir.rglob("*.log"))
+    assert b"the new alice" in landed and b"my first name" not in landed
+    assert b"the old alice, back" not in landed  # forget scrubbed the later hour's file too
+    # The loader drops the erased account by id, not the login's new owner.
+    assert [r.opted_out for r in loaded] == [0, 1]
+    assert newer == [("m5", "222"), ("m7", "222")]
+
+
 def test_forget_waits_for_a_report_build_then_removes_what_it_published(
     migrated: PgUrl, tmp_path: Path
 ) -> None:
