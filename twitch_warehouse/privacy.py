@@ -15,8 +15,10 @@ login several accounts used is refused unless `--user-id` names the account):
   renamed into place, so a reader sees the old file or the new one;
 * `raw.chat_events`: rows they wrote **and** moderation rows targeting them (a ban is data about
   the banned person; channel-level moderation counts already built into marts stay as counts);
-* other chatters' replies to them keep the reply but lose the copy of their text and name that
-  Twitch puts in every reply (`ingestion.replies`), in landing files and in `raw.chat_events`;
+* other chatters' events that name them keep the event but lose the fields naming them
+  (`ingestion.quotes`): the copy of their text and name Twitch puts in every reply to them, the
+  recipient of a gift sub, the first gifter of a gift paid forward, and Twitch's sentence about
+  it; in landing files and in `raw.chat_events`;
 * `raw.quarantine` rows whose payload names them, Helix user, channel and video rows with
   their login;
 * every table in `ml`, `intermediate` and `marts` with a `user_login`, `target_user_login` or
@@ -51,7 +53,7 @@ from psycopg import sql
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
 from ingestion.load import OptOuts, mark_stale_hours, word_pattern
-from ingestion.replies import IRC_QUOTE_TAGS, quoted_authors, without_quote
+from ingestion.quotes import quoted_chatters, without_quotes_of
 from ingestion.sources import PARSERS, parser_for
 from reports.privacy import NAMED_FILE, pseudonym
 
@@ -290,7 +292,7 @@ def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int
             " or user_id = any(%(ids)s)",
             ids,
         ).rowcount
-        counts["raw.chat_events (replies quoting them)"] = _scrub_quotes(conn, who)
+        counts["raw.chat_events (others' events naming them)"] = _scrub_quotes(conn, who)
         counts["mentions_kept"] = conn.execute(
             "select count(*) from raw.chat_events where lower(body) ~ %s", (pattern,)
         ).fetchone()[0]  # type: ignore[index]
@@ -298,22 +300,24 @@ def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int
 
 
 def _scrub_quotes(conn: psycopg.Connection, who: Account) -> int:
-    """Remove the chatter's text and name from other chatters' replies to them."""
+    """Remove the chatter from other chatters' events that name them (replies, gifts)."""
     names = {*who.logins, *who.user_ids}
     candidates = conn.execute(
         "select channel, event_id, sent_at, raw_payload from raw.chat_events"
-        " where reply_parent_id is not null and lower(raw_payload) ~ %s",
+        " where lower(raw_payload) ~ %s",
         (word_pattern(*names),),
     ).fetchall()
     scrubbed = 0
     for channel, event_id, sent_at, raw in candidates:
-        if quoted_authors(raw) & names:
-            conn.execute(
-                "update raw.chat_events set raw_payload = %s, params = params - %s::text[]"
-                " where channel = %s and event_id = %s and sent_at = %s",
-                (without_quote(raw), list(IRC_QUOTE_TAGS), channel, event_id, sent_at),
-            )
-            scrubbed += 1
+        if not quoted_chatters(raw) & names:
+            continue
+        kept, gone = without_quotes_of(raw, names)
+        conn.execute(
+            "update raw.chat_events set raw_payload = %s, params = params - %s::text[]"
+            " where channel = %s and event_id = %s and sent_at = %s",
+            (kept, gone, channel, event_id, sent_at),
+        )
+        scrubbed += 1
     return scrubbed
 
 
@@ -346,7 +350,7 @@ def _is_theirs(item: ChatEvent | Reject, who: OptOuts) -> bool:
 
 def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
     """Rewrite every landing file that holds the chatter's lines without them (atomically)."""
-    removed_lines = scrubbed_replies = rewritten = 0
+    removed_lines = scrubbed_quotes = rewritten = 0
     names = {*who.logins, *who.user_ids}
     needles = [n.encode() for n in names]
     theirs = who.optouts()
@@ -366,18 +370,18 @@ def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
                         dropped += 1
                         continue
                     text = line.decode("utf-8", "surrogateescape")
-                    if quoted_authors(text) & names:  # someone else's reply quoting them
-                        line = without_quote(text).encode("utf-8", "surrogateescape")
+                    if quoted_chatters(text) & names:  # someone else's reply or gift
+                        line = without_quotes_of(text, names)[0].encode("utf-8", "surrogateescape")
                         quoting += 1
                 kept.append(line)
             if dropped or quoting:
                 _rewrite(path, kept)
                 removed_lines += dropped
-                scrubbed_replies += quoting
+                scrubbed_quotes += quoting
                 rewritten += 1
     return {
         "landing_lines": removed_lines,
-        "landing_replies_scrubbed": scrubbed_replies,
+        "landing_quotes_scrubbed": scrubbed_quotes,
         "landing_files_rewritten": rewritten,
     }
 

@@ -99,6 +99,13 @@ def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
             "reply-parent-user-id=777;reply-parent-msg-body=hello\\sfrom\\smy\\sold\\sname",
         ),
         _privmsg("m3", HOUR + 3 * minute, "999", "quitter", "bye"),
+        (  # a gift sub the bystander gave them: the gift stays, its recipient goes
+            f"@id=g1;tmi-sent-ts={int((HOUR + 4 * minute).timestamp() * 1000)};user-id=888;"
+            "login=bystander;msg-id=subgift;msg-param-recipient-user-name=old_name;"
+            "msg-param-recipient-id=777;msg-param-recipient-display-name=Old_Name;"
+            "msg-param-sub-plan=1000;system-msg=bystander\\sgifted\\sa\\ssub\\sto\\sOld_Name!"
+            " :tmi.twitch.tv USERNOTICE #alpha"
+        ),
     ])  # fmt: skip
     _land(settings.landing_dir, NEXT, [
         _privmsg("m4", NEXT + minute, "777", "new_name", "renamed, still me"),
@@ -126,17 +133,23 @@ def test_an_opted_out_chatter_stays_out_after_renaming(migrated: PgUrl) -> None:
         reply = conn.execute(
             "select raw_payload, params, reply_parent_id from raw.chat_events where event_id = 'm2'"
         ).fetchone()
+        gift = conn.execute(
+            "select raw_payload, params from raw.chat_events where event_id = 'g1'"
+        ).fetchone()
     assert counts["other_logins"] == 1 and counts["raw.chat_events"] == 2
     assert stale == {HOUR, NEXT} and counts["hours_marked_stale"] == 2
     assert counts["landing_lines"] == 2 and counts["mentions_kept"] == 1
-    assert counts["raw.chat_events (replies quoting them)"] == 1
-    assert counts["landing_replies_scrubbed"] == 1
+    assert counts["raw.chat_events (others' events naming them)"] == 2
+    assert counts["landing_quotes_scrubbed"] == 2
     assert stored == {"bystander", "quitter"}
     # The bystander's reply stays, without the words and name it quoted.
     assert reply is not None and reply[2] == "m1" and reply[1] == {"reply-parent-msg-id": "m1"}
     assert "old\\sname" not in reply[0] and "777" not in reply[0]
+    assert gift is not None and gift[1] == {"msg-param-sub-plan": "1000"}
+    assert "old_name" not in gift[0].lower() and "777" not in gift[0]
     landed = b"".join(p.read_bytes() for p in settings.landing_dir.rglob("*.log*"))
-    assert b"hi old_name" in landed and b"old\\sname" not in landed
+    assert b"hi old_name" in landed and b"old\\sname" not in landed and b"Old_Name" not in landed
+    assert b"msg-id=subgift" in landed
     assert optouts == {"quitter": ["999"], "old_name": ["777"], "new_name": ["777"]}
 
 
