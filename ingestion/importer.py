@@ -200,14 +200,18 @@ def _gql_context(path: Path, channel_hint: str | None) -> dict[str, Any]:
         vod_dir.parent.name if vod or (vod_dir / "vod.json").exists() else None
     )
     video_id = vod["vod"] if vod else None
+    video_start = None
     meta_path = vod_dir / "vod.json"
     if meta_path.exists():
         try:
             meta = json.loads(meta_path.read_text("utf-8"))
             video_id = opt_str(meta.get("vod_id")) or video_id
+            if start := opt_str(meta.get("created_at")):
+                video_start = parse_utc(start, "vod.json created_at").isoformat()
         except (ValueError, AttributeError):
             pass  # metadata is optional: the chat records carry their own times
-    return {"channel": _require_channel(path, channel), "video_id": video_id}
+    ctx = {"channel": _require_channel(path, channel), "video_id": video_id}
+    return ctx | ({"video_start": video_start} if video_start else {})
 
 
 def _require_channel(path: Path, channel: str | None) -> str:

@@ -30,6 +30,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from ingestion.formats.gql import CREATED_AT_TOLERANCE
 from ml.streams import starts_stream
 
 MODEL_VERSION = "bursts-1.1.0"
@@ -86,7 +87,7 @@ def read_vod_chat(paths: Iterable[Path | str]) -> pd.DataFrame:
         rows = [_comment_row(c) for c in comments]
         frame = pd.DataFrame(
             rows,
-            columns=["message_id", "sent_at", "user_login", "text", "emotes", "sub"],
+            columns=["message_id", "sent_at", "offset", "user_login", "text", "emotes", "sub"],
         )
         frame.insert(0, "channel", channel)
         frame.insert(1, "stream_id", stream_id)
@@ -110,6 +111,12 @@ def read_vod_chat(paths: Iterable[Path | str]) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     df["sent_at"] = pd.to_datetime(df["sent_at"], utc=True, format="ISO8601")
     df["stream_start"] = pd.to_datetime(df["stream_start"], utc=True, format="ISO8601")
+    # Old highlight exports stamp every comment with the highlight's making; as the importer
+    # does (`ingestion.formats.gql`), such comments are timed by start + offset instead.
+    offset = cast(pd.Series, pd.to_numeric(df.pop("offset"), errors="coerce"))
+    replayed = df["stream_start"] + pd.to_timedelta(offset, unit="s")
+    stray = (df["sent_at"] - replayed).abs() > CREATED_AT_TOLERANCE
+    df["sent_at"] = df["sent_at"].mask(stray & replayed.notna(), replayed)
     df["stream_start"] = df["stream_start"].fillna(
         df.groupby("stream_id")["sent_at"].transform("min")
     )
@@ -130,7 +137,8 @@ def _comment_row(comment: dict[str, Any]) -> tuple[Any, ...]:
         if (badge.get("_id") or badge.get("setID")) == "subscriber":
             sub = badge.get("version")
     commenter = comment.get("commenter") or {}
-    return (comment.get("id"), comment.get("createdAt"), commenter.get("login"), text, emotes, sub)
+    return (comment.get("id"), comment.get("createdAt"), comment.get("contentOffsetSeconds"),
+            commenter.get("login"), text, emotes, sub)  # fmt: skip
 
 
 def vod_paths(data_dir: Path | str, channels: Sequence[str] | None = None) -> list[Path]:

@@ -6,11 +6,17 @@ placeholders (`setID == ""`), emote fragments `{id, emoteID, from}`, no channel 
 channel login comes from the importer's envelope. `commenter` is null for deleted accounts.
 Emote positions come from the fragments (code points, inclusive end); the old `emoticons`
 begin/end list is not used because its offsets are unreliable.
+
+`createdAt` is when the comment was sent, except in many old exports of highlights, where it is
+when the highlight was made: every comment of a 40-minute video within a few seconds. With the
+video's start known (the importer reads `vod.json`), a `createdAt` further than
+`CREATED_AT_TOLERANCE` from start + `contentOffsetSeconds` is replaced by that sum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from ingestion.events import ChatEvent, EventType, Reject
@@ -21,6 +27,7 @@ from ingestion.formats._common import (
     load_record,
     login_of,
     obj,
+    offset_time,
     opt_int,
     opt_list,
     opt_obj,
@@ -31,6 +38,8 @@ from ingestion.formats._common import (
 )
 
 SOURCE = "gql"
+# Real exports put createdAt 0.7-2.7 s after start + offset; highlights, minutes away.
+CREATED_AT_TOLERANCE = timedelta(seconds=30)
 
 
 def _emote_id(fragment: dict[str, Any]) -> str | None:
@@ -44,6 +53,18 @@ def _emote_id(fragment: dict[str, Any]) -> str | None:
     return composite.split(";", 1)[0] if composite else None
 
 
+def _sent_at(node: dict[str, Any], ctx: dict[str, Any]) -> datetime:
+    created_at = parse_utc(node.get("createdAt"), "createdAt")
+    start, offset = ctx.get("video_start"), node.get("contentOffsetSeconds")
+    if start is None or offset is None:
+        return created_at
+    try:
+        replayed = offset_time(parse_utc(start, "video_start"), offset)
+    except FormatError:  # an unusable offset: the comment's own time stands
+        return created_at
+    return created_at if abs(created_at - replayed) <= CREATED_AT_TOLERANCE else replayed
+
+
 def parse_record(text: str) -> ChatEvent:
     value, ctx = load_record(text)
     node = obj(value, "record")
@@ -51,7 +72,7 @@ def parse_record(text: str) -> ChatEvent:
     if not channel:
         raise FormatError("no channel login (gql nodes carry none; import with the importer)")
     event_id = req_str(node, "id")
-    sent_at = parse_utc(node.get("createdAt"), "createdAt")
+    sent_at = _sent_at(node, ctx)
     message = obj(node.get("message"), "message")
     fragments = opt_list(message.get("fragments"), "message.fragments")
     text_body, emotes = fragment_emotes(fragments, _emote_id)

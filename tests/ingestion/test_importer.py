@@ -238,3 +238,49 @@ def test_an_opted_out_chatters_records_are_not_landed(
         assert report.landed == everything.landed - by_login[login]
         assert len(landed) == len(events) - by_login[login]
         assert login not in {e.user_login for e in landed}
+
+
+HIGHLIGHT_DIR = "vod-chat-gql/arypie/2021-03-08_22-26-35_942204957"
+NEW_SCHEMA_DIR = "vod-chat-gql/noanoelle/2026-08-22_08-33-08_2853156565"
+
+
+def _imported_events(vod_dir: Path, landing: Path) -> list[ChatEvent]:
+    report = import_paths([vod_dir], landing)
+    events = [
+        event
+        for path in report.files[0].landing_files
+        for event in parser_for("gql")(read_lines(path))
+        if isinstance(event, ChatEvent)
+    ]
+    assert len(events) == report.landed
+    return events
+
+
+def test_gql_highlight_comments_are_timed_by_their_place_in_the_video(
+    data: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """An old highlight export stamps every comment with the highlight's making (a 13-minute
+    video's comments within seconds): the video start plus each offset times them instead. An
+    export whose createdAt agrees with start + offset keeps its own times."""
+    highlight = data(HIGHLIGHT_DIR)
+    nodes = json.loads(gzip.decompress((highlight / "verbose_chat.json.gz").read_bytes()))
+    created = [datetime.fromisoformat(n["createdAt"][:26].rstrip("Z") + "+00:00") for n in nodes]
+    offsets = [n["contentOffsetSeconds"] for n in nodes]
+    assert (
+        max(created) - min(created)
+        < timedelta(seconds=30)
+        < timedelta(seconds=max(offsets) - min(offsets))
+    )  # the defect, in the data
+    events = _imported_events(highlight, tmp_path / "h")
+    start = datetime.fromisoformat(json.loads((highlight / "vod.json").read_text())["created_at"])
+    for event, offset in zip(sorted(events, key=lambda e: e.sent_at), sorted(offsets), strict=True):
+        assert abs(event.sent_at - (start + timedelta(seconds=offset))) <= timedelta(seconds=30)
+    spread = max(e.sent_at for e in events) - min(e.sent_at for e in events)
+    assert abs(spread.total_seconds() - (max(offsets) - min(offsets))) <= 60
+
+    recent = data(NEW_SCHEMA_DIR)
+    nodes = json.loads(gzip.decompress((recent / "verbose_chat.json.gz").read_bytes()))
+    own = {n["id"]: datetime.fromisoformat(n["createdAt"][:26].rstrip("Z") + "+00:00")
+           for n in nodes}  # fmt: skip
+    events = _imported_events(recent, tmp_path / "r")
+    assert {e.event_id: e.sent_at for e in events} == own

@@ -166,3 +166,15 @@ def test_a_burst_never_runs_across_the_gap_between_streams() -> None:
         pd.Timestamp("2026-03-03 08:00", tz="UTC"),
     ]
     assert found["ended_at"].iloc[0] == pd.Timestamp("2026-03-02 09:00", tz="UTC")
+
+
+def test_highlight_comments_are_timed_by_their_offsets(vod_dir: Path) -> None:
+    """An old highlight export stamps its comments within seconds of each other; the reader
+    spreads them over the video by start + offset, as the importer does."""
+    from ml.bursts import read_vod_chat
+
+    path = vod_dir / "arypie" / "2021-03-08_22-26-35_942204957" / "verbose_chat.json.gz"
+    messages = read_vod_chat([path])
+    spread = messages["sent_at"].max() - messages["sent_at"].min()
+    assert pd.Timedelta(minutes=12) < spread < pd.Timedelta(minutes=14)  # video: 13 min 10 s
+    assert messages["sent_at"].min() >= messages["stream_start"].min()
