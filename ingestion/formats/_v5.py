@@ -49,11 +49,33 @@ def _listed_emotes(emoticons: list[Any], text: str) -> list[EmoteOccurrence]:
         emote_id = opt_str(item.get("_id"))
         begin, end = item.get("begin"), item.get("end")
         if emote_id and isinstance(begin, int) and isinstance(end, int):
-            occ = clamp_emote(emote_id, begin, end, text)
+            occ = clamp_emote(emote_id, *_whole_word(begin, end, text), text)
             if occ is not None:
                 found.append(occ)
     found.sort(key=lambda o: o.start)
     return found
+
+
+def _whole_word(begin: int, end: int, text: str) -> tuple[int, int]:
+    """Native emotes are whole words. A listed span that cuts one (`)` of `:)` in "no :)", listed
+    one place late) moves to the word of its own length that it overlaps."""
+
+    def cut(i: int) -> bool:
+        return 0 < i < len(text) and not text[i - 1].isspace() and not text[i].isspace()
+
+    if not (cut(begin) or cut(end + 1)):
+        return begin, end
+    for i in (begin, min(end, len(text) - 1)):
+        if 0 <= i < len(text) and not text[i].isspace():
+            start = i
+            while start > 0 and not text[start - 1].isspace():
+                start -= 1
+            stop = i
+            while stop + 1 < len(text) and not text[stop + 1].isspace():
+                stop += 1
+            if stop - start == end - begin:
+                return start, stop
+    return begin, end
 
 
 def parse_comment(

@@ -501,3 +501,22 @@ def test_justlog_text_days_without_zero_padding(tmp_path: Path) -> None:
         ("bob", datetime(2019, 9, 5, 9, 4, 5, tzinfo=UTC)),
         ("carol", datetime(2019, 9, 15, 23, 59, 59, tzinfo=UTC)),
     ]
+
+
+def test_a_v5_emote_listed_one_place_late_is_counted_as_the_word_it_marks(
+    data: Callable[[str], Path],
+) -> None:
+    """Northernlion's "no :)" lists `:)` at 4-5, one place late: it counts as `:)`, not `)`.
+    Spans that are whole words stay where they are."""
+    doc = json.loads(data("rechat-v5-northernlion/1087079172.json").read_text("utf-8"))
+    ctx = {"channel": "northernlion", "video_start": doc["video"]["created_at"]}
+    late = next(c for c in doc["comments"] if c["_id"] == "WgqZSm7UkRbppQ")
+    assert late["message"]["body"] == "no :)"
+    assert [(e["begin"], e["end"]) for e in late["message"]["emoticons"]] == [(4, 5)]
+    events = [only(list(rechat_v5.parse_records([envelope(c, ctx)]))) for c in doc["comments"]]
+    codes = Counter(e.code for event in events for e in event.emotes)
+    assert ")" not in codes and codes[":)"] > 0
+    for event in events:
+        for e in event.emotes:
+            assert event.text is not None and event.text[e.start : e.end + 1] == e.code
+            assert e.start == 0 or event.text[e.start - 1].isspace()
