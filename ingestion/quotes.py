@@ -83,7 +83,16 @@ def without_quotes_of(raw: str, names: frozenset[str] | set[str]) -> tuple[str, 
     for obj in objects:
         for key in gone & obj.keys():
             del obj[key]
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")), sorted(gone)
+    return _dumps(record), sorted(gone)
+
+
+def _dumps(record: Any) -> str:
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (`\ud800`) stays escaped, as it came
+        return json.dumps(record, separators=(",", ":"))
+    return text
 
 
 def _identities(objects: list[dict[str, Any]], groups: tuple[_Named, ...]) -> frozenset[str]:

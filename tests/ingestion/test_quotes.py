@@ -106,3 +106,15 @@ def test_a_gift_paid_forward_loses_its_first_gifter(data: Callable[[str], Path])
     assert (after.event_id, after.event_type, after.user_login) == (
         before.event_id, before.event_type, "kecogluali5")  # fmt: skip
     assert "gifter_user_login" in before.params and "gifter_user_login" not in after.params
+
+
+def test_a_record_holding_a_lone_surrogate_can_still_be_scrubbed() -> None:
+    """JSON may escape half a UTF-16 pair; the scrubbed line must still be writable as UTF-8."""
+    line = json.dumps({"payload": {"event": {
+        "message": {"text": "broken \ud800 emoji"},
+        "reply": {"parent_message_id": "p", "parent_user_login": "quoted", "parent_user_id": "7"},
+    }}})  # fmt: skip
+    scrubbed, gone = without_quotes_of(line, {"quoted"})
+    scrubbed.encode("utf-8")
+    assert "parent_user_login" in gone and "quoted" not in scrubbed
+    assert json.loads(scrubbed)["payload"]["event"]["message"]["text"] == "broken \ud800 emoji"
