@@ -61,14 +61,22 @@ class Recount:
 def _gql(recount: Recount, vod_dir: Path) -> None:
     channel = vod_dir.parent.name
     nodes = json.loads(gzip.decompress((vod_dir / "verbose_chat.json.gz").read_bytes()))
+    created = json.loads((vod_dir / "vod.json").read_text())["created_at"]
+    start = datetime.fromisoformat(created.replace("Z", "+00:00")).replace(tzinfo=UTC)
     seen: set[str] = set()
     for node in nodes:
         if node["id"] in seen:
             continue
         seen.add(node["id"])
         stamp = re.sub(r"(\.\d{6})\d+", r"\1", node["createdAt"].replace("Z", "+00:00"))
+        sent = datetime.fromisoformat(stamp)
+        # Old highlight exports stamp comments with the highlight's making: the video start plus
+        # the comment's offset times it whenever the two disagree by more than 30 s.
+        replayed = start + timedelta(seconds=node["contentOffsetSeconds"])
+        if abs(sent - replayed) > timedelta(seconds=30):
+            sent = replayed
         frags = node["message"]["fragments"] or []
-        recount.message(channel, datetime.fromisoformat(stamp),
+        recount.message(channel, sent,
                         sum(1 for f in frags if f.get("emote") and f.get("text")))  # fmt: skip
 
 
