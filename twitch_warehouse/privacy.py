@@ -161,7 +161,7 @@ def account(conn: psycopg.Connection, login: str, user_id: str | None = None) ->
            where lower(login) = any(%(names)s) and user_id <> all(%(ids)s)""",
         {**params, "names": sorted(names)},
     )}  # fmt: skip
-    return Account(tuple(sorted(names - shared, key=lambda n: (n != login, n))), tuple(ids))
+    return Account(tuple(sorted(names - shared)), tuple(ids))
 
 
 def optout(conn: psycopg.Connection, user_login: str, user_id: str | None = None) -> bool:
@@ -221,7 +221,8 @@ def forget(
 
 def _forget_in_database(conn: psycopg.Connection, who: Account) -> dict[str, int]:
     counts: dict[str, int] = {}
-    pattern = word_pattern(*who.logins)
+    # No login of their own (a shared one, erased by id): nothing is matched by name (`~ null`).
+    pattern = word_pattern(*who.logins) if who.logins else None
     ids = {"logins": list(who.logins), "ids": list(who.user_ids)}
     with conn.transaction():
         # Writers running now finish first, later ones read what is left (`ERASURE_LOCK`).

@@ -235,6 +235,32 @@ def test_forget_by_user_id_erases_one_owner_of_a_shared_login(migrated: PgUrl) -
     assert newer == [("m5", "222"), ("m7", "222")]
 
 
+def test_forget_by_user_id_with_no_login_of_its_own_matches_nothing_by_name(
+    migrated: PgUrl,
+) -> None:
+    """Account 111 only ever used the shared `alice`: it is erased by id, and nothing is matched
+    by name, so other quarantined lines and mentions stay."""
+    from twitch_warehouse.privacy import forget
+
+    settings = get_settings()
+    minute = timedelta(minutes=1)
+    _land(settings.landing_dir, HOUR, [
+        _privmsg("m1", HOUR + minute, "111", "alice", "the old alice"),
+        _privmsg("m2", HOUR + 2 * minute, "222", "alice", "the new alice"),
+        _privmsg("m3", HOUR + 3 * minute, "333", "bob", "hello, everyone!"),
+        "this line is not IRC at all!",
+    ])  # fmt: skip
+    with psycopg.connect(migrated.libpq()) as conn:
+        load_partition(conn, HOUR, NEXT, files_for_window(settings.landing_dir, HOUR, NEXT))
+        quarantined = conn.execute("select count(*) from raw.quarantine").fetchone()
+        counts = forget(conn, settings.landing_dir, settings.report_publish_dir, "alice",
+                        user_id="111", pseudonym_key="k")  # fmt: skip
+        left = conn.execute("select event_id from raw.chat_events order by 1").fetchall()
+        assert conn.execute("select count(*) from raw.quarantine").fetchone() == quarantined
+    assert quarantined == (1,) and counts["raw.quarantine"] == 0
+    assert counts["mentions_kept"] == 0 and left == [("m2",), ("m3",)]
+
+
 def test_forget_waits_for_a_report_build_then_removes_what_it_published(
     migrated: PgUrl, tmp_path: Path
 ) -> None:
