@@ -80,6 +80,8 @@ class LoadResult:
     files_per_hour: Counter[datetime] = field(default_factory=Counter)
     # Built hours outside the window that lost a worse copy of an event kept in the window.
     neighbour_hours_changed: list[datetime] = field(default_factory=list)
+    # Hours of the window whose stored events differ from their previous load (or first load).
+    hours_changed: list[datetime] = field(default_factory=list)
 
     @property
     def reject_ratio(self) -> float:
@@ -450,21 +452,40 @@ def _count_events(
     return by_type, by_hour, by_channel
 
 
+_CONTENT_HASHES = sql.SQL("""
+    select date_bin('1 hour', sent_at, %s::timestamptz), md5(string_agg(digest, '' order by digest))
+    from (select sent_at, md5(row({columns})::text) as digest from raw.chat_events
+          where sent_at >= %s and sent_at < %s) as stored
+    group by 1
+""").format(columns=sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)))
+
+
+def _content_hashes(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> dict[datetime, str]:
+    """A digest of each hour's stored events (every column but the load time), for the hours of
+    [start, end) that have any: equal digests, equal rows."""
+    return dict(conn.execute(_CONTENT_HASHES, (start, start, end)).fetchall())
+
+
 def _record_loads(
     conn: psycopg.Connection, start: datetime, end: datetime,
     files_per_hour: Counter[datetime], rejects_per_hour: Counter[datetime],
-    events_per_hour: dict[datetime, int],
-) -> None:  # fmt: skip
-    """One raw.partition_loads row per hour of the window, even hours with nothing landed."""
+    events_per_hour: dict[datetime, int], hashes: dict[datetime, str],
+) -> list[datetime]:  # fmt: skip
+    """One raw.partition_loads row per hour of the window, even hours with nothing landed;
+    returns the hours whose events differ from their previous load (a first load of events
+    included)."""
+    previous = {hour: (digest, events) for hour, digest, events in conn.execute(
+        "delete from raw.partition_loads where partition_start >= %s and partition_start < %s"
+        " returning partition_start, content_hash, events", (start, end),
+    ).fetchall()}  # fmt: skip
     conn.execute(
-        "delete from raw.partition_loads where partition_start >= %s and partition_start < %s",
-        (start, end),
-    )
-    conn.execute(
-        """insert into raw.partition_loads (partition_start, files, events, rejects)
+        """insert into raw.partition_loads (partition_start, files, events, rejects, content_hash)
            select hours.hour, coalesce((%s::jsonb ->> hours.hour::text)::int, 0),
                   coalesce(counted.events, 0),
-                  coalesce((%s::jsonb ->> hours.hour::text)::int, 0)
+                  coalesce((%s::jsonb ->> hours.hour::text)::int, 0),
+                  %s::jsonb ->> hours.hour::text
            from generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour',
                                 interval '1 hour') as hours (hour)
            left join unnest(%s::timestamptz[], %s::bigint[]) as counted (hour, events)
@@ -472,9 +493,15 @@ def _record_loads(
         (
             json.dumps({_pg_text(h): n for h, n in files_per_hour.items()}),
             json.dumps({_pg_text(h): n for h, n in rejects_per_hour.items()}),
+            json.dumps({_pg_text(h): digest for h, digest in hashes.items()}),
             start, end, list(events_per_hour), list(events_per_hour.values()),
         ),
     )  # fmt: skip
+    # An hour loaded with events before digests existed is taken as unchanged: an upgrade must
+    # not send every hour's successor back to be run again.
+    unknown = {hour for hour, (digest, events) in previous.items() if digest is None and events}
+    return sorted(hour for hour in {*previous, *hashes} - unknown
+                  if previous.get(hour, (None, 0))[0] != hashes.get(hour))  # fmt: skip
 
 
 def _pg_text(hour: datetime) -> str:
@@ -725,18 +752,26 @@ def hours_landed_after_load(
 ) -> list[tuple[datetime, float]]:
     """(hour, newest file's mtime) for hours in [start, end) with landing files that were never
     loaded, or changed after the hour's last load: what a schedule missed while its daemon was
-    down, and files landed late (a log API fetch, a copy into the landing zone)."""
+    down, and files landed late (a log API fetch, a copy into the landing zone). An hour loaded
+    from more files than it has now (one was withdrawn) is there too, with its load's time."""
     newest: dict[datetime, float] = {}
+    present: Counter[datetime] = Counter()
     for landed in files_for_window(root, start, end):
         newest[landed.hour] = max(newest.get(landed.hour, 0.0), landed.path.stat().st_mtime)
-    if not newest:
-        return []
-    loaded = dict(conn.execute(
-        "select partition_start, loaded_at from raw.partition_loads"
-        " where partition_start = any(%s)", (list(newest),),
-    ).fetchall())  # fmt: skip
-    return [(hour, mtime) for hour, mtime in sorted(newest.items())
-            if hour not in loaded or loaded[hour].timestamp() < mtime]  # fmt: skip
+        present[landed.hour] += 1
+    pending: dict[datetime, float] = {}
+    loads = conn.execute(
+        "select partition_start, loaded_at, files from raw.partition_loads"
+        " where partition_start >= %s and partition_start < %s", (start, end),
+    ).fetchall()  # fmt: skip
+    loaded = {hour: (at, files) for hour, at, files in loads}
+    for hour, mtime in newest.items():
+        if hour not in loaded or loaded[hour][0].timestamp() < mtime:
+            pending[hour] = mtime
+    for hour, (at, files) in loaded.items():
+        if files > present[hour]:
+            pending.setdefault(hour, at.timestamp())
+    return sorted(pending.items())
 
 
 def load_partition(
@@ -805,13 +840,17 @@ def load_partition(
         result.events_by_type, events_per_hour, result.events_by_channel = _count_events(
             conn, start, end
         )
-        _record_loads(
-            conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour
+        result.hours_changed = _record_loads(
+            conn, start, end, result.files_per_hour, rejects_per_hour, events_per_hour,
+            _content_hashes(conn, start, end),
         )  # fmt: skip
         # A copy dropped from the hour before moves first-seen times of its chatter into this
         # window, which this run builds before that hour's rerun moves them: rerun both, together.
         gained = [start] if any(hour < start for hour in outside) else []
-        mark_stale_hours(conn, [*outside, *gained])
+        # The hour after a changed one looks back into it (its bursts' baselines, its hype
+        # features): built before the change, it is stale. Hours of this window run now.
+        followers = [end] if end - timedelta(hours=1) in result.hours_changed else []
+        mark_stale_hours(conn, [*outside, *gained, *followers])
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
         for day in days:
             conn.execute(

@@ -444,6 +444,8 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
     load in time order: an hour scored before the hours before it were loaded takes its chat
     for a new stream until it is scored again.
     """
+    from ml import hype
+
     began = time.perf_counter()
     frames, versions, fitted, positives = [_HYPE_EMPTY], set(), 0, 0
     rewrite_from = start - SESSION_GAP
@@ -464,11 +466,14 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
         # Neighbouring hours' rewrites overlap; `_delete` makes them take turns.
         _replace(conn, "ml.hype_predictions", out,
                  "window_start_at >= %s and window_start_at < %s", (rewrite_from, end))  # fmt: skip
+        stale = _mark_weeks_fitted_before(conn, "ml.hype_models", hype.MODEL_VERSION,
+                                          HYPE_HISTORY, _hype_fingerprint, start, end)  # fmt: skip
     summary = {
         "predictions": int((~earlier).sum()),
         "earlier_minutes_rewritten": int(earlier.sum()),
         "training_positives": positives,
         "models_fitted": fitted,
+        "later_hours_marked_stale": len(stale),
     }
     return WriteResult(len(out), time.perf_counter() - began, ", ".join(sorted(versions)), summary)
 
@@ -630,14 +635,68 @@ class StoredHypeModel:
     fitted_now: bool
 
 
+# Fingerprints of stored weekly models begin so. Older ones (counts of the history's loads)
+# are refitted when their week is next scored, but never make a week stale by themselves: an
+# upgrade must not send every built week back to be run again.
+_FINGERPRINT_PREFIX = "digest:"
+
+
 def _history_fingerprint(conn: psycopg.Connection, start: datetime, end: datetime) -> str:
-    """What was loaded for [start, end): changes when an hour of it is (re)loaded differently."""
+    """What was loaded for [start, end): the digests of its hours with events (an hour loaded
+    before digests existed, by its event count). Any change to an hour's events changes it."""
     row = conn.execute(
-        "select count(*), coalesce(sum(events), 0), coalesce(sum(rejects), 0)"
-        " from raw.partition_loads where partition_start >= %s and partition_start < %s",
+        "select md5(coalesce(string_agg(extract(epoch from partition_start)::bigint::text"
+        " || '=' || coalesce(content_hash, 'events:' || events), ',' order by partition_start),"
+        " '')) from raw.partition_loads"
+        " where partition_start >= %s and partition_start < %s and events > 0",
         (start, end),
     ).fetchone()
-    return ":".join(str(v) for v in row or ())
+    return _FINGERPRINT_PREFIX + (row[0] if row else "")
+
+
+def _hype_fingerprint(conn: psycopg.Connection, week: datetime) -> str:
+    return _history_fingerprint(conn, week - HYPE_HISTORY, week)
+
+
+def _moderation_fingerprint(conn: psycopg.Connection, week: datetime) -> str:
+    from ml import toxicity
+
+    # The model embeds the toxicity model it was fitted with: another one means a refit.
+    tox_version = toxicity.default_model().version
+    return f"{_history_fingerprint(conn, week - MODERATION_HISTORY, week)}|{tox_version}"
+
+
+def _mark_weeks_fitted_before(
+    conn: psycopg.Connection, table: str, version: str, history: timedelta,
+    fingerprint: Callable[[psycopg.Connection, datetime], str], start: datetime, end: datetime,
+) -> list[datetime]:  # fmt: skip
+    """Built hours of later weeks whose model in `table` was fitted on history that [start, end)
+    has changed since (an hour loaded late, withdrawn, or loaded after the weeks it precedes):
+    they are marked stale, and their rerun refits the model. Returns them."""
+    schema, name = table.split(".")
+    weeks = conn.execute(
+        sql.SQL(
+            "select week_start_at, history_fingerprint from {}.{} where model_version = %s"
+            " and week_start_at > %s and week_start_at < %s order by 1"
+        ).format(sql.Identifier(schema), sql.Identifier(name)),
+        (version, start, end + history),
+    ).fetchall()
+    outdated = [
+        week for week, stored in weeks
+        if stored.startswith(_FINGERPRINT_PREFIX) and stored != fingerprint(conn, week)
+    ]  # fmt: skip
+    if not outdated:
+        return []
+    hours = [hour for (hour,) in conn.execute(
+        "select partition_start from raw.partition_loads as loads"
+        " join unnest(%s::timestamptz[]) as weeks (week_start)"
+        " on loads.partition_start >= weeks.week_start"
+        " and loads.partition_start < weeks.week_start + interval '7 days'"
+        " where not (loads.partition_start >= %s and loads.partition_start < %s)"
+        " order by 1", (outdated, start, end),
+    ).fetchall()]  # fmt: skip
+    mark_stale_hours(conn, hours)
+    return hours
 
 
 def _training_channels(conn: psycopg.Connection, start: datetime, end: datetime) -> list[str]:
@@ -666,7 +725,7 @@ def _weekly_hype_model(conn: psycopg.Connection, week: datetime) -> StoredHypeMo
     from ml import hype
 
     history_start = week - HYPE_HISTORY
-    fingerprint = _history_fingerprint(conn, history_start, week)
+    fingerprint = _hype_fingerprint(conn, week)
     stored = _stored_model(
         conn, "ml.hype_models", week, hype.MODEL_VERSION, fingerprint, "training_positives"
     )
@@ -807,12 +866,10 @@ class StoredModerationModel:
 
 def _weekly_moderation_model(conn: psycopg.Connection, week: datetime) -> StoredModerationModel:
     """The model that scores `week`: stored, or fitted on the four weeks before it and stored."""
-    from ml import moderation, toxicity
+    from ml import moderation
 
     history_start = week - MODERATION_HISTORY
-    # The model embeds the toxicity model it was fitted with: another one means a refit.
-    tox_version = toxicity.default_model().version
-    fingerprint = f"{_history_fingerprint(conn, history_start, week)}|{tox_version}"
+    fingerprint = _moderation_fingerprint(conn, week)
     stored = _stored_model(
         conn, "ml.moderation_models", week, moderation.MODEL_VERSION, fingerprint,
         "scored_channels",
@@ -889,7 +946,12 @@ def score_moderation_window(
                     for i, p in zip(index, scores, strict=True)))  # fmt: skip
                 written += len(index)
         _analyze(conn, "ml.message_moderation_risk")
-    summary = {"channels_scored": len(stored.channels), "models_fitted": fitted}
+        stale = _mark_weeks_fitted_before(
+            conn, "ml.moderation_models", moderation.MODEL_VERSION, MODERATION_HISTORY,
+            _moderation_fingerprint, start, end,
+        )  # fmt: skip
+    summary = {"channels_scored": len(stored.channels), "models_fitted": fitted,
+               "later_hours_marked_stale": len(stale)}  # fmt: skip
     return WriteResult(written, time.perf_counter() - began, moderation.MODEL_VERSION, summary)
 
 

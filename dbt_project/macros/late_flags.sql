@@ -1,9 +1,10 @@
 {#-
     Facts about earlier rows that only later chat reveals. A window's own build looks ahead as far
     as chat is loaded; when the hourly job builds hour H, hour H-1 was built before H was loaded.
-    These post-hooks add what the window's events reveal about the hour before it, so hour-by-hour
-    runs end with the rows a rebuild of both hours gives. Flags only turn true and hype is re-read,
-    not adjusted, so any run order converges.
+    These post-hooks set again what the window's events reveal about the hour before it, so
+    hour-by-hour runs end with the rows a rebuild of both hours gives. Flags and hype are
+    recomputed from the stored chat, bursts and predictions, never adjusted, so any run order
+    and a rerun of a changed or withdrawn hour converge.
 -#}
 
 {#- How long after a message a timeout or ban of its author counts as "moderated after" it. -#}
@@ -17,7 +18,8 @@
     interval '1 hour'
 {%- endmacro %}
 
-{#- fct_chat_messages: deletions and author timeouts/bans in the window, for the hour before it. -#}
+{#- fct_chat_messages: the hour before the window, flagged again from the chat of both hours
+    (the horizons reach no further), so a withdrawn or changed hour clears flags it once set. -#}
 {% macro flag_earlier_moderated_messages() -%}
     {%- if is_incremental() and var('window_start') is not none -%}
         {%- set window_start = "'" ~ var('window_start') ~ "'::timestamptz" -%}
@@ -26,7 +28,7 @@
             from {{ ref('stg_raw__chat_events') }}
             where
                 event_type in ('delete', 'timeout', 'ban')
-                and {{ in_partition_window('sent_at') }}
+                and sent_at >= {{ window_start }} - interval '1 hour'
                 and sent_at < {{ window_start }} + interval '1 hour'
         ),
 
@@ -41,6 +43,7 @@
                 bool_or(
                     later.event_type in ('timeout', 'ban')
                     and later.target_user_login = earlier.user_login
+                    and earlier.sent_at <= later.sent_at
                     and later.sent_at < earlier.sent_at + {{ author_moderation_horizon() }}
                 ) as was_author_moderated_after
             from {{ this }} as earlier
@@ -53,38 +56,87 @@
                 earlier.sent_at >= {{ window_start }} - interval '1 hour'
                 and earlier.sent_at < {{ window_start }}
             group by earlier.chat_event_key
+        ),
+
+        -- Rows flagged now, and rows flagged before that no chat flags any more.
+        flagged as (
+            select
+                earlier.chat_event_key,
+                coalesce(revealed.is_deleted, false) as is_deleted,
+                coalesce(revealed.was_author_moderated_after, false) as was_author_moderated_after
+            from {{ this }} as earlier
+            left join revealed on earlier.chat_event_key = revealed.chat_event_key
+            where
+                earlier.sent_at >= {{ window_start }} - interval '1 hour'
+                and earlier.sent_at < {{ window_start }}
+                and (
+                    revealed.chat_event_key is not null
+                    or earlier.is_deleted
+                    or earlier.was_author_moderated_after
+                )
         )
 
         update {{ this }} as messages
         set
-            is_deleted = messages.is_deleted or revealed.is_deleted,
-            was_author_moderated_after
-            = messages.was_author_moderated_after or revealed.was_author_moderated_after
-        from revealed
+            is_deleted = flagged.is_deleted,
+            was_author_moderated_after = flagged.was_author_moderated_after
+        from flagged
         where
-            messages.chat_event_key = revealed.chat_event_key
+            messages.chat_event_key = flagged.chat_event_key
             and messages.sent_at >= {{ window_start }} - interval '1 hour'
             and messages.sent_at < {{ window_start }}
+            and (
+                messages.is_deleted <> flagged.is_deleted
+                or messages.was_author_moderated_after <> flagged.was_author_moderated_after
+            )
     {%- else -%}
         select 1
     {%- endif -%}
 {%- endmacro %}
 
-{#- fct_chat_windows: bursts seen to end in the window that ran during earlier windows. -#}
+{#- fct_chat_windows: windows before the window that a burst the window's run stored overlaps,
+    and those of the hour before it, flagged again from the stored bursts (a rerun of the window
+    can drop or shorten a burst it stored). -#}
 {% macro flag_earlier_burst_windows() -%}
     {%- if is_incremental() and var('window_start') is not none -%}
         {%- set window_start = "'" ~ var('window_start') ~ "'::timestamptz" -%}
+        with reach as (
+            select
+                channel,
+                least(min(started_at), {{ window_start }} - interval '1 hour') as since
+            from {{ ref('stg_ml__emote_bursts') }}
+            where
+                {{ in_partition_window('closed_at') }}
+                and started_at < {{ window_start }}
+            group by channel
+        ),
+
+        flagged as (
+            select
+                windows.chat_window_key,
+                count(bursts.channel) > 0 as is_burst_window
+            from {{ this }} as windows
+            left join reach on windows.channel = reach.channel
+            left join {{ ref('stg_ml__emote_bursts') }} as bursts
+                on
+                    windows.channel = bursts.channel
+                    and bursts.started_at < windows.window_end_at
+                    and bursts.ended_at > windows.window_start_at
+            where
+                windows.window_start_at < {{ window_start }}
+                and windows.window_start_at >= coalesce(
+                    reach.since, {{ window_start }} - interval '1 hour'
+                )
+            group by windows.chat_window_key
+        )
+
         update {{ this }} as windows
-        set is_burst_window = true
-        from {{ ref('stg_ml__emote_bursts') }} as bursts
+        set is_burst_window = flagged.is_burst_window
+        from flagged
         where
-            {{ in_partition_window('bursts.closed_at') }}
-            and bursts.started_at < {{ window_start }}
-            and windows.channel = bursts.channel
+            windows.chat_window_key = flagged.chat_window_key
             and windows.window_start_at < {{ window_start }}
-            and windows.window_start_at < bursts.ended_at
-            and windows.window_end_at > bursts.started_at
-            and not windows.is_burst_window
+            and windows.is_burst_window <> flagged.is_burst_window
     {%- else -%}
         select 1
     {%- endif -%}

@@ -126,6 +126,54 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         assert refit.model_version == f"{MODEL_VERSION}-baseline"
 
 
+def test_a_week_scored_before_its_history_changed_is_sent_back(migrated: PgUrl) -> None:
+    """Week WEEK is scored, then an hour of the weeks before it loads late (or changes, or is
+    withdrawn): its built hours are marked stale, so their rerun refits the model on the history
+    a full build has. Scoring that earlier hour again marks nothing once the week is refitted."""
+    from ingestion.load import stale_hours
+
+    def loaded(hour: datetime, digest: str | None) -> None:
+        conn.execute(
+            "insert into raw.partition_loads (partition_start, files, events, rejects,"
+            " content_hash) values (%s, 1, 10, 0, %s) on conflict (partition_start) do update"
+            " set content_hash = excluded.content_hash, stale_since = null",
+            (hour, digest),
+        )
+
+    def stale() -> list[datetime]:
+        return [hour for hour, _ in stale_hours(conn)]
+
+    hour, late = WEEK + timedelta(hours=38), WEEK - timedelta(days=3)
+    with psycopg.connect(migrated.libpq()) as conn:
+        _load(conn, _minutes())
+        for built in (WEEK + timedelta(hours=37), hour):
+            loaded(built, f"week {built:%H}")
+        predict_hype_window(conn, hour, hour + timedelta(hours=1))
+        conn.commit()
+
+        loaded(late, "late")
+        earlier = predict_hype_window(conn, late, late + timedelta(hours=1))
+        conn.commit()
+        assert earlier.summary["later_hours_marked_stale"] == 2
+        assert stale() == [WEEK + timedelta(hours=37), hour]
+
+        loaded(hour, "week 38")  # the hour's own rerun: loaded again, then scored
+        assert predict_hype_window(conn, hour, hour + timedelta(hours=1)).summary[
+            "models_fitted"
+        ] == 1  # fmt: skip
+        conn.commit()
+        loaded(WEEK + timedelta(hours=37), "week 37")
+        again = predict_hype_window(conn, late, late + timedelta(hours=1))
+        assert again.summary["later_hours_marked_stale"] == 0 and stale() == []
+
+        # A model stored before digests were kept is refitted when its week is scored, but
+        # never sends its week back by itself.
+        conn.execute("update ml.hype_models set history_fingerprint = '3:10618:0'")
+        loaded(late, "changed")
+        old = predict_hype_window(conn, late, late + timedelta(hours=1))
+        assert old.summary["later_hours_marked_stale"] == 0 and stale() == []
+
+
 def test_an_hour_scored_before_the_next_one_loads_is_completed_by_the_next(
     migrated: PgUrl,
 ) -> None:

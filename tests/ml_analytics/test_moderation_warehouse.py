@@ -130,7 +130,11 @@ def test_the_channels_own_rule_is_learned_stored_and_reused(migrated: PgUrl) -> 
         # Learned from and scoring the strict channel; the relaxed one, whose moderators never
         # acted, is neither in the training sample nor scored.
         assert stored == [(WEEK, True, 1, ["strict"], True)]
-        assert first.summary == {"channels_scored": 1, "models_fitted": 1}
+        assert first.summary == {
+            "channels_scored": 1,
+            "models_fitted": 1,
+            "later_hours_marked_stale": 0,
+        }
         risk = _risk(conn)
         messages = [r for r in scored if r[2] == "message" and r[0] == "strict"]
         assert first.rows == len(risk) == len(messages)
@@ -169,7 +173,11 @@ def test_without_moderation_in_the_history_nothing_is_scored(migrated: PgUrl) ->
         result = score_moderation_window(conn, SCORED_HOUR, SCORED_HOUR + timedelta(hours=1))
         conn.commit()
         assert result.rows == 0
-        assert result.summary == {"channels_scored": 0, "models_fitted": 1}
+        assert result.summary == {
+            "channels_scored": 0,
+            "models_fitted": 1,
+            "later_hours_marked_stale": 0,
+        }
         assert conn.execute(
             "select training_positives, scored_channels, model is null from ml.moderation_models"
         ).fetchall() == [(0, [], True)]

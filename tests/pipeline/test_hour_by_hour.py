@@ -152,6 +152,56 @@ def test_hourly_runs_equal_a_full_rebuild_for_facts_the_next_hour_reveals(
         assert _marts(conn) == hourly
 
 
+def test_a_rerun_of_a_changed_next_hour_clears_what_it_flagged_before(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """Hour 11 held m2's deletion, rude's timeout and the end of a burst from 10:50. Its landing
+    file is then replaced by one without the moderation (a capture fixed), and its bursts run
+    no longer finds the burst. Running hour 11 again clears what its first run flagged in hour
+    10, as a full rebuild does."""
+    landing, noon = tmp_path / "landing", ELEVEN + timedelta(hours=1)
+    lines = _chat()
+    with HourlyWriter(landing, "irc") as writer:
+        for at, line in lines:
+            writer.write("chan", at, line)
+    burst = ("b-1", "chan", "Kappa", TEN + timedelta(minutes=50), TEN + timedelta(minutes=52),
+             ELEVEN + timedelta(minutes=5), ELEVEN, 30, 1.0, 9.0, "bursts-test",
+             ELEVEN + timedelta(minutes=5))  # fmt: skip
+
+    def flagged(conn: psycopg.Connection) -> tuple[set[str], list[datetime]]:
+        messages, windows = _marts(conn)
+        return ({event_id for event_id, deleted, moderated in messages if deleted or moderated},
+                [w[2] for w in windows if w[1] == 60 and w[4]])  # fmt: skip
+
+    with psycopg.connect(migrated.libpq(), autocommit=True) as conn:
+        for start in (TEN, ELEVEN):
+            end = start + timedelta(hours=1)
+            load_partition(conn, start, end, files_for_window(landing, start, end))
+            if start == ELEVEN:
+                conn.execute(
+                    "insert into ml.emote_bursts (burst_id, channel, emote_code, started_at,"
+                    " fired_at, ended_at, peak_at, peak_uses, baseline_uses, score,"
+                    " model_version, closed_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s, %s)", burst)  # fmt: skip
+            _dbt(migrated, tmp_path, "--vars", _window(start))
+        messages, burst_minutes = flagged(conn)
+        assert messages == {"m1", "m2"} and len(burst_minutes) == 15
+
+        for landed in files_for_window(landing, ELEVEN, noon):
+            landed.path.unlink()
+        with HourlyWriter(landing, "irc") as writer:
+            for at, line in lines:
+                if ELEVEN <= at < noon and " CLEAR" not in line:
+                    writer.write("chan", at, line)
+        conn.execute("delete from ml.emote_bursts")
+        load_partition(conn, ELEVEN, noon, files_for_window(landing, ELEVEN, noon))
+        _dbt(migrated, tmp_path, "--vars", _window(ELEVEN))
+        hourly = _marts(conn)
+        assert flagged(conn) == (set(), [])
+        _dbt(migrated, tmp_path, "--full-refresh")
+        assert _marts(conn) == hourly
+
+
 def _new_chatters(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute(
         "select 'activity', channel, window_seconds, window_start_at, new_chatter_count"
