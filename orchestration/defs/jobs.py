@@ -1,6 +1,6 @@
 """Jobs, schedules and sensors: hourly chat through the hourly marts; daily stream models and
 report; live streams; hours run again when their inputs changed or their landing files were
-never loaded."""
+never loaded, changed or withdrawn."""
 
 import time
 from collections.abc import Iterator
@@ -86,9 +86,11 @@ daily_report_schedule = dg.ScheduleDefinition(
     job=hourly_chat_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Runs built hours again whose inputs changed without a load of theirs: a"
-    " neighbouring hour's load dropped a worse copy of one of their events, or an emote catalog"
-    " snapshot now covers them. Consecutive hours run together, up to a week per run.",
+    description="Runs built hours again whose inputs changed without a load of theirs: the hour"
+    " before them changed, a neighbouring hour's load dropped a worse copy of one of their"
+    " events, an emote catalog snapshot now covers them, or the history their week's hype or"
+    " moderation model was fitted on changed. Consecutive hours run together, up to a week per"
+    " run.",
 )
 def stale_hours_sensor(warehouse: WarehouseResource) -> Iterator[dg.RunRequest | dg.SkipReason]:
     with warehouse.connect() as conn:
@@ -129,9 +131,9 @@ LANDED_LOOKBACK = timedelta(days=2)
     job=hourly_chat_job,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Runs closed hours of the last two days whose landing files were never loaded or"
-    " changed after their load: hours the schedule missed while the daemon was down (it catches"
-    " up only a few ticks) and files landed late.",
+    description="Runs closed hours of the last two days whose landing files were never loaded,"
+    " changed after their load or withdrawn: hours the schedule missed while the daemon was down"
+    " (it catches up only a few ticks), files landed late and files deleted.",
 )
 def landed_hours_sensor(warehouse: WarehouseResource) -> Iterator[dg.RunRequest | dg.SkipReason]:
     end = hour_floor(datetime.now(UTC) - LANDED_SETTLE)
