@@ -725,6 +725,13 @@ def _drop_copies_across_edges(
     return len(dropped) - outside.total(), outside
 
 
+# How far the scores of later hours read back into an hour's chat: hype features 6 h 15 min
+# (`ml.hype.FEATURE_HISTORY`), emote-burst baselines 150 active minutes (to two days back on a
+# sparse channel; the bursts asset notes the hours whose bursts it sees move). The built hours
+# this far after an hour whose events changed were scored on the old chat.
+LATER_HOURS_READ_BACK = timedelta(hours=7)
+
+
 def mark_stale_hours(conn: psycopg.Connection, hours: Iterable[datetime]) -> None:
     """Note built hours whose inputs changed without a load of theirs (a copy of an event
     dropped by a neighbouring load, an emote catalog that now covers them): their scores and
@@ -847,9 +854,14 @@ def load_partition(
         # A copy dropped from the hour before moves first-seen times of its chatter into this
         # window, which this run builds before that hour's rerun moves them: rerun both, together.
         gained = [start] if any(hour < start for hour in outside) else []
-        # The hour after a changed one looks back into it (its bursts' baselines, its hype
-        # features): built before the change, it is stale. Hours of this window run now.
-        followers = [end] if end - timedelta(hours=1) in result.hours_changed else []
+        # Later hours read back into a changed one: built before the change, they are stale.
+        # Hours of this window run now.
+        followers: list[datetime] = []
+        if result.hours_changed:
+            reach = result.hours_changed[-1] + timedelta(hours=1) + LATER_HOURS_READ_BACK
+            followers = [
+                end + timedelta(hours=h) for h in range((reach - end) // timedelta(hours=1))
+            ]
         mark_stale_hours(conn, [*outside, *gained, *followers])
         # Fresh statistics for the days just replaced, so the dbt window queries plan well.
         for day in days:

@@ -126,6 +126,12 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         assert refit.model_version == f"{MODEL_VERSION}-baseline"
 
 
+def test_the_loader_sends_back_every_later_hour_whose_features_read_a_changed_hour() -> None:
+    from ingestion.load import LATER_HOURS_READ_BACK
+
+    assert LATER_HOURS_READ_BACK >= FEATURE_HISTORY
+
+
 def test_a_week_scored_before_its_history_changed_is_sent_back(migrated: PgUrl) -> None:
     """Week WEEK is scored, then an hour of the weeks before it loads late (or changes, or is
     withdrawn): its built hours are marked stale, so their rerun refits the model on the history

@@ -116,12 +116,12 @@ def test_an_hour_that_lost_a_copy_to_its_neighbour_is_noted_until_loaded_again(
         assert load(h12, h14) == [] and stale_hours(conn) == []
 
 
-def test_an_hour_whose_events_changed_sends_the_built_hour_after_it_back(
+def test_an_hour_whose_events_changed_sends_the_built_hours_after_it_back(
     migrated: PgUrl, tmp_path: Path
 ) -> None:
-    """The hour after an hour reads back into it (burst baselines, hype features). Hours loaded
-    out of order, a changed landing file (same counts, other text) and a withdrawn one each
-    note the built hour after as stale; a load that stores the same rows notes nothing."""
+    """Later hours read back into an hour (burst baselines, hype features). An hour loaded after
+    them, a changed landing file (same counts, other text) and a withdrawn one each note those
+    built hours as stale; a load that stores the same rows notes nothing."""
     from ingestion.load import hours_landed_after_load, stale_hours
 
     h17, h18, h19 = HOUR - timedelta(hours=1), HOUR, NEXT
@@ -142,27 +142,31 @@ def test_an_hour_whose_events_changed_sends_the_built_hour_after_it_back(
     def stale() -> list[datetime]:
         return [hour for hour, _ in stale_hours(conn)]
 
+    # Hype features of an hour read 6 h 15 min back: the seventh hour after h17 reads into it,
+    # the eighth does not.
+    seventh, eighth = h17 + timedelta(hours=7), h17 + timedelta(hours=8)
     with psycopg.connect(migrated.libpq()) as conn:
         assert load(h18) == [h18]
-        assert load(h19) == [] and stale() == []  # nothing landed there, nothing changed
-        assert load(h17) == [h17]  # loaded after the hour it precedes
-        assert stale() == [h18]
-        assert load(h18) == [] and stale() == []  # the same rows again: nothing changes
+        assert load(seventh) == load(eighth) == [] == stale()  # nothing there, nothing changed
+        assert load(h17) == [h17]  # loaded after the hours it precedes
+        assert stale() == [h18, seventh]
+        assert load(h18) == load(seventh) == [] == stale()  # the same rows: nothing changes
         assert load(h17) == [] and stale() == []
 
         h17_file.path.write_text(h17_file.path.read_text().replace("hello", "hallo"))
-        assert load(h17) == [h17] and stale() == [h18]
-        load(h18)
+        assert load(h17) == [h17] and stale() == [h18, seventh]
+        assert load(h18) == load(seventh) == [] == stale()
 
         # A withdrawn file: the landed-hours sensor asks for its hour, whose load then empties it.
         h17_file.path.unlink()
         assert [hour for hour, _ in hours_landed_after_load(conn, tmp_path, h17, h19)] == [h17]
-        assert load(h17) == [h17] and stale() == [h18]
+        assert load(h17) == [h17] and stale() == [h18, seventh]
         assert hours_landed_after_load(conn, tmp_path, h17, h19) == []
 
         # Hours loaded before digests were kept count as unchanged, once: an upgrade sends no
         # hour back.
         load(h18)
+        load(seventh)
         conn.execute("update raw.partition_loads set content_hash = null")
         assert load(h18) == [] and stale() == []
         assert load(h18) == []
