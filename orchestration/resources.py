@@ -1,21 +1,20 @@
-"""Resources: the warehouse connection and the Twitch API credentials, from the environment."""
+"""Resources, from the environment: the warehouse connection, the Twitch API credentials and
+endpoint, and the emote APIs' endpoints."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import psycopg
 from pydantic import SecretStr
 
+from ingestion.clients.emotes import BTTV_BASE, FFZ_BASE, SEVENTV_BASE, EmoteCatalogClient
+from ingestion.clients.helix import AUTH_BASE, HELIX_BASE, HelixClient, TokenManager
 from twitch_warehouse.db import PgUrl, warehouse_url
 from twitch_warehouse.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from ingestion.clients.helix import TokenManager
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -50,20 +49,49 @@ def warehouse_resource() -> WarehouseResource:
 
 
 class TwitchApiResource(dg.ConfigurableResource):
-    """Twitch app credentials for Helix; without them the Helix assets fetch nothing."""
+    """Twitch app credentials for Helix, and where Helix and its token endpoint are; without
+    credentials the Helix assets fetch nothing."""
 
     client_id: str | None = None
     client_secret: str | None = None
+    helix_url: str = HELIX_BASE
+    auth_url: str = AUTH_BASE
 
     @property
     def configured(self) -> bool:
         return bool(self.client_id and self.client_secret)
 
-    def token_manager(self, **kwargs: Any) -> TokenManager:
-        """App access tokens for these credentials (`kwargs`: `TokenManager` options)."""
-        from ingestion.clients.helix import TokenManager
+    def helix(self) -> HelixClient:
+        """A Helix client with app access tokens for these credentials (`TwitchAuthError`
+        without them)."""
+        tokens = TokenManager.from_credentials(
+            self.client_id, self.client_secret, auth_base=self.auth_url
+        )
+        return HelixClient(tokens, base_url=self.helix_url)
 
-        return TokenManager.from_credentials(self.client_id, self.client_secret, **kwargs)
+
+class EmoteApisResource(dg.ConfigurableResource):
+    """Where the BTTV, FFZ and 7TV emote APIs are (public, no credentials)."""
+
+    bttv_url: str = BTTV_BASE
+    ffz_url: str = FFZ_BASE
+    seventv_url: str = SEVENTV_BASE
+
+    def client(self) -> EmoteCatalogClient:
+        return EmoteCatalogClient(
+            bttv_base=self.bttv_url, ffz_base=self.ffz_url, seventv_base=self.seventv_url
+        )
+
+
+def _set(**urls: str | None) -> dict[str, str]:
+    """The endpoints a deployment set; the others keep the resources' public defaults."""
+    return {name: url for name, url in urls.items() if url}
+
+
+def emote_apis_resource() -> EmoteApisResource:
+    settings = get_settings()
+    return EmoteApisResource(**_set(bttv_url=settings.bttv_api_url, ffz_url=settings.ffz_api_url,
+                                    seventv_url=settings.seventv_api_url))  # fmt: skip
 
 
 def twitch_api_resource() -> TwitchApiResource:
@@ -78,8 +106,9 @@ def twitch_api_resource() -> TwitchApiResource:
     for name, value in from_settings.items():
         if value and not os.environ.get(name):
             os.environ[name] = value
+    urls = _set(helix_url=settings.twitch_helix_url, auth_url=settings.twitch_auth_url)
     if all(os.environ.get(name) for name in from_settings):
-        return TwitchApiResource(
-            client_id=dg.EnvVar("TWITCH_CLIENT_ID"), client_secret=dg.EnvVar("TWITCH_CLIENT_SECRET")
-        )
-    return TwitchApiResource()
+        secrets = {"client_id": dg.EnvVar("TWITCH_CLIENT_ID"),
+                   "client_secret": dg.EnvVar("TWITCH_CLIENT_SECRET")}  # fmt: skip
+        return TwitchApiResource(**secrets, **urls)
+    return TwitchApiResource(**urls)

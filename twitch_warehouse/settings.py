@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # Twitch API credentials (only needed for live Helix/EventSub sources).
     twitch_client_id: str | None = Field(default=None, alias="TWITCH_CLIENT_ID")
     twitch_client_secret: SecretStr | None = Field(default=None, alias="TWITCH_CLIENT_SECRET")
+    # API endpoints, unset: the public ones. Set to route through a proxy or mirror (the tests
+    # point them at loopback servers).
+    twitch_helix_url: str | None = Field(default=None, alias="TWITCH_HELIX_URL")
+    twitch_auth_url: str | None = Field(default=None, alias="TWITCH_AUTH_URL")
+    bttv_api_url: str | None = Field(default=None, alias="BTTV_API_URL")
+    ffz_api_url: str | None = Field(default=None, alias="FFZ_API_URL")
+    seventv_api_url: str | None = Field(default=None, alias="SEVENTV_API_URL")
 
     @property
     def pgdata_dir(self) -> Path:

@@ -15,7 +15,7 @@ from ingestion.catalogs import (
 from ingestion.helix_metadata import tracked_channels
 from ingestion.load import mark_stale_hours
 from ingestion.migrations import upgrade
-from orchestration.resources import TwitchApiResource, WarehouseResource
+from orchestration.resources import EmoteApisResource, TwitchApiResource, WarehouseResource
 from twitch_warehouse.settings import get_settings
 
 
@@ -45,13 +45,14 @@ def emote_catalogs(
     config: CatalogFetchConfig,
     warehouse: WarehouseResource,
     twitch: TwitchApiResource,
+    emote_apis: EmoteApisResource,
 ) -> dg.MaterializeResult:
     settings = get_settings()
     upgrade(warehouse.url().sqlalchemy())
     if twitch.configured if config.fetch is None else config.fetch:
         with warehouse.connect() as conn:
             channels = tracked_channels(conn, config.channels)
-        landed = asyncio.run(_fetch(twitch, channels))
+        landed = asyncio.run(_fetch(emote_apis, twitch, channels))
         for snapshot in landed:
             land_snapshot(settings.landing_dir, snapshot)
         context.log.info(f"fetched {len(landed)} snapshots for {len(channels)} channels")
@@ -78,15 +79,14 @@ def emote_catalogs(
     )
 
 
-async def _fetch(twitch: TwitchApiResource, channels: list[str]) -> list:
-    from ingestion.clients.emotes import EmoteCatalogClient
-    from ingestion.clients.helix import HelixClient
-
+async def _fetch(
+    emote_apis: EmoteApisResource, twitch: TwitchApiResource, channels: list[str]
+) -> list:
     today = datetime.now(UTC).date()
-    async with EmoteCatalogClient() as client:
+    async with emote_apis.client() as client:
         snapshots = await client.global_snapshots(today)
         if channels and twitch.configured:
-            async with HelixClient(twitch.token_manager()) as helix:
+            async with twitch.helix() as helix:
                 users = await helix.users(logins=channels)
             for user in users:
                 snapshots += await client.channel_snapshots(today, user["login"], user["id"])
@@ -139,7 +139,5 @@ def helix_streams(
 
 
 async def _live_streams(twitch: TwitchApiResource, channels: list[str]) -> list[dict]:
-    from ingestion.clients.helix import HelixClient
-
-    async with HelixClient(twitch.token_manager()) as helix:
+    async with twitch.helix() as helix:
         return await helix.streams(user_logins=channels)

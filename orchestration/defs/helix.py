@@ -40,10 +40,8 @@ def _skipped(context: dg.AssetExecutionContext, reason: str) -> dg.MaterializeRe
 
 
 def _with_helix(twitch: TwitchApiResource, step: Callable[[Any], Awaitable[T]]) -> T:
-    from ingestion.clients.helix import HelixClient
-
     async def main() -> T:
-        async with HelixClient(twitch.token_manager()) as helix:
+        async with twitch.helix() as helix:
             return await step(helix)
 
     return asyncio.run(main())

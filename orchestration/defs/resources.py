@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.dbt import dbt_project
-from orchestration.resources import twitch_api_resource, warehouse_resource
+from orchestration.resources import emote_apis_resource, twitch_api_resource, warehouse_resource
 
 
 @dg.definitions
@@ -14,6 +14,7 @@ def resources() -> dg.Definitions:
         resources={
             "warehouse": warehouse_resource(),
             "twitch": twitch_api_resource(),
+            "emote_apis": emote_apis_resource(),
             "dbt": DbtCliResource(
                 project_dir=dbt_project,
                 dbt_executable=str(Path(sys.executable).with_name("dbt")),

@@ -271,27 +271,22 @@ def test_assets_skip_cleanly_without_credentials(
     assert all(m["skipped"] is True and m["rows_fetched"] == 0 for m in metadata.values())
 
 
-def test_assets_fetch_and_report_counts(
-    migrated: PgUrl, fake: FakeHelix, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from orchestration.defs import helix as assets
+def _use_fake_helix(monkeypatch: pytest.MonkeyPatch, fake: FakeHelix) -> None:
+    """Credentials and endpoints as a deployment sets them: the assets' own Helix client then
+    talks to the fake."""
     from twitch_warehouse.settings import get_settings
 
     monkeypatch.setenv("TWITCH_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("TWITCH_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("TWITCH_HELIX_URL", fake.helix_base)
+    monkeypatch.setenv("TWITCH_AUTH_URL", fake.auth_base)
     get_settings.cache_clear()
 
-    def with_fake(twitch, step):  # the assets' client and credentials, at the fake Helix
-        import asyncio
 
-        async def main():
-            tokens = twitch.token_manager(auth_base=fake.auth_base)
-            async with HelixClient(tokens, base_url=fake.helix_base) as client:
-                return await step(client)
-
-        return asyncio.run(main())
-
-    monkeypatch.setattr(assets, "_with_helix", with_fake)
+def test_assets_fetch_and_report_counts(
+    migrated: PgUrl, fake: FakeHelix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use_fake_helix(monkeypatch, fake)
     config = {"ops": {name: {"config": {"channels": ["Forsen", "nymn"]}}
                       for name in ("raw__helix_users", "raw__helix_channels",
                                    "raw__helix_videos", "raw__helix_badges")}}  # fmt: skip
@@ -318,20 +313,8 @@ def test_live_streams_of_every_channel_seen_in_chat_without_a_channel_list(
 
     from orchestration.defs import catalogs
     from orchestration.resources import WarehouseResource, twitch_api_resource
-    from twitch_warehouse.settings import get_settings
 
-    monkeypatch.setenv("TWITCH_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("TWITCH_CLIENT_SECRET", CLIENT_SECRET)
-    get_settings.cache_clear()
-    asked: list[list[str]] = []
-
-    async def at_fake(twitch, channels: list[str]) -> list[dict]:
-        asked.append(channels)
-        tokens = twitch.token_manager(auth_base=fake.auth_base)
-        async with HelixClient(tokens, base_url=fake.helix_base) as client:
-            return await client.streams(user_logins=channels)
-
-    monkeypatch.setattr(catalogs, "_live_streams", at_fake)
+    _use_fake_helix(monkeypatch, fake)
 
     def upserted() -> int:
         resources = {"warehouse": WarehouseResource(), "twitch": twitch_api_resource()}
@@ -339,46 +322,71 @@ def test_live_streams_of_every_channel_seen_in_chat_without_a_channel_list(
         (event,) = result.get_asset_materialization_events()
         return event.materialization.metadata["streams_upserted"].value  # type: ignore[return-value]
 
-    assert upserted() == 0 and asked == []  # no chat yet: nothing to ask about
+    def asked() -> list[list[str]]:
+        return [request.args.getlist("user_login") for request, _ in fake.server.log
+                if request.path == "/helix/streams"]  # fmt: skip
+
+    assert upserted() == 0 and asked() == []  # no chat yet: nothing to ask about
     with psycopg.connect(migrated.libpq()) as conn:
         _chat(conn, "e1", "forsen", T0)
-    assert upserted() == 1 and asked == [["forsen"]]
+    assert upserted() == 1 and asked() == [["forsen"]]
     with psycopg.connect(migrated.libpq()) as conn:
         stored = conn.execute("select channel, game_name from raw.helix_streams").fetchall()
     assert stored == [("forsen", "Minecraft")]
 
 
 def test_the_catalog_job_fetches_emote_sets_only_where_twitch_is_configured(
-    migrated: PgUrl, monkeypatch: pytest.MonkeyPatch
+    migrated: PgUrl, httpserver: HTTPServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The daily schedule passes no config: a deployment with Twitch credentials refreshes the
-    sets of every channel seen in chat; without them (the demo, offline) landed snapshots load."""
+    global sets and those of every channel seen in chat, from the emote APIs it is configured
+    with (here loopback servers answering with real API responses); without credentials (the
+    demo, offline) only landed snapshots load and nothing is asked."""
     import dagster as dg
 
     from orchestration.defs import catalogs
-    from orchestration.resources import WarehouseResource, twitch_api_resource
+    from orchestration.resources import WarehouseResource, emote_apis_resource, twitch_api_resource
+    from tests.servers.fake_emotes import NYMN_ID, serve_emote_apis
     from twitch_warehouse.settings import get_settings
 
-    asked: list[list[str]] = []
-
-    async def no_network(twitch, channels: list[str]) -> list:
-        asked.append(channels)
-        return []
-
-    monkeypatch.setattr(catalogs, "_fetch", no_network)
+    fake = FakeHelix(httpserver, data_dir, overrides={"nymn": {"user": {"id": NYMN_ID}}})
+    emote_apis = serve_emote_apis(httpserver, data_dir)
+    for name in ("BTTV_API_URL", "FFZ_API_URL", "SEVENTV_API_URL"):
+        monkeypatch.setenv(name, emote_apis)
     with psycopg.connect(migrated.libpq()) as conn:
         _chat(conn, "e1", "nymn", T0)
 
-    def run() -> None:
+    def run() -> dict[str, int]:
         get_settings.cache_clear()
-        resources = {"warehouse": WarehouseResource(), "twitch": twitch_api_resource()}
+        resources = {"warehouse": WarehouseResource(), "twitch": twitch_api_resource(),
+                     "emote_apis": emote_apis_resource()}  # fmt: skip
         assert dg.materialize([catalogs.emote_catalogs], resources=resources).success
+        with psycopg.connect(migrated.libpq()) as conn:
+            return dict(conn.execute(
+                "select provider || ':' || scope || ':' || coalesce(channel, ''), count(*)"
+                " from raw.emote_catalog_snapshots group by 1 order by 1"
+            ).fetchall())  # fmt: skip
 
     monkeypatch.delenv("TWITCH_CLIENT_ID", raising=False)
     monkeypatch.delenv("TWITCH_CLIENT_SECRET", raising=False)
-    run()
-    assert asked == []
-    monkeypatch.setenv("TWITCH_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("TWITCH_CLIENT_SECRET", CLIENT_SECRET)
-    run()
-    assert asked == [["nymn"]]
+    assert run() == {} and httpserver.log == []
+    _use_fake_helix(monkeypatch, fake)
+    # Global sets of the three providers, and nymn's 7TV set found by the id Helix gave for
+    # the login (BTTV and FFZ do not know nymn: 404, an empty set); distinct ids, recounted
+    # from the files the servers answer with.
+    import json
+
+    cat = data_dir / "emote-catalogs"
+    nymn = json.loads((data_dir / "irc-eventsub-vectors/benchmarks/resources/"
+                       "seventvemotes-nymn.json").read_text())["emote_set"]["emotes"]  # fmt: skip
+    bttv = json.loads((cat / "helix-bttv-7tv-2023/bttv_global.json").read_text())
+    ffz = json.loads((cat / "ffz-bttv-v2-hey_jase/ffz.json").read_text())["sets"]
+    seventv = len({e["id"] for e in nymn})
+    assert run() == {
+        "bttv:global:": len({e["id"] for e in bttv}),
+        "ffz:global:": len({e["id"] for s in ffz.values() for e in s["emoticons"]}),
+        "7tv:global:": seventv,
+        "7tv:channel:nymn": seventv,
+    }
+    users = [r.args.getlist("login") for r, _ in httpserver.log if r.path == "/helix/users"]
+    assert users == [["nymn"]]

@@ -97,7 +97,7 @@ def test_a_channels_first_catalog_reaches_the_hours_built_before_it(migrated: Pg
     from ingestion.catalogs import land_snapshot
     from ingestion.clients.emotes import CatalogEmote, EmoteSnapshot
     from orchestration.defs.catalogs import emote_catalogs
-    from orchestration.resources import TwitchApiResource
+    from orchestration.resources import EmoteApisResource, TwitchApiResource
     from orchestration.runner import run_hours
 
     hour = datetime(2026, 4, 6, 10, tzinfo=UTC)
@@ -117,7 +117,8 @@ def test_a_channels_first_catalog_reaches_the_hours_built_before_it(migrated: Pg
     emote = CatalogEmote("bttv", "channel", "beta", "bt1", "catJAM")
     land_snapshot(landing, EmoteSnapshot(hour.date() + timedelta(days=2), "bttv", "channel",
                                          "beta", [emote]))  # fmt: skip
-    resources = {"warehouse": WarehouseResource(), "twitch": TwitchApiResource()}
+    resources = {"warehouse": WarehouseResource(), "twitch": TwitchApiResource(),
+                 "emote_apis": EmoteApisResource()}  # fmt: skip
     loaded = dg.materialize([emote_catalogs], resources=resources)
     (event,) = loaded.get_asset_materialization_events()
     assert event.materialization.metadata["built_hours_marked_stale"].value == 1
