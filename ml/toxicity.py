@@ -27,9 +27,11 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from ml.insults import insult_floor
 from ml.text import toxicity_tokens
 
-MODEL_VERSION = "toxicity-hashlr-1.1"
+# 1.2: probability floors for self-harm incitement and directed insults (`ml.insults`).
+MODEL_VERSION = "toxicity-hashlr-1.2"
 ARTIFACT = Path(__file__).parent / "models" / "toxicity.joblib"
 # `is_toxic`: more likely offensive than not, under chat's prior (see `adapt_prior`).
 DECISION_THRESHOLD = 0.5
@@ -131,7 +133,9 @@ class ToxicityModel:
         return sp.csr_matrix(incidence @ self._token_rows(list(vocab) or [""]))
 
     def decision(self, texts: Sequence[str]) -> np.ndarray:
-        token_lists = self._tokenize(texts)
+        return self._decision(self._tokenize(texts))
+
+    def _decision(self, token_lists: list[list[str]]) -> np.ndarray:
         cache = self._score_cache
         new = list({t for toks in token_lists for t in toks if t not in cache})
         if new:
@@ -152,10 +156,14 @@ class ToxicityModel:
         return _logit(self.target_prior) - _logit(self.training_prior)
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Probability in [0, 1] that each message is offensive or hateful, at the target prior."""
+        """Probability in [0, 1] that each message is offensive or hateful, at the target prior;
+        at least `ml.insults`' floor for self-harm incitement and directed insults."""
         if len(texts) == 0:
             return np.zeros(0, dtype=np.float64)
-        return 1.0 / (1.0 + np.exp(-(self.decision(texts) + self.prior_shift)))
+        token_lists = self._tokenize(texts)
+        model = 1.0 / (1.0 + np.exp(-(self._decision(token_lists) + self.prior_shift)))
+        floors = np.fromiter(map(insult_floor, token_lists), dtype=np.float64, count=len(texts))
+        return np.maximum(model, floors)
 
     def adapt_prior(self, texts: Sequence[str], tol: float = 1e-7) -> float:
         """Estimate the share of offensive messages among unlabelled `texts` by EM (Saerens et

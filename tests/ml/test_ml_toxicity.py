@@ -33,6 +33,26 @@ def test_shipped_probabilities_are_for_chat_not_for_the_training_sample(
     assert np.all(model.score_texts(plain_chat) < 0.05)
 
 
+def test_self_harm_incitement_and_directed_insults_are_flagged_without_profanity(
+    model: ToxicityModel,
+) -> None:
+    """What chat moderators act on but tweets never taught the model: floors from `ml.insults`,
+    matched through the model's own normalisation (spacing, leetspeak)."""
+    from ml.insults import DIRECTED_INSULT_FLOOR, SELF_HARM_FLOOR
+
+    self_harm = ["kys", "k y s", "kill urself", "go die lol", "i hope u die", "neck yourself"]
+    directed = ["shut up idiot", "u r a loser", "you are so stupid", "STFU you clown",
+                "y0u 4re 1d10t"]  # fmt: skip
+    # Near misses: negated, aimed at a thing, a compliment, a word inside another.
+    untouched = ["you are not stupid", "your idea is stupid", "this game is trash",
+                 "i died laughing", "you killed it", "skill yourself", "what a clown"]  # fmt: skip
+    assert (model.score_texts(self_harm) == SELF_HARM_FLOOR).all()
+    assert (model.score_texts(directed) >= DIRECTED_INSULT_FLOOR).all()
+    assert (model.score_texts(untouched) < 0.05).all()
+    # A floor never lowers the model's own score.
+    assert model.score_texts(["fuck you idiot"])[0] > DIRECTED_INSULT_FLOOR
+
+
 def test_adapt_prior_recovers_the_share_of_offensive_messages() -> None:
     """EM on unlabelled text finds the prior of a sample unlike the training one."""
     rng = np.random.default_rng(0)
