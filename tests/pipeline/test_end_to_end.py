@@ -59,8 +59,9 @@ def _mart_checksums(conn: psycopg.Connection) -> dict[str, str]:
         " order by 1")]  # fmt: skip
     assert len(tables) >= 14
     for table in tables:
-        rows = conn.execute(f"select * from marts.{table} order by 1").fetchall()
-        sums[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+        # Sorted whole rows: an order by any column list leaves ties in arbitrary order.
+        rows = sorted(map(repr, conn.execute(f"select * from marts.{table}").fetchall()))
+        sums[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
     return sums
 
 
