@@ -125,6 +125,36 @@ def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+# Quiet spans longer than this are cut out of multi-stream time axes (`break_quiet_spans`): two
+# streams a week apart, or imports years apart, each get the width of their own chat.
+QUIET_SPAN_BREAK = np.timedelta64(6, "h")
+QUIET_SPAN_MARGIN = np.timedelta64(30, "m")  # kept either side of a break, so edges stay visible
+MAX_AXIS_BREAKS = 60  # the longest spans only: each break costs the browser on every redraw
+
+
+def quiet_span_breaks(times: Iterable[Any]) -> list[dict[str, list[str | None]]]:
+    """Plotly `rangebreaks` cutting the quiet spans longer than `QUIET_SPAN_BREAK` between
+    `times` (the longest `MAX_AXIS_BREAKS`), keeping `QUIET_SPAN_MARGIN` on each side."""
+    series = pd.to_datetime(pd.Series(list(times)), utc=True).dropna().dt.tz_convert(None)
+    stamps = np.unique(series.to_numpy(dtype="datetime64[s]"))
+    if len(stamps) < 2:
+        return []
+    length = np.diff(stamps)
+    quiet = np.flatnonzero(length > QUIET_SPAN_BREAK)
+    longest = np.sort(quiet[np.argsort(-length[quiet], kind="stable")[:MAX_AXIS_BREAKS]])
+    return [{"bounds": utc([stamps[i] + QUIET_SPAN_MARGIN, stamps[i + 1] - QUIET_SPAN_MARGIN])}
+            for i in longest]  # fmt: skip
+
+
+def break_quiet_spans(fig: Figure) -> Figure:
+    """Cut the quiet spans between the figure's x values out of its x axes."""
+    times = [x for trace in fig["data"] for x in trace.get("x") or () if x is not None]
+    breaks = quiet_span_breaks(times)
+    if breaks:
+        _axes(fig, "x", rangebreaks=breaks)
+    return fig
+
+
 def color_of(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
@@ -332,7 +362,7 @@ def message_volume(df: pd.DataFrame, colors: dict[str, str], *, window_minutes: 
         )
     fig = _layout(fig, title, x_title="Time (UTC)", y_title="Messages per minute")
     _axes(fig, "x", rangeslider={"visible": True, "thickness": 0.06})
-    return fig
+    return break_quiet_spans(fig)
 
 
 def activity_heatmap(df: pd.DataFrame) -> Figure:
@@ -1072,7 +1102,9 @@ def toxicity_trend(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
                 hovertemplate="%{y:.1f}% toxic<extra>%{fullData.name}</extra>",
             )
         )
-    return _layout(fig, title, x_title="Time (UTC)", y_title="Toxic messages (%)")
+    return break_quiet_spans(
+        _layout(fig, title, x_title="Time (UTC)", y_title="Toxic messages (%)")
+    )
 
 
 def moderation_vs_toxicity(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
@@ -1117,7 +1149,7 @@ def moderation_vs_toxicity(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
             "yaxis2": {"title": {"text": "Mean toxicity (0..1)"}, "showgrid": False},
         },
     )
-    return fig
+    return break_quiet_spans(fig)
 
 
 def _action_label(action: str, seconds: Any) -> str:
@@ -1393,4 +1425,4 @@ def hours_loaded(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
         )
     fig = _layout(fig, title, x_title="Hour (UTC)", y_title="Messages", hovermode="closest")
     fig["layout"]["barmode"] = "stack"
-    return fig
+    return break_quiet_spans(fig)

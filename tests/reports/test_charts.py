@@ -68,6 +68,34 @@ def test_one_trace_per_channel_with_a_null_gap_off_stream() -> None:
     assert spec["layout"]["title"]["text"].startswith("Messages per minute")
 
 
+def test_quiet_spans_between_streams_are_cut_from_multi_stream_time_axes() -> None:
+    """Two streams a week apart each keep the width of their own chat; a 50-minute pause inside
+    a stream stays on the axis."""
+    week = 7 * 24 * 60
+    windows = pd.concat([_windows("alpha", [0, 5, 10, 60, 65], [5, 6, 7, 8, 9]),
+                         _windows("beta", [week, week + 5], [1, 2])])  # fmt: skip
+    colors = charts.channel_colors(["alpha", "beta"])
+    figures = [charts.message_volume(windows, colors), charts.toxicity_trend(windows, colors),
+               charts.moderation_vs_toxicity(windows, colors),
+               charts.hours_loaded(windows, colors)]  # fmt: skip
+    for fig in figures:
+        _valid(fig)
+        ((lower, upper),) = [b["bounds"] for b in fig["layout"]["xaxis"]["rangebreaks"]]
+        xs = sorted({x for trace in fig["data"] for x in trace["x"] if x is not None})
+        # The break lies inside the one quiet week, with a margin on both sides.
+        assert xs[0] < lower < upper < xs[-1]
+        assert not [x for x in xs if lower <= x <= upper]
+        last_of_first = max(x for x in xs if x < lower)
+        assert pd.Timestamp(lower) - pd.Timestamp(last_of_first) == charts.QUIET_SPAN_MARGIN
+    one_stream = charts.message_volume(windows[windows["channel"] == "alpha"], colors)
+    assert "rangebreaks" not in one_stream["layout"]["xaxis"]
+    # Years of sparse imports: only the longest spans are cut.
+    starts = [START + timedelta(days=3 * i + i * i) for i in range(charts.MAX_AXIS_BREAKS + 11)]
+    breaks = charts.quiet_span_breaks(starts)
+    assert len(breaks) == charts.MAX_AXIS_BREAKS
+    assert breaks[0]["bounds"][0] > charts.utc([starts[10]])[0]  # the 10 shortest were left
+
+
 def test_secondary_axis_traces_and_axis_titles() -> None:
     windows = _windows("alpha", [0, 5, 10], [5, 6, 7])
     fig = charts.sentiment_trend(windows, "alpha")
