@@ -132,26 +132,60 @@ QUIET_SPAN_MARGIN = np.timedelta64(30, "m")  # kept either side of a break, so e
 MAX_AXIS_BREAKS = 60  # the longest spans only: each break costs the browser on every redraw
 
 
+def _quiet_spans(times: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct times sorted, index of each cut span's first time): the spans longer than
+    `QUIET_SPAN_BREAK`, the longest `MAX_AXIS_BREAKS` of them."""
+    series = pd.to_datetime(pd.Series(list(times)), utc=True).dropna().dt.tz_convert(None)
+    stamps = np.unique(series.to_numpy(dtype="datetime64[s]"))
+    length = np.diff(stamps)
+    quiet = np.flatnonzero(length > QUIET_SPAN_BREAK)
+    return stamps, np.sort(quiet[np.argsort(-length[quiet], kind="stable")[:MAX_AXIS_BREAKS]])
+
+
 def quiet_span_breaks(times: Iterable[Any]) -> list[dict[str, list[str | None]]]:
     """Plotly `rangebreaks` cutting the quiet spans longer than `QUIET_SPAN_BREAK` between
     `times` (the longest `MAX_AXIS_BREAKS`), keeping `QUIET_SPAN_MARGIN` on each side."""
-    series = pd.to_datetime(pd.Series(list(times)), utc=True).dropna().dt.tz_convert(None)
-    stamps = np.unique(series.to_numpy(dtype="datetime64[s]"))
-    if len(stamps) < 2:
-        return []
-    length = np.diff(stamps)
-    quiet = np.flatnonzero(length > QUIET_SPAN_BREAK)
-    longest = np.sort(quiet[np.argsort(-length[quiet], kind="stable")[:MAX_AXIS_BREAKS]])
+    stamps, cut = _quiet_spans(times)
     return [{"bounds": utc([stamps[i] + QUIET_SPAN_MARGIN, stamps[i + 1] - QUIET_SPAN_MARGIN])}
-            for i in longest]  # fmt: skip
+            for i in cut]  # fmt: skip
+
+
+# Tick spacing on a cut axis: the first that gives at most `MAX_TICKS` over the shown time.
+TICK_STEPS_HOURS = (1, 2, 3, 6, 12, 24, 48, 168, 720)
+MAX_TICKS = 10
+
+
+def quiet_span_ticks(times: Iterable[Any]) -> tuple[list[str | None], list[str]]:
+    """(tickvals, ticktext) for an axis cut by `quiet_span_breaks`: Plotly's own ticks ignore
+    the cuts (one tick, at a cut). Whole hours in each shown span, the first with its date."""
+    stamps, cut = _quiet_spans(times)
+    firsts, lasts = np.r_[0, cut + 1], np.r_[cut, len(stamps) - 1]
+    shown = (stamps[lasts] - stamps[firsts]).sum()
+    step = next((h for h in TICK_STEPS_HOURS if shown / np.timedelta64(h, "h") <= MAX_TICKS),
+                TICK_STEPS_HOURS[-1])  # fmt: skip
+    values: list[np.datetime64] = []
+    labels: list[str] = []
+    for first, last in zip(stamps[firsts], stamps[lasts], strict=True):
+        # Whole multiples of `step` hours since the epoch, within the span.
+        since, until = (int(t.astype("datetime64[h]").astype(np.int64)) for t in (first, last))
+        ticks = np.arange(-(-since // step) * step, until + 1, step).astype("datetime64[h]")
+        ticks = ticks[(ticks >= first) & (ticks <= last)]
+        if not len(ticks):
+            ticks = np.array([first.astype("datetime64[m]")])
+        for k, tick in enumerate(ticks.astype("datetime64[s]").tolist()):
+            values.append(np.datetime64(tick, "s"))
+            labels.append(tick.strftime("%b %d<br>%H:%M" if k == 0 else "%H:%M"))
+    return utc(values), labels
 
 
 def break_quiet_spans(fig: Figure) -> Figure:
-    """Cut the quiet spans between the figure's x values out of its x axes."""
+    """Cut the quiet spans between the figure's x values out of its x axes, with ticks in the
+    spans shown."""
     times = [x for trace in fig["data"] for x in trace.get("x") or () if x is not None]
     breaks = quiet_span_breaks(times)
     if breaks:
-        _axes(fig, "x", rangebreaks=breaks)
+        tickvals, ticktext = quiet_span_ticks(times)
+        _axes(fig, "x", rangebreaks=breaks, tickvals=tickvals, ticktext=ticktext)
     return fig
 
 

@@ -87,6 +87,11 @@ def test_quiet_spans_between_streams_are_cut_from_multi_stream_time_axes() -> No
         assert not [x for x in xs if lower <= x <= upper]
         last_of_first = max(x for x in xs if x < lower)
         assert pd.Timestamp(lower) - pd.Timestamp(last_of_first) == charts.QUIET_SPAN_MARGIN
+        # Ticks on the shown spans only (Plotly's own put one tick at the cut), dated per span.
+        ticks, labels = fig["layout"]["xaxis"]["tickvals"], fig["layout"]["xaxis"]["ticktext"]
+        assert ticks and not [t for t in ticks if lower <= t <= upper]
+        assert [label for label in labels if "<br>" in label] == ["Nov 02<br>18:00",
+                                                                 "Nov 09<br>18:00"]  # fmt: skip
     one_stream = charts.message_volume(windows[windows["channel"] == "alpha"], colors)
     assert "rangebreaks" not in one_stream["layout"]["xaxis"]
     # Years of sparse imports: only the longest spans are cut.
