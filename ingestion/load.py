@@ -452,12 +452,27 @@ def _count_events(
     return by_type, by_hour, by_channel
 
 
-_CONTENT_HASHES = sql.SQL("""
+# An hour's digest: md5 over the sorted md5s of its stored events, every column but the load
+# time. Equal digests, equal rows.
+_EVENT_DIGEST = "md5(row({})::text)".format(", ".join(EVENT_COLUMNS))
+_CONTENT_HASHES = sql.SQL(f"""
     select date_bin('1 hour', sent_at, %s::timestamptz), md5(string_agg(digest, '' order by digest))
-    from (select sent_at, md5(row({columns})::text) as digest from raw.chat_events
+    from (select sent_at, {_EVENT_DIGEST} as digest from raw.chat_events
           where sent_at >= %s and sent_at < %s) as stored
     group by 1
-""").format(columns=sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)))
+""")  # fmt: skip  # noqa: S608 (constant column names)
+# The digests of every loaded hour, from its stored rows (migration 0013, for hours loaded
+# before digests were kept).
+FILL_CONTENT_HASHES = f"""
+    update raw.partition_loads as loads set content_hash = stored.digest
+    from (
+        select date_bin('1 hour', sent_at, timestamptz '2000-01-01 00:00:00+00') as hour,
+            md5(string_agg(digest, '' order by digest)) as digest
+        from (select sent_at, {_EVENT_DIGEST} as digest from raw.chat_events) as events
+        group by 1
+    ) as stored
+    where loads.partition_start = stored.hour
+"""  # noqa: S608 (constant column names)
 
 
 def _content_hashes(
@@ -476,10 +491,10 @@ def _record_loads(
     """One raw.partition_loads row per hour of the window, even hours with nothing landed;
     returns the hours whose events differ from their previous load (a first load of events
     included)."""
-    previous = {hour: (digest, events) for hour, digest, events in conn.execute(
+    previous = dict(conn.execute(
         "delete from raw.partition_loads where partition_start >= %s and partition_start < %s"
-        " returning partition_start, content_hash, events", (start, end),
-    ).fetchall()}  # fmt: skip
+        " returning partition_start, content_hash", (start, end),
+    ).fetchall())  # fmt: skip
     conn.execute(
         """insert into raw.partition_loads (partition_start, files, events, rejects, content_hash)
            select hours.hour, coalesce((%s::jsonb ->> hours.hour::text)::int, 0),
@@ -497,11 +512,7 @@ def _record_loads(
             start, end, list(events_per_hour), list(events_per_hour.values()),
         ),
     )  # fmt: skip
-    # An hour loaded with events before digests existed is taken as unchanged: an upgrade must
-    # not send every hour's successor back to be run again.
-    unknown = {hour for hour, (digest, events) in previous.items() if digest is None and events}
-    return sorted(hour for hour in {*previous, *hashes} - unknown
-                  if previous.get(hour, (None, 0))[0] != hashes.get(hour))  # fmt: skip
+    return sorted(hour for hour in {*previous, *hashes} if previous.get(hour) != hashes.get(hour))
 
 
 def _pg_text(hour: datetime) -> str:

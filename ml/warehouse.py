@@ -642,13 +642,12 @@ _FINGERPRINT_PREFIX = "digest:"
 
 
 def _history_fingerprint(conn: psycopg.Connection, start: datetime, end: datetime) -> str:
-    """What was loaded for [start, end): the digests of its hours with events (an hour loaded
-    before digests existed, by its event count). Any change to an hour's events changes it."""
+    """What was loaded for [start, end): the digests of its hours with events
+    (`raw.partition_loads.content_hash`). Any change to an hour's events changes it."""
     row = conn.execute(
         "select md5(coalesce(string_agg(extract(epoch from partition_start)::bigint::text"
-        " || '=' || coalesce(content_hash, 'events:' || events), ',' order by partition_start),"
-        " '')) from raw.partition_loads"
-        " where partition_start >= %s and partition_start < %s and events > 0",
+        " || '=' || content_hash, ',' order by partition_start), '')) from raw.partition_loads"
+        " where partition_start >= %s and partition_start < %s and content_hash is not null",
         (start, end),
     ).fetchone()
     return _FINGERPRINT_PREFIX + (row[0] if row else "")
@@ -661,7 +660,8 @@ def _hype_fingerprint(conn: psycopg.Connection, week: datetime) -> str:
 def _moderation_fingerprint(conn: psycopg.Connection, week: datetime) -> str:
     from ml import toxicity
 
-    # The model embeds the toxicity model it was fitted with: another one means a refit.
+    # The model embeds the toxicity model it was fitted with: another one means a refit when the
+    # week is next scored (not a stale week: only the history part says that).
     tox_version = toxicity.default_model().version
     return f"{_history_fingerprint(conn, week - MODERATION_HISTORY, week)}|{tox_version}"
 
@@ -672,7 +672,7 @@ def _mark_weeks_fitted_before(
 ) -> list[datetime]:  # fmt: skip
     """Built hours of later weeks whose model in `table` was fitted on history that [start, end)
     has changed since (an hour loaded late, withdrawn, or loaded after the weeks it precedes):
-    they are marked stale, and their rerun refits the model. Returns them."""
+    they are marked stale, and their rerun refits the model. Returns those not already noted."""
     schema, name = table.split(".")
     weeks = conn.execute(
         sql.SQL(
@@ -681,9 +681,12 @@ def _mark_weeks_fitted_before(
         ).format(sql.Identifier(schema), sql.Identifier(name)),
         (version, start, end + history),
     ).fetchall()
+    # The history part only: a new toxicity model refits a week when it is scored, and must not
+    # send every week back to run.
     outdated = [
         week for week, stored in weeks
-        if stored.startswith(_FINGERPRINT_PREFIX) and stored != fingerprint(conn, week)
+        if stored.startswith(_FINGERPRINT_PREFIX)
+        and stored.split("|")[0] != fingerprint(conn, week).split("|")[0]
     ]  # fmt: skip
     if not outdated:
         return []
@@ -693,6 +696,9 @@ def _mark_weeks_fitted_before(
         " on loads.partition_start >= weeks.week_start"
         " and loads.partition_start < weeks.week_start + interval '7 days'"
         " where not (loads.partition_start >= %s and loads.partition_start < %s)"
+        # Already noted: their pending rerun refits the week (noting them again would only
+        # queue a second run of the same week).
+        " and loads.stale_since is null"
         " order by 1", (outdated, start, end),
     ).fetchall()]  # fmt: skip
     mark_stale_hours(conn, hours)

@@ -116,8 +116,8 @@ def test_weekly_model_is_stored_reused_refitted_and_reads_a_bounded_history(
         # History changes (an hour of it reloaded): the week's model is fitted again, now on
         # what is left (nothing before the hour's lookback), so it falls back to the baseline.
         conn.execute(
-            "insert into raw.partition_loads (partition_start, files, events, rejects)"
-            " values (%s, 1, 10, 0)",
+            "insert into raw.partition_loads (partition_start, files, events, rejects,"
+            " content_hash) values (%s, 1, 10, 0, 'reloaded')",
             (WEEK - timedelta(days=3),),
         )
         refit = predict_hype_window(conn, hour, hour + timedelta(hours=1))

@@ -165,6 +165,21 @@ def test_the_channels_own_rule_is_learned_stored_and_reused(migrated: PgUrl) -> 
             conn.commit()
         assert refit.summary["models_fitted"] == 1
 
+        # The week's scored hour is built. An earlier hour scored again marks it stale only when
+        # the week's history changed, not for a toxicity version (that refits when scored).
+        from ingestion.load import stale_hours
+
+        conn.execute("insert into raw.partition_loads (partition_start, files, events, rejects,"
+                     " content_hash) values (%s, 1, 10, 0, 'built')", (SCORED_HOUR,))  # fmt: skip
+        earlier = SCORED_HOUR - timedelta(days=3)
+        same = score_moderation_window(conn, earlier, earlier + timedelta(hours=1))
+        assert same.summary["later_hours_marked_stale"] == 0 and stale_hours(conn) == []
+        conn.execute("insert into raw.partition_loads (partition_start, files, events, rejects,"
+                     " content_hash) values (%s, 1, 10, 0, 'late')", (earlier,))  # fmt: skip
+        changed = score_moderation_window(conn, earlier, earlier + timedelta(hours=1))
+        assert changed.summary["later_hours_marked_stale"] == 1
+        assert [hour for hour, _ in stale_hours(conn)] == [SCORED_HOUR]
+
 
 def test_without_moderation_in_the_history_nothing_is_scored(migrated: PgUrl) -> None:
     with psycopg.connect(migrated.libpq()) as conn:
