@@ -318,15 +318,17 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
         # after that hour ran): it is this hour's now.
         replaced = _replace(conn, "ml.emote_bursts", closed,
                             "(closed_at >= %s and closed_at < %s) or burst_id = any(%s)",
-                            (start, end, ids), returning="burst_id, closed_at")  # fmt: skip
+                            (start, end, ids),
+                            returning="burst_id, closed_at, started_at")  # fmt: skip
         stale = _hours_whose_bursts_moved(start, end, ids, replaced)
+        stale += _hours_whose_burst_flags_lapsed(start, closed, replaced)
         _replace(conn, "ml.emote_bursts_open", running, "as_of_hour >= %s and as_of_hour < %s",
                  (start, end))  # fmt: skip
         if stale:
             mark_stale_hours(conn, stale)
     return WriteResult(len(closed), time.perf_counter() - began, bursts.MODEL_VERSION,
                        {"bursts": len(closed), "running_at_hour_end": len(running),
-                        "later_hours_marked_stale": len(stale)})  # fmt: skip
+                        "hours_marked_stale": len(stale)})  # fmt: skip
 
 
 def _hours_whose_bursts_moved(
@@ -336,9 +338,30 @@ def _hours_whose_bursts_moved(
     whose bursts this run changes, from the (burst_id, closed_at) rows it replaced: the hour
     that stored a burst that now ends in the window, and the hour after the window when a burst
     the window held now ends later. They run again."""
-    hours = {hour_floor(closed_at) for _, closed_at in stored if closed_at >= end}
-    if any(start <= closed_at < end and burst_id not in ids for burst_id, closed_at in stored):
+    hours = {hour_floor(closed_at) for _, closed_at, _ in stored if closed_at >= end}
+    if any(start <= closed_at < end and burst_id not in ids for burst_id, closed_at, _ in stored):
         hours.add(end)
+    return sorted(hours)
+
+
+def _hours_whose_burst_flags_lapsed(
+    start: datetime, closed: pd.DataFrame, stored: list[tuple[Any, ...]]
+) -> list[datetime]:
+    """Hours more than an hour before the window whose windows a burst the window stored
+    covered, and no longer does (this run drops the burst, or finds it starting later): their
+    `is_burst_window` flags are rebuilt by running them again. (The hour just before the window
+    is flagged again by the window's own build: `flag_earlier_burst_windows`.)"""
+    starts = dict(zip(closed["burst_id"], pd.to_datetime(closed["started_at"], utc=True),
+                      strict=True))  # fmt: skip
+    hours: set[datetime] = set()
+    before = start - timedelta(hours=1)
+    for burst_id, _, started_at in stored:
+        now = starts.get(burst_id)
+        if started_at < before and (now is None or now > started_at):
+            first = hour_floor(started_at)
+            hours.update(
+                first + timedelta(hours=h) for h in range((before - first) // timedelta(hours=1))
+            )
     return sorted(hours)
 
 

@@ -96,7 +96,8 @@
 
 {#- fct_chat_windows: windows before the window that a burst the window's run stored overlaps,
     and those of the hour before it, flagged again from the stored bursts (a rerun of the window
-    can drop or shorten a burst it stored). -#}
+    can drop or shorten a burst it stored; earlier hours whose flags that lapses run again, noted
+    by the bursts asset). -#}
 {% macro flag_earlier_burst_windows() -%}
     {%- if is_incremental() and var('window_start') is not none -%}
         {%- set window_start = "'" ~ var('window_start') ~ "'::timestamptz" -%}

@@ -178,7 +178,7 @@ def test_an_hour_run_again_on_late_chat_takes_a_burst_a_later_hour_stored(
         rerun = detect_bursts_window(conn, ten, eleven)
         conn.commit()
         assert [b[5] for b in _bursts(conn)] == [late[0]]
-        assert rerun.summary["later_hours_marked_stale"] == 1
+        assert rerun.summary["hours_marked_stale"] == 1
         assert [hour for hour, _ in stale_hours(conn)] == [eleven]
         detect_bursts_window(conn, eleven, eleven + HOUR)  # the stale hour's rerun
         conn.commit()
@@ -186,3 +186,26 @@ def test_an_hour_run_again_on_late_chat_takes_a_burst_a_later_hour_stored(
         detect_bursts_window(conn, ten, eleven + HOUR)
         conn.commit()
         assert _bursts(conn) == hourly
+
+
+def test_hours_long_before_a_rerun_whose_burst_flags_lapse_run_again() -> None:
+    """Hour 12's first run stored a burst from 09:40 (a sparse channel: its minutes span hours).
+    Its rerun drops it, or finds it starting at 10:50: hours 09 and 10 (before the hour the
+    window's own build flags again) held windows it covered and run again. A burst found as it
+    was, or one that still starts there, sends nothing back."""
+    import pandas as pd
+
+    from ml.warehouse import _hours_whose_burst_flags_lapsed
+
+    noon = datetime(2026, 5, 3, 12, tzinfo=UTC)
+    began = noon - timedelta(hours=2, minutes=20)
+    stored = [("b1", noon + timedelta(minutes=5), began)]
+
+    def lapsed(found: list[tuple[str, datetime]]) -> list[datetime]:
+        closed = pd.DataFrame(found, columns=["burst_id", "started_at"])
+        return _hours_whose_burst_flags_lapsed(noon, closed, stored)
+
+    assert lapsed([]) == [noon - 3 * HOUR, noon - 2 * HOUR]
+    assert lapsed([("b1", noon - timedelta(minutes=70))]) == [noon - 3 * HOUR, noon - 2 * HOUR]
+    assert lapsed([("b1", began)]) == []
+    assert lapsed([("b1", began - HOUR)]) == []  # it grew: the new one flags its own windows
