@@ -744,9 +744,10 @@ LATER_HOURS_READ_BACK = timedelta(hours=7)
 
 
 def mark_stale_hours(conn: psycopg.Connection, hours: Iterable[datetime]) -> None:
-    """Note built hours whose inputs changed without a load of theirs (a copy of an event
-    dropped by a neighbouring load, an emote catalog that now covers them): their scores and
-    marts are stale until the hour is loaded again (`stale_hours`). The note holds the latest
+    """Note built hours whose inputs changed without a load of theirs (an earlier hour they read
+    changed, a copy of an event dropped by a neighbouring load, an emote catalog that now covers
+    them, their week's model history changed): their scores and marts are stale until the hour
+    is loaded again (`stale_hours`). The note holds the latest
     change, so each change asks for its own rerun."""
     # Under the loader's lock: a load rewrites its own rows of this table, then marks others.
     conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")

@@ -4,11 +4,13 @@ The shipped classifier learned "offensive" from Davidson's tweets, where it mean
 profanity. Telling someone to kill themselves, or calling them an idiot, has neither, so after
 the shift to chat's prior such messages score about 0.001 ("kys" 0.0009, "shut up idiot" 0.0016).
 A short hand-written list (our own, written from common chat moderation rules) sets a floor under
-the probability of two kinds of message, matched on the classifier's own normalised tokens (so
-"k y s" and "1d10t" match too):
+the probability of two kinds of message, matched on the classifier's own normalisation of the
+words without their punctuation (so "k y s!" and "1d10t" match too):
 
-- urging someone to harm or kill themselves, or wishing them dead: `SELF_HARM_FLOOR`;
-- an insult aimed at the reader ("you ... idiot", "shut up, clown"): `DIRECTED_INSULT_FLOOR`.
+- telling someone to harm or kill themselves, or wishing them dead: `SELF_HARM_FLOOR`;
+- an insult aimed at the reader ("you are such an idiot", "shut up, clown"): only "you" and
+  words that keep the sentence about them ("are", "so", "a", "guys are") may stand between, so
+  "you are not stupid", "your idea is stupid" and "did you see that trash" do not match.
 
 A floor never lowers a score, so rankings among the other messages stay the model's.
 """
@@ -21,26 +23,44 @@ from collections.abc import Sequence
 SELF_HARM_FLOOR = 0.9
 DIRECTED_INSULT_FLOOR = 0.6
 
-_SELF = r"(?:your ?self|ur ?self|yoself|urslf)"
+_PUNCTUATION = '!?.,;:…"()[]{}<>*~'
+_SELF = r"(?:your ?self|yourselves|ur ?self|urselves|yo ?self)"
+# A command or a wish, not advice or a prediction ("dont kill yourself on the spikes", "you'll
+# kill yourself with that jump", "lets go die in lava", "hope you die laughing"); a bare "die"
+# is a game's ("just die and get rezzed").
 _SELF_HARM = re.compile(
-    rf"\b(?:kys|(?:kill|neck|hang|off|unalive|end) {_SELF}"
-    r"|go (?:and )?die|(?:hope|wish) (?:you|u) (?:die|get cancer)|drink bleach)\b"
+    rf"\bkys\b"
+    rf"|(?:^|\b(?:just|go|pls|please|plz|now|then|and|should|lol|so) )"
+    rf"(?:kill|neck|hang|off|unalive|end) {_SELF}\b"
+    rf"|^(?:kill|neck|hang|off|unalive|end) {_SELF}\b"
+    r"|(?:^|\b(?:you|u|just|pls|please|plz|now|then|lol|so) )go (?:and )?die\b"
+    r"|\b(?:hope|wish) (?:you|u) (?:die|get cancer)\b(?! (?:laughing|inside))"
+    r"|(?:^|\b(?:go|just|pls|please|plz) )drink bleach\b"
 )
-# "you", "ur" (you're), "u r a" as the tokenizer joins it; not "your": "your idea is stupid".
-_YOU = r"(?:you|u|ya|youre|you're|ur|ure|ura|yo)"
-# Up to two words between, none a negation: "you are so stupid", not "you are not stupid".
-_GAP = r"(?: (?!not\b|never\b|no\b|arent\b|aren't\b)\S+){0,2}"
+# Words that may stand between "you" and the insult without changing whom it is about.
+_BETWEEN = (
+    r"(?:are|r|re|is|a|an|so|such|the|just|literally|really|actually|fucking|fkn|fking|complete"
+    r"|total|absolute|little|big|biggest|guys are|all are|people are|lot are)"
+)
 _INSULT = (
-    r"(?:idiot|idiots|moron|morons|imbecile|loser|losers|clown|braindead|brainless|stupid"
-    r"|dumb|dumbass|pathetic|worthless|useless|trash|garbage|ugly|disgusting|retarded|subhuman"
-    r"|scum|parasite|waste of (?:space|air|oxygen))"
+    r"(?:idiots?|morons?|imbeciles?|losers?|clowns?|braindead|brainless|stupid|dumb|dumbass(?:es)?"
+    r"|pathetic|worthless|useless|trash|garbage|ugly|disgusting|retards?|retarded|subhuman"
+    r"|scum|parasites?|waste of (?:space|air|oxygen))"
 )
-_DIRECTED = re.compile(rf"\b(?:{_YOU}|shut up|stfu){_GAP} {_INSULT}\b")
+# "ur" is "you're" only before an article or intensifier: "ur a clown", not "ur mic is trash".
+_YOU = r"(?:you|u|youre|you're|ure|ura|ur(?= (?:a|an|so|such|the|just|literally|really)\b))"
+_DIRECTED = re.compile(rf"\b(?:{_YOU}|shut up|stfu)(?: {_BETWEEN})* {_INSULT}\b")
+
+
+def without_punctuation(text: str) -> str:
+    """The words of `text` without the punctuation around them ("you, idiot!" -> "you idiot"),
+    which the classifier's tokens keep (and leetspeak would read "!" as "i")."""
+    return " ".join(word.strip(_PUNCTUATION) for word in text.split())
 
 
 def insult_floor(tokens: Sequence[str]) -> float:
-    """The least toxicity probability a message with these normalised tokens can have (an
-    emote named like a word, `E_stupid`, counts as the word)."""
+    """The least toxicity probability of a message whose words (`without_punctuation`) the
+    classifier normalised to `tokens` (an emote named like a word, `E_stupid`, counts as it)."""
     text = " ".join(token.removeprefix("E_").lower() for token in tokens)
     if _SELF_HARM.search(text):
         return SELF_HARM_FLOOR

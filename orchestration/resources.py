@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import dagster as dg
 import psycopg
@@ -64,6 +65,8 @@ class TwitchApiResource(dg.ConfigurableResource):
     def helix(self) -> HelixClient:
         """A Helix client with app access tokens for these credentials (`TwitchAuthError`
         without them)."""
+        for url in (self.auth_url, self.helix_url):
+            _require_https(url)
         tokens = TokenManager.from_credentials(
             self.client_id, self.client_secret, auth_base=self.auth_url
         )
@@ -81,6 +84,16 @@ class EmoteApisResource(dg.ConfigurableResource):
         return EmoteCatalogClient(
             bttv_base=self.bttv_url, ffz_base=self.ffz_url, seventv_base=self.seventv_url
         )
+
+
+def _require_https(url: str) -> None:
+    """The client secret and tokens travel to these endpoints: https, or a loopback server."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ValueError(f"API endpoint {parts.hostname}: credentials belong in TWITCH_CLIENT_*,"
+                         " not in the URL")  # fmt: skip
+    if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"API endpoint {url}: https is required (plain http only on loopback)")
 
 
 def _set(**urls: str | None) -> dict[str, str]:

@@ -60,7 +60,8 @@ def raw_chat_events(
             "neighbour_hours_changed": dg.MetadataValue.json(
                 [hour.isoformat() for hour in result.neighbour_hours_changed]
             ),
-            # Hours whose events differ from their last load: the built hour after each is rerun.
+            # Hours whose events differ from their last load: the built hours of the 7 after
+            # them run again.
             "hours_changed": dg.MetadataValue.int(len(result.hours_changed)),
             "rejects": result.rejects,
             "opted_out_dropped": result.opted_out,

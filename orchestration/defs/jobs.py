@@ -86,9 +86,9 @@ daily_report_schedule = dg.ScheduleDefinition(
     job=hourly_chat_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Runs built hours again whose inputs changed without a load of theirs: the hour"
-    " before them changed, a neighbouring hour's load dropped a worse copy of one of their"
-    " events, an emote catalog snapshot now covers them, or the history their week's hype or"
+    description="Runs built hours again whose inputs changed without a load of theirs: one of"
+    " the 7 hours before them changed, a neighbouring hour's load dropped a worse copy of one of"
+    " their events, an emote catalog snapshot now covers them, or the history their week's hype or"
     " moderation model was fitted on changed. Consecutive hours run together, up to a week per"
     " run.",
 )

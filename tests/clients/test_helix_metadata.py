@@ -390,3 +390,17 @@ def test_the_catalog_job_fetches_emote_sets_only_where_twitch_is_configured(
     }
     users = [r.args.getlist("login") for r, _ in httpserver.log if r.path == "/helix/users"]
     assert users == [["nymn"]]
+
+
+def test_the_client_secret_goes_only_to_https_or_loopback_endpoints() -> None:
+    from orchestration.resources import TwitchApiResource
+
+    def helix_at(auth_url: str) -> object:
+        twitch = TwitchApiResource(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                   auth_url=auth_url)  # fmt: skip
+        return twitch.helix()
+
+    for refused in ("http://id.twitch.example", "https://user:pass@proxy.example"):
+        with pytest.raises(ValueError, match=r"https is required|credentials belong"):
+            helix_at(refused)
+    assert helix_at("https://id.twitch.tv") and helix_at("http://127.0.0.1:8080")

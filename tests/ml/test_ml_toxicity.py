@@ -40,12 +40,20 @@ def test_self_harm_incitement_and_directed_insults_are_flagged_without_profanity
     matched through the model's own normalisation (spacing, leetspeak)."""
     from ml.insults import DIRECTED_INSULT_FLOOR, SELF_HARM_FLOOR
 
-    self_harm = ["kys", "k y s", "kill urself", "go die lol", "i hope u die", "neck yourself"]
-    directed = ["shut up idiot", "u r a loser", "you are so stupid", "STFU you clown",
-                "y0u 4re 1d10t"]  # fmt: skip
-    # Near misses: negated, aimed at a thing, a compliment, a word inside another.
-    untouched = ["you are not stupid", "your idea is stupid", "this game is trash",
-                 "i died laughing", "you killed it", "skill yourself", "what a clown"]  # fmt: skip
+    self_harm = ["kys", "k y s", "kys!", "kill urself", "kill yourself!", "go die lol",
+                 "i hope u die", "neck yourself", "just go die", "kill yourselves"]  # fmt: skip
+    directed = ["shut up idiot", "shut up, clown", "you... idiot", "you are an idiot!",
+                "u r a loser", "you are such an idiot", "STFU you clown", "y0u 4re 1d10t",
+                "you clowns", "ur a clown"]  # fmt: skip
+    # Near misses: negated, aimed at a thing, advice or a prediction, a word inside another,
+    # "ur" as "your", a greeting.
+    untouched = ["you are not stupid", "you don't look stupid", "your idea is stupid",
+                 "ur mic is trash", "this game is trash", "did you see that trash",
+                 "you go to losers bracket", "i died laughing", "you killed it", "skill yourself",
+                 "what a clown", "yo thats dumb lol", "dont kill yourself on the spikes",
+                 "you'll kill yourself with that jump", "lets go die in lava",
+                 "you die to that boss every time", "hope you die laughing",
+                 "just die and get rezzed"]  # fmt: skip
     assert (model.score_texts(self_harm) == SELF_HARM_FLOOR).all()
     assert (model.score_texts(directed) >= DIRECTED_INSULT_FLOOR).all()
     assert (model.score_texts(untouched) < 0.05).all()
