@@ -52,6 +52,21 @@ _YOU = r"(?:you|u|youre|you're|ure|ura|ur(?= (?:a|an|so|such|the|just|literally|
 _DIRECTED = re.compile(rf"\b(?:{_YOU}|shut up|stfu)(?: {_BETWEEN})* {_INSULT}\b")
 
 
+# Every word either pattern needs contains one of these stems, in the classifier's tokens too
+# (where "idiot!" may read "idioti"): a message without any is never floored, unparsed again.
+_STEMS = re.compile(
+    r"kys|kill|neck|hang|off|unalive|end|die|bleach|idiot|moron|imbecil|loser|clown|brain"
+    r"|stupid|dumb|pathetic|worthless|useless|trash|garbage|ugly|disgust|retard|subhuman|scum"
+    r"|parasit|waste"
+)
+
+
+def might_insult(tokens: Sequence[str]) -> bool:
+    """False when no floor can apply to a message the classifier tokenised so (a cheap test
+    before `insult_floor`, which reads the words again without their punctuation)."""
+    return any(_STEMS.search(token.lower()) for token in tokens)
+
+
 def without_punctuation(text: str) -> str:
     """The words of `text` without the punctuation around them ("you, idiot!" -> "you idiot"),
     which the classifier's tokens keep (and leetspeak would read "!" as "i")."""

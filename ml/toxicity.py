@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from ml.insults import insult_floor, without_punctuation
+from ml.insults import insult_floor, might_insult, without_punctuation
 from ml.text import toxicity_tokens
 
 # 1.2: probability floors for self-harm incitement and directed insults (`ml.insults`).
@@ -162,11 +162,17 @@ class ToxicityModel:
             return np.zeros(0, dtype=np.float64)
         token_lists = self._tokenize(texts)
         model = 1.0 / (1.0 + np.exp(-(self._decision(token_lists) + self.prior_shift)))
-        floors = np.fromiter(
-            (insult_floor(toxicity_tokens(without_punctuation(t), self.emotes, self._tok_cache))
-             for t in texts), dtype=np.float64, count=len(texts),
-        )  # fmt: skip
+        floors = np.fromiter(map(self._floor, texts, token_lists), dtype=np.float64,
+                             count=len(texts))  # fmt: skip
         return np.maximum(model, floors)
+
+    def _floor(self, text: str, tokens: list[str]) -> float:
+        """`ml.insults`' floor for a message, read again without punctuation when it may apply."""
+        if not might_insult(tokens):
+            return 0.0
+        return insult_floor(
+            toxicity_tokens(without_punctuation(text), self.emotes, self._tok_cache)
+        )
 
     def adapt_prior(self, texts: Sequence[str], tol: float = 1e-7) -> float:
         """Estimate the share of offensive messages among unlabelled `texts` by EM (Saerens et
