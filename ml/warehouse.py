@@ -463,9 +463,11 @@ def predict_hype_window(conn: psycopg.Connection, start: datetime, end: datetime
 
     Whether a stream went on through quiet minutes at the end of a window shows only in the chat
     after it, so the window reads `SESSION_GAP` ahead, and also rewrites the `SESSION_GAP` before
-    it, which the previous hour scored before this hour's chat was loaded. Hours are assumed to
-    load in time order: an hour scored before the hours before it were loaded takes its chat
-    for a new stream until it is scored again.
+    it, which the previous hour scored before this hour's chat was loaded. An hour scored before
+    the hours before it were loaded takes its chat for a new stream until it is scored again,
+    which their load asks for (`ingestion.load.LATER_HOURS_READ_BACK`). When the window's chat
+    changed the history a later week's stored model was fitted on, that week's built hours are
+    marked stale (`later_hours_marked_stale`).
     """
     from ml import hype
 
