@@ -53,7 +53,7 @@ from psycopg import sql
 from ingestion.events import ChatEvent, Reject
 from ingestion.landing import landing_file_lock, read_lines
 from ingestion.load import OptOuts, mark_stale_hours, word_pattern
-from ingestion.quotes import quoted_chatters, without_quotes_of
+from ingestion.quotes import without_quotes_of
 from ingestion.sources import PARSERS, parser_for
 from reports.privacy import NAMED_FILE, pseudonym
 
@@ -310,9 +310,9 @@ def _scrub_quotes(conn: psycopg.Connection, who: Account) -> int:
     ).fetchall()
     scrubbed = 0
     for channel, event_id, sent_at, raw in candidates:
-        if not quoted_chatters(raw) & names:
-            continue
         kept, gone = without_quotes_of(raw, names)
+        if not gone:
+            continue
         conn.execute(
             "update raw.chat_events set raw_payload = %s, params = params - %s::text[]"
             " where channel = %s and event_id = %s and sent_at = %s",
@@ -371,8 +371,9 @@ def forget_in_landing(landing_root: Path, who: Account) -> dict[str, int]:
                         dropped += 1
                         continue
                     text = line.decode("utf-8", "surrogateescape")
-                    if quoted_chatters(text) & names:  # someone else's reply or gift
-                        line = without_quotes_of(text, names)[0].encode("utf-8", "surrogateescape")
+                    scrubbed, gone = without_quotes_of(text, names)
+                    if gone:  # someone else's reply or gift naming them
+                        line = scrubbed.encode("utf-8", "surrogateescape")
                         quoting += 1
                 kept.append(line)
             if dropped or quoting:
