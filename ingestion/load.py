@@ -453,24 +453,23 @@ def _count_events(
 
 
 # An hour's digest: md5 over the sorted md5s of its stored events, every column but the load
-# time. Equal digests, equal rows.
-_EVENT_DIGEST = "md5(row({})::text)".format(", ".join(EVENT_COLUMNS))
-_CONTENT_HASHES = sql.SQL(f"""
-    select date_bin('1 hour', sent_at, %s::timestamptz), md5(string_agg(digest, '' order by digest))
-    from (select sent_at, {_EVENT_DIGEST} as digest from raw.chat_events
-          where sent_at >= %s and sent_at < %s) as stored
+# time. Equal digests, equal rows. `{where}`: which events.
+_HOUR_DIGESTS = """
+    select date_bin('1 hour', sent_at, timestamptz '2000-01-01 00:00:00+00') as hour,
+        md5(string_agg(digest, '' order by digest)) as digest
+    from (select sent_at, md5(row({columns})::text) as digest from raw.chat_events {where})
+        as events
     group by 1
-""")  # fmt: skip  # noqa: S608 (constant column names)
+"""
+_COLUMNS_TEXT = ", ".join(EVENT_COLUMNS)
+_CONTENT_HASHES = sql.SQL(_HOUR_DIGESTS.format(
+    columns=_COLUMNS_TEXT, where="where sent_at >= %s and sent_at < %s"
+))  # fmt: skip
 # The digests of every loaded hour, from its stored rows (migration 0013, for hours loaded
 # before digests were kept).
 FILL_CONTENT_HASHES = f"""
     update raw.partition_loads as loads set content_hash = stored.digest
-    from (
-        select date_bin('1 hour', sent_at, timestamptz '2000-01-01 00:00:00+00') as hour,
-            md5(string_agg(digest, '' order by digest)) as digest
-        from (select sent_at, {_EVENT_DIGEST} as digest from raw.chat_events) as events
-        group by 1
-    ) as stored
+    from ({_HOUR_DIGESTS.format(columns=_COLUMNS_TEXT, where="")}) as stored
     where loads.partition_start = stored.hour
 """  # noqa: S608 (constant column names)
 
@@ -480,7 +479,7 @@ def _content_hashes(
 ) -> dict[datetime, str]:
     """A digest of each hour's stored events (every column but the load time), for the hours of
     [start, end) that have any: equal digests, equal rows."""
-    return dict(conn.execute(_CONTENT_HASHES, (start, start, end)).fetchall())
+    return dict(conn.execute(_CONTENT_HASHES, (start, end)).fetchall())
 
 
 def _record_loads(
@@ -747,8 +746,8 @@ def mark_stale_hours(conn: psycopg.Connection, hours: Iterable[datetime]) -> Non
     """Note built hours whose inputs changed without a load of theirs (an earlier hour they read
     changed, a copy of an event dropped by a neighbouring load, an emote catalog that now covers
     them, their week's model history changed): their scores and marts are stale until the hour
-    is loaded again (`stale_hours`). The note holds the latest
-    change, so each change asks for its own rerun."""
+    is loaded again (`stale_hours`). The note holds the latest change, so each change asks for
+    its own rerun."""
     # Under the loader's lock: a load rewrites its own rows of this table, then marks others.
     conn.execute("select pg_advisory_xact_lock(hashtext('raw.chat_events'))")
     conn.execute(
