@@ -145,7 +145,10 @@ def _quiet_spans(times: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
 def quiet_span_breaks(times: Iterable[Any]) -> list[dict[str, list[str | None]]]:
     """Plotly `rangebreaks` cutting the quiet spans longer than `QUIET_SPAN_BREAK` between
     `times` (the longest `MAX_AXIS_BREAKS`), keeping `QUIET_SPAN_MARGIN` on each side."""
-    stamps, cut = _quiet_spans(times)
+    return _span_breaks(*_quiet_spans(times))
+
+
+def _span_breaks(stamps: np.ndarray, cut: np.ndarray) -> list[dict[str, list[str | None]]]:
     return [{"bounds": utc([stamps[i] + QUIET_SPAN_MARGIN, stamps[i + 1] - QUIET_SPAN_MARGIN])}
             for i in cut]  # fmt: skip
 
@@ -155,10 +158,9 @@ TICK_STEPS_HOURS = (1, 2, 3, 6, 12, 24, 48, 168, 720)
 MAX_TICKS = 10
 
 
-def quiet_span_ticks(times: Iterable[Any]) -> tuple[list[str | None], list[str]]:
-    """(tickvals, ticktext) for an axis cut by `quiet_span_breaks`: Plotly's own ticks ignore
-    the cuts (one tick, at a cut). Whole hours in each shown span, the first with its date."""
-    stamps, cut = _quiet_spans(times)
+def _span_ticks(stamps: np.ndarray, cut: np.ndarray) -> tuple[list[str | None], list[str]]:
+    """(tickvals, ticktext) for an axis cut by `_span_breaks`: Plotly's own ticks ignore the
+    cuts (one tick, at a cut). Whole hours in each shown span, the first with its date."""
     firsts, lasts = np.r_[0, cut + 1], np.r_[cut, len(stamps) - 1]
     shown = (stamps[lasts] - stamps[firsts]).sum()
     step = next((h for h in TICK_STEPS_HOURS if shown / np.timedelta64(h, "h") <= MAX_TICKS),
@@ -182,10 +184,11 @@ def break_quiet_spans(fig: Figure) -> Figure:
     """Cut the quiet spans between the figure's x values out of its x axes, with ticks in the
     spans shown."""
     times = [x for trace in fig["data"] for x in trace.get("x") or () if x is not None]
-    breaks = quiet_span_breaks(times)
-    if breaks:
-        tickvals, ticktext = quiet_span_ticks(times)
-        _axes(fig, "x", rangebreaks=breaks, tickvals=tickvals, ticktext=ticktext)
+    stamps, cut = _quiet_spans(times)
+    if len(cut):
+        tickvals, ticktext = _span_ticks(stamps, cut)
+        _axes(fig, "x", rangebreaks=_span_breaks(stamps, cut), tickvals=tickvals,
+              ticktext=ticktext)  # fmt: skip
     return fig
 
 
