@@ -18,9 +18,10 @@ from twitch_warehouse.settings import get_settings
 MARTS_READ = [
     dg.AssetKey(["marts", name])
     for name in (
-        "dim_channels", "dim_chatters", "fct_chat_messages", "fct_chat_windows", "fct_emote_usage",
-        "fct_emote_bursts", "fct_streams", "fct_chatter_stream_activity", "fct_moderation_events",
-        "fct_topics", "fct_stream_topic_shifts", "fct_stream_patterns", "fct_channel_signatures",
+        "dim_channels", "dim_chatters", "dim_channel_chatters", "fct_chat_messages",
+        "fct_chat_windows", "fct_emote_usage", "fct_emote_bursts", "fct_streams",
+        "fct_chatter_stream_activity", "fct_moderation_events", "fct_topics",
+        "fct_stream_topic_shifts", "fct_stream_patterns", "fct_channel_signatures",
         "fct_channel_similarity", "fct_hype_predictions",
     )
 ]  # fmt: skip

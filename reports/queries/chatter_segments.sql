@@ -4,7 +4,6 @@ select
     coalesce(segment, 'unsegmented') as segment,
     count(*) as chatter_count,
     sum(message_count) as message_count
-from marts.dim_chatters
-where channel <> '*'
+from marts.dim_channel_chatters
 group by 1, 2
 order by 1, 2

@@ -1,6 +1,8 @@
 -- Rows per mart, for the data page.
 select 'dim_channels' as mart, count(*) as row_count from marts.dim_channels
 union all select 'dim_chatters', count(*) from marts.dim_chatters
+union all
+select 'dim_channel_chatters', count(*) from marts.dim_channel_chatters
 union all select 'fct_chat_messages', count(*) from marts.fct_chat_messages
 union all select 'fct_chat_windows', count(*) from marts.fct_chat_windows
 union all select 'fct_emote_usage', count(*) from marts.fct_emote_usage

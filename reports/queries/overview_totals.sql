@@ -2,7 +2,7 @@
 select
     (select count(*) from marts.dim_channels) as channel_count,
     (select coalesce(sum(message_count), 0) from marts.dim_channels) as message_count,
-    (select count(*) from marts.dim_chatters where channel = '*') as chatter_count,
+    (select count(*) from marts.dim_chatters) as chatter_count,
     (select count(*) from marts.fct_streams) as stream_count,
     (
         select coalesce(sum(use_count), 0) from marts.fct_emote_usage

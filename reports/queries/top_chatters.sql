@@ -16,8 +16,7 @@ from (
     select
         *,
         row_number() over (partition by channel order by message_count desc, user_login) as n
-    from marts.dim_chatters
-    where channel <> '*'
+    from marts.dim_channel_chatters
 ) as ranked
 where n <= 30
 order by channel, message_count desc, user_login

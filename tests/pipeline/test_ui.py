@@ -55,7 +55,8 @@ def test_ui_serves_the_whole_lineage(warehouse_env: PgUrl) -> None:
     site = _ancestors(graph, "reports/site")
     for key in ("raw/chat_events", "staging/stg_raw__chat_events", "ml/message_sentiment",
                 "intermediate/int_chat_window_activity", "marts/fct_chat_windows",
-                "ml/chatter_segments", "marts/dim_chatters"):  # fmt: skip
+                "ml/chatter_segments", "marts/dim_channel_chatters",
+                "marts/dim_chatters"):  # fmt: skip
         assert key in site, key
     assert "ml/message_sentiment" in _ancestors(graph, "marts/fct_chat_messages")
     assert len(graph) >= 40

@@ -346,16 +346,15 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
                 "activity_by_hour": json.dumps([1 / 24] * 24),
             }
         )
-    for login, rows in msgs.groupby("user_login"):
-        chatters.append(
-            {
-                "chatter_key": f"*|{login}",
-                "channel": "*",
-                "user_login": login,
-                "user_id": str(1000 + LOGINS.index(str(login))),
-                "message_count": len(rows),
-            }
-        )
+    everywhere = [
+        {
+            "user_login": login,
+            "user_id": str(1000 + LOGINS.index(str(login))),
+            "channel_count": rows["channel"].nunique(),
+            "message_count": len(rows),
+        }
+        for login, rows in msgs.groupby("user_login")
+    ]
     similarity = []
     for i, a in enumerate(sorted(CHANNELS)):
         for b in sorted(CHANNELS)[i + 1 :]:
@@ -419,7 +418,8 @@ def fill_marts(conn: psycopg.Connection, seed: int = 7) -> dict[str, Any]:
         ("fct_stream_patterns", patterns),
         ("fct_hype_predictions", hype),
         ("dim_channels", channels),
-        ("dim_chatters", chatters),
+        ("dim_chatters", everywhere),
+        ("dim_channel_chatters", chatters),
         ("fct_channel_signatures", signatures),
         ("fct_channel_similarity", similarity),
     ]:
