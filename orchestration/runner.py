@@ -82,18 +82,21 @@ def run_stale_hours(
             ranges = contiguous_ranges(stale_hours(conn), MAX_DAGSTER_RANGE)
         for start, end, _ in ranges:
             if bulk:
-                run_hours_bulk(start, end)
+                run_hours_bulk(start, end, instance=instance)
             else:
                 run_hours(start, end, instance=instance)
             done.append((start, end))
     return done
 
 
-def run_hours_bulk(start: datetime, end: datetime) -> None:
+def run_hours_bulk(
+    start: datetime, end: datetime, *, instance: dg.DagsterInstance | None = None
+) -> None:
     """The hourly assets' own code over [start, end) in one pass, without per-partition runs.
 
     Same functions, same order, same window semantics as the `hourly_chat` job; used by imports
-    of long, sparse history, where Dagster's per-partition bookkeeping would dominate.
+    of long, sparse history, where Dagster's per-partition bookkeeping would dominate. The hours
+    that held chat are then reported to the instance as built (`report_bulk_hours`).
     """
     import os
     import subprocess
@@ -123,7 +126,9 @@ def run_hours_bulk(start: datetime, end: datetime) -> None:
         )  # fmt: skip
 
     with connect(url) as conn:
-        load_partition(conn, start, end, files_for_window(settings.landing_dir, start, end))
+        loaded = load_partition(
+            conn, start, end, files_for_window(settings.landing_dir, start, end)
+        )
     dbt("raw_staging")
     with connect(url) as conn:
         ml_io.score_sentiment_window(conn, start, end)
@@ -134,3 +139,39 @@ def run_hours_bulk(start: datetime, end: datetime) -> None:
         ml_io.predict_hype_window(conn, start, end)
         ml_io.score_moderation_window(conn, start, end)
     dbt("hourly_marts")
+    report_bulk_hours(
+        sorted(loaded.files_per_hour), start, end, instance=instance or dg.DagsterInstance.get()
+    )
+
+
+def report_bulk_hours(
+    hours: list[datetime], start: datetime, end: datetime, *, instance: dg.DagsterInstance
+) -> int:
+    """Record each hour a bulk pass loaded from landing files as a materialization of every
+    `hourly_chat` asset, so the UI shows those partitions built, not Missing (and a "materialize
+    missing" backfill does not redo them). Runless events: no Dagster run made them. The empty
+    hours between are left out, which keeps a sparse multi-year import at one event per asset
+    and hour of chat. Returns the events recorded."""
+    import time
+
+    from orchestration.definitions import defs
+    from orchestration.partitions import hourly_partitions, partition_key
+    from twitch_warehouse.logging import get_logger
+
+    began = time.perf_counter()
+    keys = sorted(defs().resolve_job_def("hourly_chat").asset_layer.executable_asset_keys)
+    # Chat older than the partitions definition has no partition to show it in.
+    hours = [hour for hour in hours if hour >= hourly_partitions.start]
+    built_by = f"bulk pass over {start:%Y-%m-%d %H:00} → {end:%Y-%m-%d %H:00} UTC (no run)"
+    for hour in hours:
+        for key in keys:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key=key, partition=partition_key(hour), metadata={"built_by": built_by}
+                )
+            )
+    get_logger(__name__).info(
+        "bulk hours reported", hours=len(hours), assets=len(keys),
+        seconds=round(time.perf_counter() - began, 1),
+    )  # fmt: skip
+    return len(hours) * len(keys)
