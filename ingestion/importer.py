@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain as _chain
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -43,6 +43,10 @@ _BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, as some editors and Windows too
 _CHAT_SUFFIXES = (".json", ".jsonl", ".txt", ".log")
 _SKIP_NAMES = frozenset({"vod.json"})  # VOD metadata beside vod-chat-gql chat, not chat
 _VOD_DIR = re.compile(r"\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_(?P<vod>\d+)")
+# Twitch chat cannot predate Justin.tv nor come from tomorrow: such a stamp is a broken clock
+# (`tmi-sent-ts=0`, Go's zero time) and would stretch the import over decades of empty hours.
+EARLIEST_CHAT_AT = datetime(2007, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 _IRC_LINE = re.compile(rb"(\d{10,16}\t)?(@\S+ )?(:\S+ )?[A-Z0-9]{3,20}( |$)")
 
 
@@ -71,6 +75,8 @@ class FileReport:
     reject_reasons: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)  # the first MAX_KEPT_REJECTS
     landing_files: list[Path] = field(default_factory=list)
+    # Of those, the ones an earlier import had already landed (the same file, accepted then).
+    landed_before: list[Path] = field(default_factory=list)
     error: str | None = None  # set when the whole file could not be imported
 
     @property
@@ -196,9 +202,9 @@ def _lines(path: Path) -> Iterator[bytes]:
 def _gql_context(path: Path, channel_hint: str | None) -> dict[str, Any]:
     vod_dir = path.parent
     vod = _VOD_DIR.fullmatch(vod_dir.name)
-    channel = channel_hint or (
-        vod_dir.parent.name if vod or (vod_dir / "vod.json").exists() else None
-    )
+    # The `<channel>/<vod dir>/` layout names the channel; the hint is for files outside it.
+    layout = vod_dir.parent.name if vod or (vod_dir / "vod.json").exists() else None
+    channel = layout or channel_hint
     video_id = vod["vod"] if vod else None
     video_start = None
     meta_path = vod_dir / "vod.json"
@@ -235,7 +241,7 @@ def _v5_lines(path: Path, channel_hint: str | None) -> Iterator[Any]:
     video, streamer = _dict(doc.get("video")), _dict(doc.get("streamer"))
     names = (video.get("user_login"), _dict(video.get("channel")).get("name"),
              streamer.get("login"), streamer.get("name"))  # fmt: skip
-    channel = channel_hint or next((c for n in names if login_of(c := opt_str(n))), None)
+    channel = next((c for n in names if login_of(c := opt_str(n))), None) or channel_hint
     start = opt_str(video.get("created_at")) or opt_str(video.get("recorded_at"))
     ctx = {
         "channel": _require_channel(path, channel),
@@ -308,6 +314,7 @@ class _HourSink:
         self._by_key: dict[tuple[str, datetime], list[bytes]] = {}
         self._started: set[Path] = set()
         self._buffered = 0
+        self.landed_before: list[Path] = []
 
     def path_for(self, channel: str, hour: datetime) -> Path:
         base = landing_path(self.root, self.source, channel, hour)
@@ -340,6 +347,7 @@ class _HourSink:
 
     def commit(self) -> list[Path]:
         self._flush()
+        self.landed_before = sorted(path for path in self._started if path.exists())
         for path in sorted(self._started):
             tmp = self._tmp(path)
             with open(tmp, "rb+") as fh:
@@ -371,6 +379,7 @@ def import_file(
     fmt = report.format
     assert fmt is not None
     sink = _HourSink(Path(landing_root), fmt, _file_tag(path))
+    latest = datetime.now(UTC) + FUTURE_SLACK
     try:
         lines = landing_lines(path, fmt, channel_hint=channel_hint, start_hint=start_hint)
         for record_no, line in enumerate(lines, start=1):
@@ -387,6 +396,11 @@ def import_file(
                 reason = f"channel {item.channel!r} is not a Twitch login"
                 report.add_reject(Reject(fmt, item.raw.encode("utf-8", "surrogatepass"), reason,
                                          record_no))  # fmt: skip
+            elif not EARLIEST_CHAT_AT <= item.sent_at <= latest:
+                reason = (f"sent at {item.sent_at.isoformat()}, outside"
+                          f" {EARLIEST_CHAT_AT:%Y-%m-%d} to tomorrow")  # fmt: skip
+                report.add_reject(Reject(fmt, item.raw.encode("utf-8", "surrogatepass"), reason,
+                                         record_no, item.channel))  # fmt: skip
             else:
                 hour = hour_floor(item.sent_at)
                 data = line if isinstance(line, bytes) else line.encode("utf-8")
@@ -394,6 +408,7 @@ def import_file(
                 report.landed += 1
                 report.hours.add(hour)
         report.landing_files = sink.commit()
+        report.landed_before = sink.landed_before
     except BaseException:
         sink.abort()
         raise

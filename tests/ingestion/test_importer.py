@@ -284,3 +284,45 @@ def test_gql_highlight_comments_are_timed_by_their_place_in_the_video(
            for n in nodes}  # fmt: skip
     events = _imported_events(recent, tmp_path / "r")
     assert {e.event_id: e.sent_at for e in events} == own
+
+
+def test_a_broken_clock_is_rejected_and_does_not_stretch_the_import(tmp_path: Path) -> None:
+    """`tmi-sent-ts=0`, Go's zero time and year 9999 are clocks gone wrong, not chat: each is
+    rejected with its time, and the import spans only the hours of real chat."""
+    line = "@id={id};tmi-sent-ts={ts};user-id=1 :a!a@a.tmi.twitch.tv PRIVMSG #xqcow :hi\n"
+    real_ms = 1_568_505_600_000  # 2019-09-15 00:00 UTC
+    stamps = [real_ms, 0, real_ms + 60_000, 32_503_593_600_000]  # ..., 1970, ..., 2999
+    irc_log = tmp_path / "chat.log"
+    irc_log.write_text("".join(line.format(id=f"m{i}", ts=ts) for i, ts in enumerate(stamps)))
+    text_log = tmp_path / "chat.txt"
+    text_log.write_text("[0001-01-01 00:00:00] #xqcow a: zero time\n"
+                        "[2019-09-15 00:30:00] #xqcow a: hi\n"
+                        "[9999-12-31 23:59:59] #xqcow a: end of time\n")  # fmt: skip
+    report = import_paths([irc_log, text_log], tmp_path / "landing")
+    assert (report.landed, report.rejected) == (3, 4)
+    assert report.hours == {datetime(2019, 9, 15, tzinfo=UTC)}
+    rejects = sorted((r for f in report.files for r in f.rejects), key=lambda r: r.reason)
+    assert [(r.reason.split(",")[0], r.line_no, r.channel) for r in rejects] == [
+        ("sent at 0001-01-01T00:00:00+00:00", 1, "xqcow"),
+        ("sent at 1970-01-01T00:00:00+00:00", 2, "xqcow"),
+        ("sent at 2999-12-31T00:00:00+00:00", 4, "xqcow"),
+        ("sent at 9999-12-31T23:59:59+00:00", 3, "xqcow"),
+    ]
+
+
+def test_the_channel_a_file_names_wins_over_the_hint(
+    data: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """`--channel` is for files that do not say: a folder that needs it for one log must not
+    relabel the VOD exports and rechat files beside it."""
+    landing = tmp_path / "landing"
+    log = tmp_path / "chat.log"
+    log.write_text("[2019-09-15 00:00:00] alice: hi\n")
+    report = import_paths(
+        [data(GQL_DIR), data("rechat-v5-northernlion/1087079172.json"), log],
+        landing, channel_hint="somechannel",
+    )  # fmt: skip
+    channels = {f.format: {p.parts[-3] for p in f.landing_files} for f in report.files}
+    assert channels == {
+        "gql": {"arypie"}, "rechat_v5": {"northernlion"}, "text_log": {"somechannel"},
+    }  # fmt: skip
