@@ -10,7 +10,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from orchestration.partitions import MAX_DAGSTER_RANGE, range_tags
+from orchestration.partitions import MAX_DAGSTER_RANGE, hourly_partitions, range_tags
 
 
 def _run_config() -> dict:
@@ -81,7 +81,7 @@ def run_stale_hours(
         with connect(url) as conn:
             ranges = contiguous_ranges(stale_hours(conn), MAX_DAGSTER_RANGE)
         for start, end, _ in ranges:
-            if bulk:
+            if bulk or start < hourly_partitions.start:  # no Dagster partition before its start
                 run_hours_bulk(start, end, instance=instance)
             else:
                 run_hours(start, end, instance=instance)
@@ -155,7 +155,7 @@ def report_bulk_hours(
     import time
 
     from orchestration.definitions import defs
-    from orchestration.partitions import hourly_partitions, partition_key
+    from orchestration.partitions import partition_key
     from twitch_warehouse.logging import get_logger
 
     began = time.perf_counter()

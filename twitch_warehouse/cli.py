@@ -107,9 +107,14 @@ def import_(
 
     from twitch_warehouse.importing import import_and_materialize
 
+    try:
+        video_start = datetime.fromisoformat(start) if start else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"{start!r} is not an ISO-8601 time, e.g. 2021-07-15T01:59:00Z", param_hint="--start"
+        ) from None
     code = import_and_materialize(
-        paths, channel=channel,
-        start=datetime.fromisoformat(start) if start else None,
+        paths, channel=channel, start=video_start,
         max_reject_ratio=max_reject_ratio, materialize=materialize, console=console,
     )  # fmt: skip
     raise typer.Exit(code)

@@ -85,13 +85,21 @@ def import_and_materialize(
     # Each file is judged on its own: a dirty file is refused, the clean ones beside it load.
     refused = [file for file in report.files if file.reject_ratio > allowed]
     for file in refused:
-        for path in file.landing_files:
+        # What an earlier import accepted knowingly (the same file, a higher ratio) stays.
+        for path in set(file.landing_files) - set(file.landed_before):
             path.unlink(missing_ok=True)
+        kept = (
+            f"; an earlier import accepted it and its {len(file.landed_before):,} landing"
+            " file(s) from then stay"
+            if file.landed_before
+            else ""
+        )
         console.print(
             f"[red]Refused {file.path}:[/] {file.rejected:,} of {file.landed + file.rejected:,}"
             f" records ({file.reject_ratio:.1%}) could not be parsed, above the allowed"
-            f" {allowed:.1%}; nothing of it was loaded and its rejects are in raw.quarantine with"
-            " their reasons. Re-run with --max-reject-ratio to accept it knowingly."
+            f" {allowed:.1%}; nothing of it was landed now{kept}. Its rejects are in"
+            " raw.quarantine with their reasons. Re-run with --max-reject-ratio to accept it"
+            " knowingly."
         )
     accepted = [file for file in report.files if file not in refused]
     hours: set[datetime] = set().union(*(file.hours for file in accepted))
@@ -106,7 +114,7 @@ def import_and_materialize(
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)
-        from orchestration.partitions import MAX_DAGSTER_RANGE
+        from orchestration.partitions import MAX_DAGSTER_RANGE, hourly_partitions
         from orchestration.runner import (
             run_daily,
             run_hours,
@@ -114,7 +122,8 @@ def import_and_materialize(
             run_stale_hours,
         )
 
-        bulk = last - first > MAX_DAGSTER_RANGE
+        # Chat older than the hourly partitions has no Dagster partition to run in.
+        bulk = last - first > MAX_DAGSTER_RANGE or first < hourly_partitions.start
         if not bulk:
             with pipeline_step(console, "Dagster: hourly_chat over the imported range (one run)…"):
                 run_hours(first, last)

@@ -88,3 +88,38 @@ def test_dirty_file_is_refused_then_accepted_knowingly(migrated: PgUrl, tmp_path
     assert sum(n for _, n in reasons) == n_garbage
     assert all(reason for reason, _ in reasons)
     assert messages == sum(1 for line in real if " PRIVMSG #xqcow :" in line)
+
+    # Without the flag again: refused, but the copy accepted knowingly above stays landed (and
+    # loaded), and the message says so rather than "nothing of it was loaded".
+    landing = sorted(get_settings().landing_dir.rglob("*.log"))
+    again = runner.invoke(app, ["import", str(mixed), "--channel", "xqcow", "--no-materialize"])
+    assert again.exit_code == 2
+    assert "earlier import accepted it" in "".join(again.output.split("\n"))
+    assert sorted(get_settings().landing_dir.rglob("*.log")) == landing
+
+
+def test_chat_older_than_the_partitions_is_built_without_a_dagster_partition(
+    migrated: PgUrl, tmp_path: Path
+) -> None:
+    """Hourly partitions start in 2019: a 2018 text log (a short range, which would otherwise be
+    one Dagster run) is built by the bulk pass instead of failing on a missing partition."""
+    log = tmp_path / "2018.log"
+    log.write_text("[2018-06-01 20:15:00] #oldchannel alice: hello\n"
+                   "[2018-06-01 20:16:00] #oldchannel bob: Kappa hi\n"
+                   "[2018-06-01 21:05:00] #oldchannel alice: bye\n")  # fmt: skip
+    result = CliRunner().invoke(app, ["import", str(log)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    with psycopg.connect(migrated.libpq()) as conn:
+        messages = conn.execute(
+            "select count(*) from marts.fct_chat_messages where channel = 'oldchannel'"
+            " and sent_at < '2019-01-01'"
+        ).fetchone()[0]  # type: ignore[index]
+    assert messages == 3
+
+
+def test_a_start_that_is_not_a_time_is_a_usage_error(tmp_path: Path) -> None:
+    log = tmp_path / "relative.log"
+    log.write_text("[0:00:05] alice: hi\n")
+    result = CliRunner().invoke(app, ["import", str(log), "--start", "15/07/2021 01:59"])
+    assert result.exit_code == 2 and result.exception is not None
+    assert "--start" in result.output and "ISO-8601" in result.output
