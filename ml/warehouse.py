@@ -309,9 +309,11 @@ def detect_bursts_window(conn: psycopg.Connection, start: datetime, end: datetim
     from ml import bursts
 
     began = time.perf_counter()
-    hours = [_bursts_of_hour(conn, hour) for hour in _hours(start, end)]
-    closed = pd.concat([hour.closed for hour in hours], ignore_index=True)
-    running = pd.concat([hour.running for hour in hours], ignore_index=True)
+    hours = [_bursts_of_hour(conn, hour) for hour in _hours_near_chat(conn, start, end)]
+    closed = pd.concat([pd.DataFrame(columns=_CLOSED_COLUMNS), *(h.closed for h in hours)],
+                       ignore_index=True)  # fmt: skip
+    running = pd.concat([pd.DataFrame(columns=_RUNNING_COLUMNS), *(h.running for h in hours)],
+                        ignore_index=True)  # fmt: skip
     ids = list(closed["burst_id"])
     with conn.transaction():
         # A burst this run sees end may be stored by a later hour (this hour's chat changed
@@ -365,9 +367,24 @@ def _hours_whose_burst_flags_lapsed(
     return sorted(hours)
 
 
-def _hours(start: datetime, end: datetime) -> list[datetime]:
-    """The starts of the hourly partitions in [start, end)."""
-    return [start + timedelta(hours=h) for h in range((end - start) // timedelta(hours=1))]
+def _hours_near_chat(conn: psycopg.Connection, start: datetime, end: datetime) -> list[datetime]:
+    """The hours of [start, end) that can see a burst end: those with chat, or with chat less
+    than `SESSION_GAP` before them (a burst is over at the next chat minute, or once the gap
+    passed without chat). Any other hour has none, so a sparse multi-year backfill reads only
+    the hours around its streams instead of every hour between them."""
+    rows = conn.execute(
+        """
+        select distinct date_bin(interval '1 hour', window_start_at + shift,
+                                 timestamptz '2000-01-01 00:00:00+00') as hour
+        from intermediate.int_chat_window_activity
+        cross join (values (interval '0'), (%(gap)s::interval)) as shifts (shift)
+        where window_seconds = 60 and message_count > 0
+            and window_start_at >= %(start)s::timestamptz - %(gap)s::interval
+            and window_start_at < %(end)s
+        """,
+        {"start": start, "end": end, "gap": SESSION_GAP},
+    ).fetchall()
+    return sorted(hour for (hour,) in rows if start <= hour < end)
 
 
 class _HourBursts(NamedTuple):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from ml.warehouse import detect_bursts_window
+from ml.warehouse import _hours_near_chat, detect_bursts_window
 from twitch_warehouse.db import PgUrl
 
 pytestmark = pytest.mark.integration
@@ -134,6 +134,11 @@ def test_a_streams_goodbye_and_the_next_streams_hello_are_two_bursts(migrated: P
         detect_bursts_window(conn, day1, day1 + 27 * HOUR)  # a backfill writes the same rows
         conn.commit()
         assert _bursts(conn) == hourly
+        # ... reading only the hours of each stream and the one its session gap reaches into,
+        # not the night between.
+        assert _hours_near_chat(conn, day1, day1 + 27 * HOUR) == [
+            day1, day1 + HOUR, day2, day2 + HOUR,
+        ]  # fmt: skip
 
 
 def test_an_hour_run_again_on_late_chat_takes_a_burst_a_later_hour_stored(
