@@ -27,7 +27,15 @@ renamed as (
         jsonb_array_length(emotes) as native_emote_count,
         badges,
         badge_info,
-        nullif(badge_info ->> 'subscriber', '')::integer as subscriber_months,
+        -- Exact months from badge-info (IRC); VOD exports carry no badge-info, only the badge,
+        -- whose version is the months tier it shows (tier-coded: 2012 is 12 months at tier 2).
+        coalesce(
+            nullif(badge_info ->> 'subscriber', '')::integer,
+            case
+                when badges ->> 'subscriber' ~ '^[0-9]{1,9}$'
+                    then (badges ->> 'subscriber')::integer % 1000
+            end
+        ) as subscriber_months,
         bits,
         is_first_message,
         reply_parent_id,
