@@ -18,6 +18,7 @@ streams of a channel (`stream_topic_shift`).
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, cast
@@ -27,6 +28,7 @@ import pandas as pd
 import spacy
 from scipy.spatial.distance import jensenshannon
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -215,7 +217,11 @@ def segment_topics(
             x = tfidf.transform(seg_counts)
             # sklearn is unannotated: pyright infers `n_components: str` from its default "auto".
             nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)  # pyright: ignore[reportArgumentType]
-            w = nmf.fit_transform(x)
+            with warnings.catch_warnings():
+                # A segment stopped at max_iter still ranks its terms; the warning only printed
+                # through every import and opt-out, where it read like a failure.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                w = nmf.fit_transform(x)
             h = nmf.components_
             mass = w.sum(axis=0)
             share = mass / mass.sum() if mass.sum() else np.full(k, 1.0 / k)
