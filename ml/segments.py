@@ -5,7 +5,8 @@ units, checked in order) and stay stable when the data shifts:
   lurker         < 0.5 messages per attended stream (JOIN presence without chatting)
   spammer        >= 0.5 moderation actions per stream
   emote_spammer  >= 70% emote tokens and >= 3 messages per stream
-  spammer        >= 40% copy-paste messages (text seen >= 3 times in the stream)
+  spammer        >= 40% copy-paste messages (text of >= 3 distinct words seen >= 3 times in
+                 the stream; one-word reactions like "LUL" or "lol" are chat, not copypasta)
   power_user     messages per stream >= max(20, channel p90) and attends >= 30% of streams
   supporter      subscribed >= 6 months on average
   regular        attends >= 30% of the channel's streams (and >= 3 streams)
@@ -29,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ml.topics import copypasta_key
 
-MODEL_VERSION = "segments-1.0.0"
+MODEL_VERSION = "segments-1.1.0"
 SEGMENT_COLUMNS = ["channel", "user_login", "segment", "segment_confidence", "model_version"]
 STREAM_SEGMENT_COLUMNS = [
     "channel",
@@ -40,6 +41,9 @@ STREAM_SEGMENT_COLUMNS = [
     "model_version",
 ]
 FIRST_MINUTES = 5  # "shows up at the start" habit
+# Fewer distinct words is a reaction everyone types ("nepuLul", "W W W", "lol"): in a lively
+# chat such messages repeat constantly, and counting them made a channel's regulars spammers.
+COPYPASTA_MIN_WORDS = 3
 _CLUSTER_FEATURES = [
     "messages_per_stream",
     "streams_attended",
@@ -77,6 +81,7 @@ def chatter_stream_features(
     pasta = copypasta_key(cast(pd.Series, m["text"]))
     # A copy: text (normalised) seen >= 3 times in the stream, by anyone including oneself.
     seen = cast(pd.Series, pasta.groupby([m["channel"], m["stream_id"], pasta]).transform("size"))
+    distinct_words = m["text"].fillna("").str.lower().str.split().map(lambda w: len(set(w)))
     stream_start = m.groupby(["channel", "stream_id"])["sent_at"].transform("min")
     early = m["sent_at"] - stream_start <= pd.Timedelta(minutes=FIRST_MINUTES)
     sub = (
@@ -92,7 +97,7 @@ def chatter_stream_features(
             "gap": gap,
             "emotes": n_emotes,
             "tokens": np.maximum(words, n_emotes),
-            "copy": (seen >= 3) & (pasta != copypasta_key(pd.Series([""])).iloc[0]),
+            "copy": (seen >= 3) & (distinct_words >= COPYPASTA_MIN_WORDS),
             "mention": m["text"].fillna("").str.contains("@", regex=False),
             "early": early,
             "sub": sub.fillna(0.0),

@@ -8,6 +8,7 @@ from ml.segments import (
     SEGMENT_COLUMNS,
     STREAM_SEGMENT_COLUMNS,
     chatter_segments,
+    chatter_stream_features,
     chatter_stream_segments,
 )
 
@@ -76,6 +77,24 @@ def test_real_irc_segments(xqc_events: pd.DataFrame, xqc_messages: pd.DataFrame)
     assert seg["user_login"].is_unique
     assert len(seg) == xqc_messages["user_login"].nunique()
     assert seg["segment"].nunique() >= 2
+
+
+def test_reactions_everyone_types_are_not_copypasta() -> None:
+    """A regular who mostly answers with the channel's emote or "lol", as the whole chat does,
+    copies nothing; repeating a sentence others repeat is copy-paste."""
+    rows = []
+    t0 = pd.Timestamp("2025-01-01T20:00:00Z")
+    for k in range(30):
+        at = t0 + pd.Timedelta(seconds=20 * k)
+        rows += [(at, f"viewer{k % 5}", "nepuLul"), (at, f"viewer{k % 5}", "lol LOL"),
+                 (at, "regular", ["nepuLul", "lol", "W W W"][k % 3]),
+                 (at, "paster", PASTA if k % 2 else f"my own words number {k}")]  # fmt: skip
+    messages = pd.DataFrame(rows, columns=["sent_at", "user_login", "text"]).assign(
+        channel="chan", stream_id="s0"
+    )
+    copies = chatter_stream_features(messages).set_index("user_login")["copies"]
+    assert copies["regular"] == 0
+    assert copies["paster"] == 15
 
 
 def _weeks(shuffle_second: bool) -> pd.DataFrame:
