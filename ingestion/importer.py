@@ -75,8 +75,9 @@ class FileReport:
     reject_reasons: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)  # the first MAX_KEPT_REJECTS
     landing_files: list[Path] = field(default_factory=list)
-    # Of those, the ones an earlier import had already landed (the same file, accepted then).
+    # Landing files of this file that an earlier import already wrote (accepted then).
     landed_before: list[Path] = field(default_factory=list)
+    refused: bool = False  # too many rejects: nothing of it was landed by this import
     error: str | None = None  # set when the whole file could not be imported
 
     @property
@@ -314,7 +315,6 @@ class _HourSink:
         self._by_key: dict[tuple[str, datetime], list[bytes]] = {}
         self._started: set[Path] = set()
         self._buffered = 0
-        self.landed_before: list[Path] = []
 
     def path_for(self, channel: str, hour: datetime) -> Path:
         base = landing_path(self.root, self.source, channel, hour)
@@ -345,9 +345,13 @@ class _HourSink:
             lines.clear()
         self._buffered = 0
 
+    def existing(self) -> list[Path]:
+        """The landing files this file maps to that are already there (an earlier import)."""
+        self._flush()
+        return sorted(path for path in self._started if path.exists())
+
     def commit(self) -> list[Path]:
         self._flush()
-        self.landed_before = sorted(path for path in self._started if path.exists())
         for path in sorted(self._started):
             tmp = self._tmp(path)
             with open(tmp, "rb+") as fh:
@@ -371,9 +375,13 @@ def _file_tag(path: Path) -> str:
 def import_file(
     path: Path, landing_root: Path, *, fmt: str | None = None, channel_hint: str | None = None,
     start_hint: datetime | None = None, optouts: OptOuts = NO_OPTOUTS,
+    max_reject_ratio: float | None = None,
 ) -> FileReport:  # fmt: skip
     """Land one file; file-level problems are raised (UnknownFormatError, ImportFileError).
-    Records by or about opted-out chatters are counted and neither landed nor quarantined."""
+    Records by or about opted-out chatters are counted and neither landed nor quarantined.
+
+    A file whose reject share passes `max_reject_ratio` is refused before anything of it is
+    landed, so a crash later in the import cannot leave it in the landing zone."""
     path = Path(path)
     report = FileReport(path, fmt or detect_format(path))
     fmt = report.format
@@ -407,8 +415,12 @@ def import_file(
                 sink.add(item.channel, hour, data)
                 report.landed += 1
                 report.hours.add(hour)
-        report.landing_files = sink.commit()
-        report.landed_before = sink.landed_before
+        report.landed_before = sink.existing()
+        if max_reject_ratio is not None and report.reject_ratio > max_reject_ratio:
+            report.refused = True
+            sink.abort()
+        else:
+            report.landing_files = sink.commit()
     except BaseException:
         sink.abort()
         raise
@@ -432,20 +444,22 @@ def iter_chat_files(paths: Iterable[Path]) -> Iterator[Path]:
 def import_paths(
     paths: Iterable[Path], landing_root: Path, *, channel_hint: str | None = None,
     start_hint: datetime | None = None, progress: Callable[[FileReport], None] | None = None,
-    optouts: OptOuts = NO_OPTOUTS,
+    optouts: OptOuts = NO_OPTOUTS, max_reject_ratio: float | None = None,
 ) -> ImportReport:  # fmt: skip
     """Import files and folders; a file that cannot be imported is reported with its error.
 
     `channel_hint` names the channel for formats that carry none (chat_downloader, text logs,
     gql files outside the `<channel>/<vod dir>/` layout); `start_hint` is the video start for
     text logs with relative `[H:MM:SS]` times. `progress` is called after each file. Records of
-    `optouts` (`ingestion.load.read_optouts`) are not landed.
+    `optouts` (`ingestion.load.read_optouts`) are not landed, nor is a file whose reject share
+    passes `max_reject_ratio`.
     """
     report = ImportReport()
     for path in iter_chat_files(paths):
         try:
             file_report = import_file(path, landing_root, channel_hint=channel_hint,
-                                      start_hint=start_hint, optouts=optouts)  # fmt: skip
+                                      start_hint=start_hint, optouts=optouts,
+                                      max_reject_ratio=max_reject_ratio)  # fmt: skip
         except (UnknownFormatError, ImportFileError, OSError, EOFError, ValueError) as exc:
             file_report = FileReport(path, error=f"{type(exc).__name__}: {exc}")
         report.files.append(file_report)

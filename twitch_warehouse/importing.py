@@ -75,19 +75,18 @@ def import_and_materialize(
             progress.update(task, advance=1, description=f"Importing {file.path.name}")
 
         report = import_paths(paths, settings.landing_dir, channel_hint=channel, start_hint=start,
-                              progress=advance, optouts=_optouts())  # fmt: skip
+                              progress=advance, optouts=_optouts(),
+                              max_reject_ratio=allowed)  # fmt: skip
     _print_report(console, report)
     if report.errors:
         console.print(f"[red]{len(report.errors)} file(s) could not be imported (see above).[/]")
     stored = quarantine_rejects(report)
     if stored:
         console.print(f"{stored:,} rejected records quarantined in raw.quarantine with reasons.")
-    # Each file is judged on its own: a dirty file is refused, the clean ones beside it load.
-    refused = [file for file in report.files if file.reject_ratio > allowed]
+    # Each file is judged on its own, before it lands: a dirty file is refused, the clean ones
+    # beside it land. What an earlier import accepted knowingly (a higher ratio) stays.
+    refused = [file for file in report.files if file.refused]
     for file in refused:
-        # What an earlier import accepted knowingly (the same file, a higher ratio) stays.
-        for path in set(file.landing_files) - set(file.landed_before):
-            path.unlink(missing_ok=True)
         kept = (
             f"; an earlier import accepted it and its {len(file.landed_before):,} landing"
             " file(s) from then stay"

@@ -326,3 +326,21 @@ def test_the_channel_a_file_names_wins_over_the_hint(
     assert channels == {
         "gql": {"arypie"}, "rechat_v5": {"northernlion"}, "text_log": {"somechannel"},
     }  # fmt: skip
+
+
+def test_a_dirty_file_is_refused_before_any_of_it_lands(tmp_path: Path) -> None:
+    """Judged before landing: a crash later in the import cannot leave a refused file in the
+    landing zone, and refusing it again leaves what an earlier, knowing import landed."""
+    line = "@id=m{i};tmi-sent-ts=1568505600000;user-id=1 :a!a@a.tmi.twitch.tv PRIVMSG #xqcow :hi\n"
+    path = tmp_path / "dirty.log"
+    path.write_text("".join(line.format(i=i) for i in range(3)) + "garbage\n" * 3)
+    landing = tmp_path / "landing"
+    (refused,) = import_paths([path], landing, max_reject_ratio=0.1).files
+    assert refused.refused and refused.rejected == 3 and refused.landing_files == []
+    assert not landing.exists() or not [p for p in landing.rglob("*") if p.is_file()]
+    (accepted,) = import_paths([path], landing, max_reject_ratio=1.0).files
+    assert not accepted.refused and len(accepted.landing_files) == 1
+    before = _snapshot(landing)
+    (again,) = import_paths([path], landing, max_reject_ratio=0.1).files
+    assert again.refused and again.landed_before == accepted.landing_files
+    assert _snapshot(landing) == before
