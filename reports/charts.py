@@ -125,6 +125,22 @@ def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def offline_as_zero(df: pd.DataFrame, time_col: str, seconds: int, column: str) -> pd.DataFrame:
+    """`df` sorted by time with `column` at zero off stream, for a filled area: plotly.js breaks a
+    line at a null but fills across it, so an area would ramp over the hours between streams.
+    Each pause longer than a window gets a zero after its last window and one before the next."""
+    rows = df.sort_values(time_col)
+    times = pd.to_datetime(rows[time_col], utc=True)
+    step = pd.Timedelta(seconds=seconds)
+    pause = (times.shift(-1) - times > 1.5 * step).to_numpy()
+    after = cast(pd.Series, times[pause] + step)
+    before = cast(pd.Series, times.shift(-1)[pause] - step)
+    later = cast(pd.Series, before[before > after])
+    zeros = pd.concat([after, later], ignore_index=True)
+    filler = pd.DataFrame({time_col: zeros, column: 0.0})
+    return pd.concat([rows, filler], ignore_index=True).sort_values(time_col, kind="stable")
+
+
 # Quiet spans longer than this are cut out of multi-stream time axes (`break_quiet_spans`): two
 # streams a week apart, or imports years apart, each get the width of their own chat.
 QUIET_SPAN_BREAK = np.timedelta64(6, "h")
@@ -490,13 +506,13 @@ def volume_and_chatters(df: pd.DataFrame, channel: str) -> Figure:
     title = f"#{esc(channel)}: messages and unique chatters per 5 minutes"
     if df.empty:
         return empty(title)
+    area = offline_as_zero(df, "window_start_at", 300, "message_count")
     df = gaps(df, "window_start_at", 300)
-    x = utc(df["window_start_at"])
     fig = _figure(
         _trace(
             "scatter",
-            x=x,
-            y=_num(df["message_count"]),
+            x=utc(area["window_start_at"]),
+            y=_num(area["message_count"]),
             name="Messages",
             mode="lines",
             line={"color": PALETTE[0]},
@@ -505,7 +521,7 @@ def volume_and_chatters(df: pd.DataFrame, channel: str) -> Figure:
         ),
         _trace(
             "scatter",
-            x=x,
+            x=utc(df["window_start_at"]),
             y=_num(df["unique_chatter_count"]),
             name="Unique chatters",
             mode="lines",
@@ -513,7 +529,9 @@ def volume_and_chatters(df: pd.DataFrame, channel: str) -> Figure:
             hovertemplate="%{y:,} chatters<extra></extra>",
         ),
     )
-    return _layout(fig, title, x_title="Time (UTC)", y_title="Count per 5 minutes")
+    return break_quiet_spans(
+        _layout(fig, title, x_title="Time (UTC)", y_title="Count per 5 minutes")
+    )
 
 
 def sentiment_pie(df: pd.DataFrame, channel: str) -> Figure:
@@ -659,16 +677,17 @@ def stream_timeline(
         rows = cast(pd.DataFrame, windows.loc[windows["window_seconds"] == seconds])
         if rows.empty:
             continue
+        area = offline_as_zero(rows, "window_start_at", seconds, "message_count")
         rows = gaps(rows, "window_start_at", seconds)
         x = utc(rows["window_start_at"])
         label = "1 min" if seconds == 60 else "30 s"
         meta = {"window": seconds}
         visible = seconds == 60
-        rate = rows["message_count"].astype(float) * 60.0 / seconds
+        rate = area["message_count"].astype(float) * 60.0 / seconds
         traces.append(
             _trace(
                 "scatter",
-                x=x,
+                x=utc(area["window_start_at"]),
                 y=_num(rate.round(1)),
                 name=f"Messages/min ({label})",
                 mode="lines",

@@ -101,6 +101,31 @@ def test_quiet_spans_between_streams_are_cut_from_multi_stream_time_axes() -> No
     assert breaks[0]["bounds"][0] > charts.utc([starts[10]])[0]  # the 10 shortest were left
 
 
+def test_a_channels_area_lies_at_zero_between_its_streams() -> None:
+    """plotly.js fills an area across a null gap (only the line breaks): the messages area
+    gets zeros at both edges of the days off stream, which are cut from the axis."""
+    week = 7 * 24 * 60
+    windows = _windows("alpha", [0, 5, 10, week, week + 5], [5, 6, 7, 8, 9])
+    fig = charts.volume_and_chatters(windows, "alpha")
+    _valid(fig)
+    area, chatters = fig["data"]
+    assert area["fill"] == "tozeroy" and None not in area["y"]
+    assert area["y"] == [5.0, 6.0, 7.0, 0.0, 0.0, 8.0, 9.0]
+    assert area["x"][3:5] == ["2026-11-02T18:15:00", "2026-11-09T17:55:00"]
+    assert chatters["y"][3] is None  # the line breaks
+    assert fig["layout"]["xaxis"]["rangebreaks"]
+    # The stream page's rate area: zero at a pause's edges inside the stream as well.
+    timeline = charts.stream_timeline(
+        _windows("alpha", [0, 1, 30, 31], [5, 6, 7, 8]).assign(
+            window_seconds=60, subscription_count=0, raid_count=0
+        ),
+        bursts=pd.DataFrame(), moderation=pd.DataFrame(), hype=pd.DataFrame(),
+        title="timeline", span=(START, START + timedelta(hours=1)),
+    )  # fmt: skip
+    rate = timeline["data"][0]
+    assert rate["fill"] == "tozeroy" and rate["y"] == [5.0, 6.0, 0.0, 0.0, 7.0, 8.0]
+
+
 def test_secondary_axis_traces_and_axis_titles() -> None:
     windows = _windows("alpha", [0, 5, 10], [5, 6, 7])
     fig = charts.sentiment_trend(windows, "alpha")
