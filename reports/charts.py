@@ -588,7 +588,7 @@ def sentiment_trend(df: pd.DataFrame, channel: str) -> Figure:
             "yaxis2": {"title": {"text": "Toxic messages (%)"}, "showgrid": False},
         },
     )
-    return fig
+    return break_quiet_spans(fig)
 
 
 def top_emotes(df: pd.DataFrame, title: str, *, limit: int = 15) -> Figure:
@@ -942,7 +942,9 @@ def emote_timeline(df: pd.DataFrame) -> Figure:
                 hovertemplate="%{y:,} uses<extra>%{fullData.name}</extra>",
             )
         )
-    return _layout(fig, title, x_title="Time (UTC)", y_title="Uses per 5 minutes", height=400)
+    return break_quiet_spans(
+        _layout(fig, title, x_title="Time (UTC)", y_title="Uses per 5 minutes", height=400)
+    )
 
 
 def burst_scatter(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
@@ -1132,7 +1134,9 @@ def new_vs_returning(df: pd.DataFrame, colors: dict[str, str]) -> Figure:
                 hovertemplate="%{y:,} new<extra>%{fullData.name}</extra>",
             )
         )
-    return _layout(fig, title, x_title="Time (UTC)", y_title="Chatters per 5 minutes")
+    return break_quiet_spans(
+        _layout(fig, title, x_title="Time (UTC)", y_title="Chatters per 5 minutes")
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -77,7 +77,11 @@ def test_quiet_spans_between_streams_are_cut_from_multi_stream_time_axes() -> No
     colors = charts.channel_colors(["alpha", "beta"])
     figures = [charts.message_volume(windows, colors), charts.toxicity_trend(windows, colors),
                charts.moderation_vs_toxicity(windows, colors),
-               charts.hours_loaded(windows, colors)]  # fmt: skip
+               charts.hours_loaded(windows, colors), charts.new_vs_returning(windows, colors),
+               charts.volume_and_chatters(windows, "alpha"),
+               charts.sentiment_trend(windows, "alpha"),
+               charts.emote_timeline(windows.rename(columns={"window_start_at": "bucket_at"})
+                                     .assign(emote_code="Kappa", use_count=3))]  # fmt: skip
     for fig in figures:
         _valid(fig)
         ((lower, upper),) = [b["bounds"] for b in fig["layout"]["xaxis"]["rangebreaks"]]
