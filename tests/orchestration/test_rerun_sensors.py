@@ -128,3 +128,19 @@ def test_a_channels_first_catalog_reaches_the_hours_built_before_it(migrated: Pg
     with psycopg.connect(migrated.libpq()) as conn:
         assert conn.execute(uses).fetchone() == (2,)
     assert _requests() == []
+
+
+def test_stale_hours_before_the_partitions_are_left_to_the_bulk_path(migrated: PgUrl) -> None:
+    """A stale 2018 hour has no Dagster partition: the sensor asks only for the later hour (a
+    run for the earlier one would fail its partition check); imports rerun it in bulk."""
+    import psycopg
+
+    old = datetime(2018, 6, 1, 20, tzinfo=UTC)
+    with psycopg.connect(migrated.libpq()) as conn:
+        for hour in (old, H12):
+            conn.execute(
+                "insert into raw.partition_loads (partition_start, files, events, rejects,"
+                " stale_since) values (%s, 1, 1, 0, now())", (hour,),
+            )  # fmt: skip
+    (request,) = _requests()
+    assert request.tags["dagster/asset_partition_range_start"] == partition_key(H12)
