@@ -106,13 +106,20 @@ def utc_labels(values: Iterable[Any], pattern: str) -> list[str]:
     return [t.strftime(pattern) for t in stamps.to_numpy(dtype="datetime64[us]").tolist()]
 
 
+def _pauses(df: pd.DataFrame, time_col: str, seconds: int) -> tuple[pd.DataFrame, Any, Any]:
+    """(rows sorted by time, their times as naive UTC datetime64, index of each row followed by
+    a pause longer than a window and a half): where chat stopped, for `gaps` and areas alike."""
+    rows = df.sort_values(time_col)
+    times = pd.to_datetime(rows[time_col], utc=True).dt.tz_convert(None).to_numpy()
+    pause = np.flatnonzero(np.diff(times) > np.timedelta64(int(1.5 * seconds * 1e6), "us"))
+    return rows, times, pause
+
+
 def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
     """Insert an empty row after each pause longer than a window, so lines break off-stream."""
     if len(df) < 2:
         return df
-    rows = df.sort_values(time_col)
-    times = pd.to_datetime(rows[time_col], utc=True).dt.tz_convert(None).to_numpy()
-    pause = np.flatnonzero(np.diff(times) > np.timedelta64(int(1.5 * seconds * 1e6), "us"))
+    rows, times, pause = _pauses(df, time_col, seconds)
     if not len(pause):
         return rows
     # Row i keeps label i and the empty row after a pause at row i gets i + 0.5: one reindex
@@ -128,15 +135,11 @@ def gaps(df: pd.DataFrame, time_col: str, seconds: int) -> pd.DataFrame:
 def offline_as_zero(df: pd.DataFrame, time_col: str, seconds: int, column: str) -> pd.DataFrame:
     """`df` sorted by time with `column` at zero off stream, for a filled area: plotly.js breaks a
     line at a null but fills across it, so an area would ramp over the hours between streams.
-    Each pause longer than a window gets a zero after its last window and one before the next."""
-    rows = df.sort_values(time_col)
-    times = pd.to_datetime(rows[time_col], utc=True)
-    step = pd.Timedelta(seconds=seconds)
-    pause = (times.shift(-1) - times > 1.5 * step).to_numpy()
-    after = cast(pd.Series, times[pause] + step)
-    before = cast(pd.Series, times.shift(-1)[pause] - step)
-    later = cast(pd.Series, before[before > after])
-    zeros = pd.concat([after, later], ignore_index=True)
+    Each pause (as `gaps` finds them) gets a zero after its last window and one before the next."""
+    rows, times, pause = _pauses(df, time_col, seconds)
+    step = np.timedelta64(seconds, "s")
+    after, before = times[pause] + step, times[pause + 1] - step
+    zeros = pd.DatetimeIndex(np.concatenate([after, before[before > after]])).tz_localize("UTC")
     filler = pd.DataFrame({time_col: zeros, column: 0.0})
     return pd.concat([rows, filler], ignore_index=True).sort_values(time_col, kind="stable")
 
