@@ -76,12 +76,14 @@ def chatter_stream_features(
     m = m.sort_values(["channel", "stream_id", "user_login", "sent_at"], kind="stable")
     keys = ["channel", "stream_id", "user_login"]
     gap = m.groupby(keys, sort=False)["sent_at"].diff().dt.total_seconds()
-    words = m["text"].fillna("").str.split().str.len().fillna(0)
+    # Lowercased once for both counts (lowercasing never adds or removes whitespace).
+    lowered_words = m["text"].fillna("").str.lower().str.split()
+    words = lowered_words.str.len().fillna(0)
     n_emotes = m["emotes"].str.len().fillna(0) if "emotes" in m else pd.Series(0, index=m.index)
     pasta = copypasta_key(cast(pd.Series, m["text"]))
     # A copy: text (normalised) seen >= 3 times in the stream, by anyone including oneself.
     seen = cast(pd.Series, pasta.groupby([m["channel"], m["stream_id"], pasta]).transform("size"))
-    distinct_words = m["text"].fillna("").str.lower().str.split().map(lambda w: len(set(w)))
+    distinct_words = lowered_words.map(lambda w: len(set(w)))
     stream_start = m.groupby(["channel", "stream_id"])["sent_at"].transform("min")
     early = m["sent_at"] - stream_start <= pd.Timedelta(minutes=FIRST_MINUTES)
     sub = (
