@@ -28,6 +28,12 @@ def hours_in(window: dg.TimeWindow) -> Iterator[tuple[datetime, datetime]]:
         start += timedelta(hours=1)
 
 
+def has_partition(hour: datetime) -> bool:
+    """Whether the hour has a Dagster partition: chat before `PARTITION_START` has none and is
+    built by the bulk pass only."""
+    return hour >= hourly_partitions.start
+
+
 def partition_key(hour: datetime) -> str:
     return hourly_partitions.get_partition_key_for_timestamp(hour.timestamp())
 

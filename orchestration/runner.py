@@ -10,7 +10,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from orchestration.partitions import MAX_DAGSTER_RANGE, hourly_partitions, range_tags
+from orchestration.partitions import MAX_DAGSTER_RANGE, has_partition, range_tags
 
 BULK_EVENTS_PER_BATCH = 1_000
 
@@ -83,7 +83,7 @@ def run_stale_hours(
         with connect(url) as conn:
             ranges = contiguous_ranges(stale_hours(conn), MAX_DAGSTER_RANGE)
         for start, end, _ in ranges:
-            if bulk or start < hourly_partitions.start:  # no Dagster partition before its start
+            if bulk or not has_partition(start):
                 run_hours_bulk(start, end, instance=instance)
             else:
                 run_hours(start, end, instance=instance)
@@ -169,8 +169,7 @@ def report_bulk_hours(
 
     began = time.perf_counter()
     keys = sorted(defs().resolve_job_def("hourly_chat").asset_layer.executable_asset_keys)
-    # Chat older than the partitions definition has no partition to show it in.
-    partitions = [partition_key(hour) for hour in hours if hour >= hourly_partitions.start]
+    partitions = [partition_key(hour) for hour in hours if has_partition(hour)]
     built_by = f"bulk pass over {start:%Y-%m-%d %H:00} → {end:%Y-%m-%d %H:00} UTC (no run)"
 
     def entry(key: dg.AssetKey, partition: str) -> EventLogEntry:

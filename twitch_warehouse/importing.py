@@ -113,7 +113,7 @@ def import_and_materialize(
                   f"({first:%Y-%m-%d %H}:00 → {last:%Y-%m-%d %H}:00 UTC).")  # fmt: skip
     if materialize:
         prepare_environment(settings)
-        from orchestration.partitions import MAX_DAGSTER_RANGE, hourly_partitions
+        from orchestration.partitions import MAX_DAGSTER_RANGE, has_partition
         from orchestration.runner import (
             run_daily,
             run_hours,
@@ -122,7 +122,7 @@ def import_and_materialize(
         )
 
         # Chat older than the hourly partitions has no Dagster partition to run in.
-        bulk = last - first > MAX_DAGSTER_RANGE or first < hourly_partitions.start
+        bulk = last - first > MAX_DAGSTER_RANGE or not has_partition(first)
         if not bulk:
             with pipeline_step(console, "Dagster: hourly_chat over the imported range (one run)…"):
                 run_hours(first, last)

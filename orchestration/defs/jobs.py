@@ -20,6 +20,7 @@ from orchestration.defs.dbt_models import (
 from orchestration.partitions import (
     MAX_DAGSTER_RANGE,
     contiguous_ranges,
+    has_partition,
     hourly_partitions,
     partition_key,
     range_tags,
@@ -95,7 +96,7 @@ daily_report_schedule = dg.ScheduleDefinition(
 def stale_hours_sensor(warehouse: WarehouseResource) -> Iterator[dg.RunRequest | dg.SkipReason]:
     with warehouse.connect() as conn:
         # Hours before the partitions' start have no partition: imports rerun them in bulk.
-        stale = [(h, mark) for h, mark in stale_hours(conn) if h >= hourly_partitions.start]
+        stale = [(hour, mark) for hour, mark in stale_hours(conn) if has_partition(hour)]
     if not stale:
         yield dg.SkipReason("no built hour has changed inputs")
     for start, end, latest in contiguous_ranges(stale, MAX_DAGSTER_RANGE):
